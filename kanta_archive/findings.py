@@ -69,3 +69,28 @@ def error(code: str, message: str, pointer: str = "", **where: int | str | None)
 def warning(code: str, message: str, pointer: str = "", **where: int | str | None) -> Finding:
     """Build a warning finding at ``pointer``."""
     return Finding(code, Severity.WARNING, message, Location(pointer, **where))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """What validating one input gave: its findings and what was learnt about it.
+
+    ``source`` is the path as given (or ``-`` for stdin). ``format`` is ``json`` or
+    ``xhtml`` when the input could be parsed, else ``None``. ``structure`` is the
+    structure schema key ``"<oid>@<version>"`` when known.
+    """
+
+    source: str
+    findings: tuple[Finding, ...]
+    format: str | None = None
+    structure: str | None = None
+    document_oid: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        """True when no finding is an error."""
+        return not any(f.severity is Severity.ERROR for f in self.findings)
+
+    def fails_at(self, threshold: Severity) -> bool:
+        """True when a finding is at least as serious as ``threshold`` (``--fail-on``)."""
+        return any(f.severity.rank >= threshold.rank for f in self.findings)

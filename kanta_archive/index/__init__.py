@@ -1,0 +1,70 @@
+"""The rebuildable query index of the archive (SQLite by default, PostgreSQL optional).
+
+The store keeps every version of every document; the index is derived from the
+store's metadata and answers listings (by client, controller, case, dates, …)
+quickly. Open one with :func:`open_index`::
+
+    with open_index("sqlite:///var/kanta/index.sqlite") as index:
+        index.add(document.metadata)
+        page = index.query(Query(client="010190-998B", service_task="10"))
+"""
+
+from __future__ import annotations
+
+from kanta_archive.errors import StoreError
+from kanta_archive.index.base import (
+    SORT_KEYS,
+    Index,
+    IndexClient,
+    IndexRow,
+    Query,
+    QueryResult,
+)
+from kanta_archive.index.migrations import CURRENT_VERSION
+
+__all__ = [
+    "CURRENT_VERSION",
+    "SORT_KEYS",
+    "Index",
+    "IndexClient",
+    "IndexRow",
+    "Query",
+    "QueryResult",
+    "open_index",
+]
+
+SQLITE_PREFIX = "sqlite://"
+POSTGRES_PREFIXES = ("postgresql://", "postgres://")
+
+
+def open_index(url: str) -> Index:
+    """Open (creating or migrating as needed) the index at ``url``.
+
+    - ``sqlite://<path>``: an SQLite file; ``sqlite:///var/x.sqlite`` is absolute,
+      ``sqlite://x.sqlite`` relative to the working directory;
+    - ``postgresql://…`` (or ``postgres://…``): a libpq connection URI; needs psycopg.
+
+    Raises :class:`StoreError` when the URL is not understood, the database
+    cannot be opened, is not a kanta-archive index, or has a newer schema
+    version than this code knows.
+    """
+    if not isinstance(url, str) or not url:
+        raise StoreError("no index URL given; use sqlite://<path> or postgresql://…")
+    if url.startswith(SQLITE_PREFIX):
+        path = url[len(SQLITE_PREFIX) :]
+        if not path or "?" in path or "#" in path:
+            raise StoreError(
+                f"bad index URL {url!r}: use sqlite://<path to file>, for example"
+                " sqlite:///var/kanta/index.sqlite"
+            )
+        from kanta_archive.index.sqlite import SqliteIndex
+
+        return SqliteIndex(path)
+    if url.startswith(POSTGRES_PREFIXES):
+        from kanta_archive.index.postgres import PostgresIndex
+
+        return PostgresIndex(url)
+    scheme = url.split("://", 1)[0] if "://" in url else url
+    raise StoreError(
+        f"unknown index URL {scheme!r}: use sqlite://<path> or postgresql://<connection>"
+    )

@@ -10,7 +10,7 @@ in which a missing or ill-typed field is simply ``None``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -197,13 +197,30 @@ class SourcePosition:
     xpath: str | None = None
 
 
+NOWHERE = SourcePosition()
+
+
+@dataclass(frozen=True)
+class XmlSource:
+    """The parsed XHTML behind a document: needed by the XSD stage of validation.
+
+    ``elements`` maps JSON Pointers of the model to the elements they came from,
+    so that XSD errors can be reported at the same pointers as JSON Schema errors.
+    """
+
+    root: Any
+    metadata: Any
+    elements: Mapping[str, Any]
+
+
 @dataclass(frozen=True)
 class Document:
     """One document: raw metadata and content as read, plus where it came from.
 
     ``raw`` is the exact bytes that were read; the store archives those bytes,
-    never a re-serialisation. ``positions`` maps JSON Pointers of the model to
-    source positions; a reader may fill it lazily (see ``locate``).
+    never a re-serialisation. ``locate`` maps a JSON Pointer of the model to a
+    position in the source; readers make it lazy, because positions are only
+    needed when there is something to report.
     """
 
     source: str
@@ -211,7 +228,8 @@ class Document:
     raw: bytes
     metadata_raw: Mapping[str, Any]
     content: Mapping[str, Any]
-    positions: Mapping[str, SourcePosition] = field(default_factory=dict, compare=False)
+    locate: Callable[[str], SourcePosition] = field(default=lambda _pointer: NOWHERE, compare=False)
+    xml: XmlSource | None = field(default=None, compare=False, repr=False)
 
     @property
     def metadata(self) -> Metadata:

@@ -1,0 +1,72 @@
+"""Shared CLI plumbing: state passed to commands, error handling, output helpers."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from kanta_archive.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from kanta_archive.schemas import SchemaRegistry
+
+
+@dataclass(frozen=True)
+class CliState:
+    """Global options, parsed once by the group."""
+
+    schemas_dirs: tuple[Path, ...] = ()
+
+    def registry(self) -> SchemaRegistry:
+        """A schema registry with the user's extra folders."""
+        from kanta_archive.schemas import SchemaRegistry
+
+        return SchemaRegistry(self.schemas_dirs)
+
+
+def fail(message: str, code: ExitCode) -> click.exceptions.Exit:
+    """Print ``Error: message`` to stderr and return an Exit to raise."""
+    click.echo(f"Error: {message}", err=True)
+    return click.exceptions.Exit(int(code))
+
+
+def exit_code_for(exc: BaseException) -> ExitCode:
+    """Map a library exception to the documented exit code."""
+    from kanta_archive import errors
+
+    if isinstance(exc, errors.RefusedError):
+        return ExitCode.INVALID
+    if isinstance(exc, errors.UsageError | errors.InputError):
+        return ExitCode.USAGE
+    return ExitCode.FAILURE
+
+
+class GuardedGroup(click.Group):
+    """A click group that turns library errors into one-line messages and exit codes.
+
+    Doing it here (not in ``main``) means click's CliRunner sees the same exit
+    codes as the installed command.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        from kanta_archive.errors import KantaArchiveError
+
+        try:
+            return super().invoke(ctx)
+        except KantaArchiveError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            raise click.exceptions.Exit(int(exit_code_for(exc))) from exc
+
+
+def write_stdout(text: str) -> None:
+    """Write text to stdout as UTF-8 whatever the locale."""
+    stream = sys.stdout
+    if hasattr(stream, "buffer"):
+        stream.buffer.write(text.encode("utf-8"))
+        stream.flush()
+    else:  # CliRunner's text stream
+        stream.write(text)

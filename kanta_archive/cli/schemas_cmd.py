@@ -1,0 +1,142 @@
+"""``kanta-archive schemas``: list and show the known structure schemas."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import click
+
+from kanta_archive.cli.common import CliState, fail, write_stdout
+from kanta_archive.exitcodes import ExitCode
+
+
+@click.group()
+def schemas() -> None:
+    """List and inspect document structure schemas.
+
+    \b
+    Example:
+      kanta-archive schemas list
+      kanta-archive schemas show 1.2.246.537.6.1506.3
+    """
+
+
+@schemas.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def list_(state: CliState, fmt: str) -> None:
+    """List every known structure: OID, version, root element, title and source file.
+
+    \b
+    Example:
+      kanta-archive --schemas-dir ~/sosmeta-export schemas list --format json
+    """
+    structures = state.registry().structures()
+    if fmt == "json":
+        rows = [
+            {
+                "oid": s.oid,
+                "version": s.version,
+                "root": s.root,
+                "title": {"fi": s.title("fi"), "sv": s.title("sv")},
+                "status": s.status,
+                "path": str(s.path),
+            }
+            for s in structures
+        ]
+        write_stdout(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    header = ("OID", "VERSION", "ROOT", "TITLE (fi)")
+    rows_t = [(s.oid, s.version, s.root, s.title("fi")) for s in structures]
+    widths = [max(len(r[i]) for r in [header, *rows_t]) for i in range(3)]
+    lines = [
+        "  ".join(col.ljust(widths[i]) if i < 3 else col for i, col in enumerate(row))
+        for row in [header, *rows_t]
+    ]
+    write_stdout("\n".join(lines) + "\n")
+
+
+def _fields(node: Mapping[str, Any], path: str, depth: int) -> Iterator[dict[str, Any]]:
+    props = node.get("properties")
+    if node.get("type") == "array" and isinstance(node.get("items"), Mapping):
+        yield from _fields(node["items"], path + "[]", depth)
+        return
+    if not isinstance(props, Mapping):
+        return
+    required = set(node.get("required") or [])
+    for key, child in props.items():
+        if not isinstance(child, Mapping):
+            continue
+        sosmeta = child.get("sosmeta") or {}
+        names = {
+            n.get("lang"): n.get("value")
+            for n in sosmeta.get("name") or []
+            if isinstance(n, Mapping)
+        }
+        yield {
+            "path": f"{path}/{key}",
+            "depth": depth,
+            "type": child.get("type", ""),
+            "fi": names.get("fi", ""),
+            "sv": names.get("sv", ""),
+            "required": key in required,
+            "conditional": bool(sosmeta.get("conditionalRequired")),
+            "repeatable": child.get("type") == "array" or bool(sosmeta.get("repeatable")),
+            "codeset": sosmeta.get("classificationOid") or "",
+        }
+        yield from _fields(child, f"{path}/{key}", depth + 1)
+
+
+@schemas.command("show")
+@click.argument("structure")
+@click.option("--version", "version", help="Structure version date (default: the newest).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def show(state: CliState, structure: str, version: str | None, fmt: str) -> None:
+    """Show the fields of one structure with fi/sv names and required/repeatable flags.
+
+    STRUCTURE is a structure OID, optionally with @version.
+
+    \b
+    Example:
+      kanta-archive schemas show 1.2.246.537.6.1506.3
+      kanta-archive schemas show 1.2.246.537.6.1506.3@2024-06-01 --format json
+    """
+    found = state.registry().find(structure)
+    if version:
+        found = [s for s in found if s.version == version]
+    if not found:
+        raise fail(
+            f"unknown structure '{structure}' (see 'kanta-archive schemas list')", ExitCode.USAGE
+        )
+    chosen = found[-1]
+    fields = list(_fields(chosen.schema, "", 0))
+    if fmt == "json":
+        payload = {
+            "oid": chosen.oid,
+            "version": chosen.version,
+            "root": chosen.root,
+            "fields": fields,
+        }
+        write_stdout(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        return
+    out = [
+        f"{chosen.title('fi')} / {chosen.title('sv')}",
+        f"{chosen.oid} version {chosen.version}",
+        "",
+    ]
+    for f in fields:
+        flags = "".join(
+            [
+                "R" if f["required"] else ("C" if f["conditional"] else "-"),
+                "*" if f["repeatable"] else " ",
+            ]
+        )
+        name = "  " * f["depth"] + f["path"].rsplit("/", 1)[-1]
+        label = f"{f['fi']} / {f['sv']}" if f["fi"] else ""
+        codeset = f"  [{f['codeset']}]" if f["codeset"] else ""
+        out.append(f"{flags} {name:<40} {f['type']:<8} {label}{codeset}")
+    out += ["", "R required, C conditionally required, * repeatable"]
+    write_stdout("\n".join(out) + "\n")

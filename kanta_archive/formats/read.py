@@ -1,0 +1,113 @@
+"""Sniff the format of an input, enforce input limits, and dispatch to a reader."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from kanta_archive.findings import Finding, error
+from kanta_archive.model import Document
+
+# 10 MiB: the largest real Sosmeta documents are far smaller; anything bigger is
+# more likely a mistake or an attack than a client document.
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+JSON_SUFFIXES = frozenset({".json"})
+XHTML_SUFFIXES = frozenset({".xhtml", ".html", ".htm", ".xml"})
+
+
+@dataclass(frozen=True)
+class ReadOutcome:
+    """A document, or the findings that explain why there is none."""
+
+    document: Document | None
+    findings: tuple[Finding, ...] = ()
+    format: str | None = None
+
+
+def sniff_format(data: bytes, name: str = "") -> str | None:
+    """Guess ``json`` or ``xhtml`` from the first meaningful byte, else the suffix."""
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if head == b"{" or head == b"[":
+        return "json"
+    if head == b"<":
+        return "xhtml"
+    suffix = Path(name).suffix.lower()
+    if suffix in JSON_SUFFIXES:
+        return "json"
+    if suffix in XHTML_SUFFIXES:
+        return "xhtml"
+    return None
+
+
+def _input_problem(data: bytes, max_bytes: int) -> Finding | None:
+    if len(data) > max_bytes:
+        return error(
+            "KA-INPUT-TOO-LARGE",
+            f"input is {len(data)} bytes, over the limit of {max_bytes} bytes",
+        )
+    if not data.strip():
+        return error("KA-INPUT-EMPTY", "input is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[:4] in (b"\x00\x00\xfe\xff",):
+        return error("KA-INPUT-ENCODING", "input is UTF-16/32 encoded; documents must be UTF-8")
+    if b"\x00" in data[:8192]:
+        return error("KA-INPUT-BINARY", "input contains NUL bytes: a binary file, not a document")
+    return None
+
+
+def read_bytes(
+    data: bytes, source: str = "-", *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> ReadOutcome:
+    """Read one document from ``data``; ``source`` names it in findings."""
+    problem = _input_problem(data, max_bytes)
+    if problem is not None:
+        return ReadOutcome(None, (problem,))
+    fmt = sniff_format(data, source)
+    if fmt == "json":
+        from kanta_archive.formats.json_reader import read_json
+
+        return read_json(data, source)
+    if fmt == "xhtml":
+        from kanta_archive.formats.xhtml_reader import read_xhtml
+
+        return read_xhtml(data, source)
+    return ReadOutcome(
+        None,
+        (
+            error(
+                "KA-INPUT-FORMAT",
+                "not a JSON or XHTML document (first byte is neither '{' nor '<')",
+            ),
+        ),
+    )
+
+
+def read_path(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadOutcome:
+    """Read one document from a file, refusing to load files over ``max_bytes``.
+
+    Raises :class:`~kanta_archive.errors.InputError` when the file cannot be
+    opened at all; that is a usage problem, not a finding about a document.
+    """
+    from kanta_archive.errors import InputError
+
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                # Do not read a huge file into memory just to reject it.
+                return ReadOutcome(
+                    None,
+                    (
+                        error(
+                            "KA-INPUT-TOO-LARGE",
+                            f"input is {size} bytes, over the limit of {max_bytes} bytes",
+                        ),
+                    ),
+                )
+            data = handle.read(max_bytes + 1)
+    except IsADirectoryError as exc:
+        raise InputError(f"{path}: is a directory") from exc
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror or exc}") from exc
+    return read_bytes(data, str(path), max_bytes=max_bytes)

@@ -1,0 +1,259 @@
+"""Read the XHTML form of a document, safely.
+
+XML is hostile input until proven otherwise: DTD internal subsets and entity
+declarations are refused before parsing, and the parser never resolves
+entities, loads DTDs or touches the network.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from lxml import etree
+
+from kanta_archive.findings import error
+from kanta_archive.formats import pointer as ptr
+from kanta_archive.formats.read import ReadOutcome
+from kanta_archive.formats.xhtml_common import (
+    CONTENT_PART,
+    KA,
+    XHTML,
+    metadata_schema_node,
+    schema_type,
+)
+from kanta_archive.model import NOWHERE, Document, SourcePosition, XmlSource
+
+# A DOCTYPE is tolerated only in its plain HTML5 form; anything with an internal
+# subset can declare entities (billion laughs, external entities).
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+_PLAIN_DOCTYPE = re.compile(rb"<!DOCTYPE\s+html\s*>", re.IGNORECASE)
+_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
+
+
+class _ShapeError(Exception):
+    def __init__(self, message: str, element: Any) -> None:
+        super().__init__(message)
+        self.element = element
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=False,
+    )
+
+
+def _forbidden(data: bytes) -> str | None:
+    if _ENTITY.search(data):
+        return "entity declarations are not allowed"
+    for match in _DOCTYPE.finditer(data):
+        if not _PLAIN_DOCTYPE.match(data, match.start()):
+            return "only a plain '<!DOCTYPE html>' is allowed (no external or internal DTD)"
+    return None
+
+
+def read_xhtml(data: bytes, source: str) -> ReadOutcome:
+    """Parse ``data`` as the XHTML form; findings explain any failure."""
+    forbidden = _forbidden(data)
+    if forbidden is not None:
+        line = data.count(b"\n", 0, (_ENTITY.search(data) or _DOCTYPE.search(data) or _m0).start())
+        return ReadOutcome(None, (error("KA-XML-FORBIDDEN", forbidden, line=line + 1),), "xhtml")
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position if exc.position else (None, None)
+        return ReadOutcome(
+            None, (error("KA-XML-SYNTAX", str(exc.msg), line=line, column=column),), "xhtml"
+        )
+    if any(isinstance(node, etree._Entity) for node in root.iter()):
+        return ReadOutcome(
+            None, (error("KA-XML-FORBIDDEN", "entity references are not allowed"),), "xhtml"
+        )
+    elements: dict[str, Any] = {}
+    try:
+        metadata_el, content_el = _parts(root)
+        metadata = _metadata_object(metadata_el, metadata_schema_node(), "/metadata", elements)
+        elements["/content"] = content_el
+        content = _content_node(content_el, "/content", elements)
+    except _ShapeError as exc:
+        el = exc.element
+        finding = error(
+            "KA-DOCUMENT-SHAPE",
+            str(exc),
+            xpath=xpath_of(el),
+            line=el.sourceline,
+        )
+        return ReadOutcome(None, (finding,), "xhtml")
+    document = Document(
+        source=source,
+        format="xhtml",
+        raw=data,
+        metadata_raw=metadata,
+        content=content,
+        locate=_locator(elements),
+        xml=XmlSource(root, metadata_el, elements),
+    )
+    return ReadOutcome(document, (), "xhtml")
+
+
+class _Zero:
+    def start(self) -> int:
+        return 0
+
+
+_m0 = _Zero()
+
+
+def _parts(root: Any) -> tuple[Any, Any]:
+    if root.tag != XHTML + "html":
+        raise _ShapeError("the root element must be XHTML <html>", root)
+    head = root.find(XHTML + "head")
+    body = root.find(XHTML + "body")
+    if head is None or body is None:
+        raise _ShapeError("<html> must have <head> and <body>", root)
+    metas = head.findall(KA + "metadata")
+    if len(metas) != 1:
+        raise _ShapeError("<head> must hold exactly one ka:metadata element", head)
+    contents = [el for el in body.iter(XHTML + "*") if el.get("data-ka-part") == CONTENT_PART]
+    if len(contents) != 1:
+        raise _ShapeError("<body> must hold exactly one element with data-ka-part='content'", body)
+    if contents[0].get("data-ka") != "object":
+        raise _ShapeError("the content element must have data-ka='object'", contents[0])
+    return metas[0], contents[0]
+
+
+def _text(el: Any) -> str:
+    return "".join(el.itertext())
+
+
+def _ka_children(el: Any) -> Iterator[Any]:
+    for child in el:
+        if isinstance(child.tag, str):
+            yield child
+
+
+def _metadata_value(
+    el: Any, node: Mapping[str, Any] | None, pointer: str, elements: dict[str, Any]
+) -> Any:
+    elements[pointer] = el
+    kind = schema_type(node)
+    if kind == "object":
+        return _metadata_object(el, node or {}, pointer, elements)
+    if kind == "array":
+        items = (node or {}).get("items")
+        return [
+            _metadata_value(child, items, ptr.join(pointer, i), elements)
+            for i, child in enumerate(_ka_children(el))
+        ]
+    text = _text(el)
+    if kind == "integer" and re.fullmatch(r"-?\d{1,18}", text.strip()):
+        return int(text)
+    if kind == "boolean" and text.strip() in ("true", "false"):
+        return text.strip() == "true"
+    if kind is None and len(el):
+        # Unknown element with children: keep its shape so schema validation can name it.
+        return _metadata_object(el, {}, pointer, elements)
+    return text
+
+
+def _metadata_object(
+    el: Any, node: Mapping[str, Any], pointer: str, elements: dict[str, Any]
+) -> dict[str, Any]:
+    elements[pointer] = el
+    properties: Mapping[str, Any] = node.get("properties", {})
+    result: dict[str, Any] = {}
+    for child in _ka_children(el):
+        name = etree.QName(child).localname
+        if name in result:
+            raise _ShapeError(f"metadata element '{name}' appears more than once", child)
+        result[name] = _metadata_value(
+            child, properties.get(name), ptr.join(pointer, name), elements
+        )
+    return result
+
+
+def _data_children(el: Any) -> Iterator[Any]:
+    for child in el:
+        if not isinstance(child.tag, str):
+            continue
+        if child.get("data-ka") is not None:
+            yield child
+        else:
+            yield from _data_children(child)
+
+
+_SCALARS: dict[str, Callable[[str], Any]] = {
+    "string": lambda text: text,
+    "integer": int,
+    "number": lambda text: int(text) if re.fullmatch(r"-?\d+", text) else float(text),
+    "boolean": lambda text: {"true": True, "false": False}[text],
+    "null": lambda text: None,
+}
+
+
+def _content_node(el: Any, pointer: str, elements: dict[str, Any]) -> Any:
+    elements[pointer] = el
+    kind = el.get("data-ka")
+    if kind == "object":
+        result: dict[str, Any] = {}
+        for child in _data_children(el):
+            key = child.get("data-ka-key")
+            if key is None:
+                raise _ShapeError("a member of a data-ka='object' needs data-ka-key", child)
+            if key in result:
+                raise _ShapeError(f"data-ka-key '{key}' appears twice in one object", child)
+            result[key] = _content_node(child, ptr.join(pointer, key), elements)
+        return result
+    if kind == "array":
+        return [
+            _content_node(child, ptr.join(pointer, i), elements)
+            for i, child in enumerate(_data_children(el))
+        ]
+    convert = _SCALARS.get(kind or "")
+    if convert is None:
+        raise _ShapeError(f"unknown data-ka type '{kind}'", el)
+    text = _text(el)
+    try:
+        return convert(text.strip() if kind != "string" else text)
+    except (ValueError, KeyError) as exc:
+        raise _ShapeError(f"'{text}' is not a valid {kind}", el) from exc
+
+
+_PREFIXES = {XHTML: "h:", KA: "ka:"}
+
+
+def xpath_of(el: Any) -> str:
+    """A readable XPath for ``el``: ``/h:html/h:head/ka:metadata/ka:version``.
+
+    Prefixes: ``h`` for XHTML, ``ka`` for the kanta-archive metadata namespace.
+    """
+    steps: list[str] = []
+    while el is not None:
+        qname = etree.QName(el)
+        prefix = _PREFIXES.get(f"{{{qname.namespace}}}", "") if qname.namespace else ""
+        step = prefix + qname.localname
+        parent = el.getparent()
+        if parent is not None:
+            same = [sib for sib in parent if sib.tag == el.tag]
+            if len(same) > 1:
+                step += f"[{same.index(el) + 1}]"
+        steps.append(step)
+        el = parent
+    return "/" + "/".join(reversed(steps))
+
+
+def _locator(elements: Mapping[str, Any]) -> Callable[[str], SourcePosition]:
+    def locate(pointer: str) -> SourcePosition:
+        for candidate in ptr.parents(pointer):
+            el = elements.get(candidate)
+            if el is not None:
+                return SourcePosition(line=el.sourceline, xpath=xpath_of(el))
+        return NOWHERE
+
+    return locate

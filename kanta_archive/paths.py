@@ -1,0 +1,14 @@
+"""Where the bundled schemas live, installed or in a source checkout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def bundled_schemas_dir() -> Path:
+    """The schemas shipped with the package (``kanta_archive/_schemas`` when installed)."""
+    here = Path(__file__).resolve().parent
+    installed = here / "_schemas"
+    if installed.is_dir():
+        return installed
+    return here.parent / "schemas"

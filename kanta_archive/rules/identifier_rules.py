@@ -1,0 +1,175 @@
+"""Identifier and value rules: OIDs, HETUs, temporary IDs, business IDs, dates, codes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from kanta_archive import identifiers as ids
+from kanta_archive.findings import Finding
+from kanta_archive.formats import pointer as ptr
+from kanta_archive.rules.context import RuleContext, finding
+
+_ORG_OID_FIELDS = (
+    ("/metadata/controller/oid", ("controller", "oid")),
+    ("/metadata/producer_oid", ("producer_oid",)),
+    ("/metadata/service_unit_oid", ("service_unit_oid",)),
+    ("/metadata/author/organisation_oid", ("author", "organisation_oid")),
+)
+_OTHER_OID_FIELDS = (
+    "document_oid",
+    "set_oid",
+    "previous_version_oid",
+    "common_matter_oid",
+    "customership_oid",
+    "case_oid",
+)
+_FINNISH_ORG = re.compile(r"^1\.2\.246\.10\.(\d{7,8})(\.|$)")
+_DATETIME_FIELDS = (
+    ("/metadata/created", ("created",)),
+    ("/metadata/effective_time", ("effective_time",)),
+    ("/metadata/invalidation/time", ("invalidation", "time")),
+    ("/metadata/signature/signed_at", ("signature", "signed_at")),
+)
+_DATE_LIKE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_DATETIME_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}T")
+
+
+def _get(raw: object, path: tuple[str, ...]) -> object:
+    for key in path:
+        if not isinstance(raw, dict):
+            return None
+        raw = raw.get(key)
+    return raw
+
+
+def check_oids(ctx: RuleContext) -> Iterator[Finding]:
+    """Every OID in the metadata is a valid object identifier; Finnish organisation OIDs
+    (``1.2.246.10.<business id>``) carry a business ID with a correct check digit."""
+    raw = ctx.document.metadata_raw
+    fields = [(p, path) for p, path in _ORG_OID_FIELDS]
+    fields += [(ptr.join("/metadata", name), (name,)) for name in _OTHER_OID_FIELDS]
+    for pointer, path in fields:
+        value = _get(raw, path)
+        if not isinstance(value, str):
+            continue
+        problem = ids.oid_problem(value)
+        if problem:
+            yield finding("KA-OID-SYNTAX", f"'{value}': {problem}", pointer)
+            continue
+        match = _FINNISH_ORG.match(value)
+        is_org = path in (p for _, p in _ORG_OID_FIELDS)
+        if match and is_org and ids.business_id_from_org_oid(value) is None:
+            yield finding(
+                "KA-BUSINESS-ID-INVALID",
+                f"'{value}': the business ID digits {match.group(1)} have a wrong check digit",
+                pointer,
+            )
+
+
+def _client_ids(ctx: RuleContext) -> Iterator[tuple[str, str, str]]:
+    """(kind, pointer, value) for every client identifier in metadata and content."""
+    for i, client in enumerate(ctx.metadata.clients):
+        if client.hetu is not None:
+            yield "hetu", f"/metadata/clients/{i}/hetu", client.hetu
+        if client.temporary_id is not None:
+            yield "temp", f"/metadata/clients/{i}/temporary_id", client.temporary_id
+    for pointer, value in ctx.facts.hetus:
+        yield "hetu", "/content" + pointer, value
+    for pointer, value in ctx.facts.temporary_ids:
+        yield "temp", "/content" + pointer, value
+
+
+def check_client_identifiers(ctx: RuleContext) -> Iterator[Finding]:
+    """HETUs have a real date, a valid century sign and the right check character;
+    temporary identifiers are ``<organisation OID>.22.<year>.<n>``. A HETU in the
+    900–999 range (tests, temporary codes) is a warning, once per document."""
+    warned: set[str] = set()
+    for kind, pointer, value in _client_ids(ctx):
+        if kind == "hetu":
+            problem = ids.hetu_problem(value)
+            if problem:
+                yield finding("KA-HETU-INVALID", f"'{value}': {problem}", pointer)
+            elif ids.hetu_is_test(value) and value not in warned:
+                warned.add(value)
+                yield finding(
+                    "KA-HETU-TEST",
+                    f"'{value}' has individual number 900-999: a test or temporary code",
+                    pointer,
+                )
+        else:
+            problem = ids.temporary_id_problem(value, today=ctx.today)
+            if problem:
+                yield finding("KA-TEMPID-INVALID", f"'{value}': {problem}", pointer)
+
+
+def check_client_has_identifier(ctx: RuleContext) -> Iterator[Finding]:
+    """Every client is identified by a HETU or by a temporary identifier."""
+    for i, client in enumerate(ctx.metadata.clients):
+        if client.hetu is None and client.temporary_id is None:
+            yield finding(
+                "KA-CLIENT-ID",
+                "client has neither a hetu nor a temporary_id",
+                f"/metadata/clients/{i}",
+            )
+    for pointer, item in ctx.facts.clients:
+        if "henkilotunnus" not in item and "tilapainen_tunnus" not in item:
+            yield finding(
+                "KA-CLIENT-ID",
+                "client (asiakas) has neither henkilotunnus nor tilapainen_tunnus",
+                "/content" + pointer,
+            )
+
+
+def check_dates(ctx: RuleContext) -> Iterator[Finding]:
+    """Dates and times exist in the calendar (schemas only check their pattern)."""
+    raw = ctx.document.metadata_raw
+    for pointer, path in _DATETIME_FIELDS:
+        value = _get(raw, path)
+        if isinstance(value, str) and _DATETIME_LIKE.match(value):
+            problem = ids.datetime_problem(value)
+            if problem:
+                yield finding("KA-DATE-INVALID", f"'{value}': {problem}", pointer)
+    until = _get(raw, ("retention", "until"))
+    if isinstance(until, str) and _DATE_LIKE.match(until):
+        problem = ids.partial_date_problem(until)
+        if problem:
+            yield finding("KA-DATE-INVALID", f"'{until}': {problem}", "/metadata/retention/until")
+    for pointer, value in ctx.facts.dates:
+        if _DATE_LIKE.match(value):
+            problem = ids.partial_date_problem(value)
+        elif _DATETIME_LIKE.match(value):
+            problem = ids.datetime_problem(value)
+        else:
+            continue
+        if problem:
+            yield finding("KA-DATE-INVALID", f"'{value}': {problem}", "/content" + pointer)
+
+
+_METADATA_CODED = (
+    ("/metadata/document_type", ("document_type",)),
+    ("/metadata/document_group", ("document_group",)),
+    ("/metadata/service_task", ("service_task",)),
+    ("/metadata/controller/type", ("controller", "type")),
+)
+
+
+def check_codes(ctx: RuleContext) -> Iterator[Finding]:
+    """Coded values use codes that exist in their code set (when the code set is known)."""
+    raw = ctx.document.metadata_raw
+    coded = [(p, _get(raw, path)) for p, path in _METADATA_CODED]
+    coded += [("/content" + p, v) for p, v in ctx.facts.coded]
+    for pointer, value in coded:
+        if not isinstance(value, dict):
+            continue
+        system, code = value.get("system"), value.get("code")
+        if not isinstance(system, str) or not isinstance(code, str):
+            continue
+        codeset = ctx.codesets.get(system.removeprefix("urn:oid:"))
+        if codeset is not None and code not in codeset.codes:
+            yield finding(
+                "KA-CODE-UNKNOWN",
+                f"code '{code}' is not in code set {codeset.oid} "
+                f"({codeset.name.get('fi') or codeset.oid})",
+                pointer + "/code",
+            )

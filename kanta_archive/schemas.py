@@ -1,0 +1,166 @@
+"""The schema registry: finds, loads and compiles schemas, each once per process.
+
+Structure schemas are Sosmeta-style JSON Schema (draft-07) files; each is
+identified by the root ``sosmeta`` keyword's ``oid`` and
+``documentDefinitionVersion``. The bundled schemas are always loaded; a user
+directory (``--schemas-dir``) adds to them and wins on the same key, so THL's
+own Sosmeta exports load unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kanta_archive.errors import SchemaError
+from kanta_archive.paths import bundled_schemas_dir
+
+
+def _lang(values: Any, lang: str) -> str | None:
+    if isinstance(values, list):
+        for item in values:
+            if isinstance(item, Mapping) and item.get("lang") == lang:
+                value = item.get("value")
+                return value if isinstance(value, str) else None
+    return None
+
+
+@dataclass(frozen=True)
+class StructureSchema:
+    """One document structure schema (one structure OID at one version)."""
+
+    oid: str
+    version: str
+    root: str  # the single root property, e.g. "asia_asiakirja"
+    path: Path
+    schema: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        """``<oid>@<version>``: how results and reports name the structure."""
+        return f"{self.oid}@{self.version}"
+
+    def title(self, lang: str = "fi") -> str:
+        """The structure's title in ``lang`` (falls back to the root name)."""
+        sosmeta = self.schema.get("sosmeta") or {}
+        return _lang(sosmeta.get("title"), lang) or _lang(sosmeta.get("title"), "fi") or self.root
+
+    @property
+    def status(self) -> str:
+        """The Sosmeta publication status, if given."""
+        value = (self.schema.get("sosmeta") or {}).get("status")
+        return value if isinstance(value, str) else ""
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SchemaError(f"{path}: cannot read schema: {exc}") from exc
+
+
+def _structure_from(path: Path, schema: Any) -> StructureSchema | None:
+    if not isinstance(schema, Mapping):
+        return None
+    sosmeta = schema.get("sosmeta")
+    if not isinstance(sosmeta, Mapping):
+        return None
+    oid, version = sosmeta.get("oid"), sosmeta.get("documentDefinitionVersion")
+    if not isinstance(oid, str) or not isinstance(version, str):
+        return None
+    required = schema.get("required")
+    props = schema.get("properties")
+    root = ""
+    if isinstance(required, list) and len(required) == 1 and isinstance(required[0], str):
+        root = required[0]
+    elif isinstance(props, Mapping) and len(props) == 1:
+        root = next(iter(props))
+    return StructureSchema(oid, version, root, path, schema)
+
+
+class SchemaRegistry:
+    """All known schemas, compiled lazily and once.
+
+    A registry is cheap to build (it only reads files); each validator is
+    compiled on first use and then reused for every document of the run.
+    """
+
+    def __init__(self, extra_dirs: Sequence[Path] = ()) -> None:
+        self.bundled_dir = bundled_schemas_dir()
+        self.extra_dirs = tuple(extra_dirs)
+        self._structures: dict[tuple[str, str], StructureSchema] | None = None
+        self._validators: dict[str, Any] = {}
+        self._xsd: Any = None
+
+    # -- discovery ---------------------------------------------------------
+    def _structure_files(self) -> Iterable[Path]:
+        yield from sorted((self.bundled_dir / "structures").glob("*.json"))
+        for directory in self.extra_dirs:
+            if not directory.is_dir():
+                raise SchemaError(f"{directory}: schemas directory does not exist")
+            yield from sorted(p for p in directory.rglob("*.json") if p.is_file())
+
+    def _load(self) -> dict[tuple[str, str], StructureSchema]:
+        if self._structures is None:
+            found: dict[tuple[str, str], StructureSchema] = {}
+            for path in self._structure_files():
+                structure = _structure_from(path, _load_json(path))
+                if structure is not None:
+                    found[(structure.oid, structure.version)] = structure
+            self._structures = found
+        return self._structures
+
+    def structures(self) -> list[StructureSchema]:
+        """Every known structure, sorted by OID and version."""
+        return sorted(self._load().values(), key=lambda s: (s.oid, s.version))
+
+    def get(self, oid: str, version: str) -> StructureSchema | None:
+        """The structure schema for ``oid`` at ``version``, or None."""
+        return self._load().get((oid, version))
+
+    def find(self, oid: str) -> list[StructureSchema]:
+        """All versions of the structure ``oid`` (``oid`` may also be ``oid@version``)."""
+        if "@" in oid:
+            base, version = oid.split("@", 1)
+            found = self.get(base, version)
+            return [found] if found else []
+        return [s for s in self.structures() if s.oid == oid]
+
+    # -- compiled validators ----------------------------------------------
+    def _compile(self, key: str, schema: Mapping[str, Any], origin: Path) -> Any:
+        validator = self._validators.get(key)
+        if validator is None:
+            import jsonschema_rs
+
+            try:
+                validator = jsonschema_rs.Draft7Validator(dict(schema))
+            except Exception as exc:  # jsonschema_rs raises ValueError subclasses
+                raise SchemaError(f"{origin}: not a valid draft-07 schema: {exc}") from exc
+            self._validators[key] = validator
+        return validator
+
+    def metadata_validator(self) -> Any:
+        """The compiled metadata schema (validates ``{"metadata": …}``)."""
+        path = self.bundled_dir / "metadata.schema.json"
+        if "metadata" not in self._validators:
+            return self._compile("metadata", _load_json(path), path)
+        return self._validators["metadata"]
+
+    def structure_validator(self, structure: StructureSchema) -> Any:
+        """The compiled validator of one structure schema."""
+        return self._compile(structure.key, structure.schema, structure.path)
+
+    def metadata_xsd(self) -> Any:
+        """The compiled XSD 1.1 for the XHTML head metadata (xmlschema)."""
+        if self._xsd is None:
+            import xmlschema
+
+            path = self.bundled_dir / "xhtml" / "metadata.xsd"
+            try:
+                self._xsd = xmlschema.XMLSchema11(str(path))
+            except (OSError, xmlschema.XMLSchemaException) as exc:
+                raise SchemaError(f"{path}: cannot load XSD: {exc}") from exc
+        return self._xsd

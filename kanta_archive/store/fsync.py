@@ -31,10 +31,11 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def makedirs_durable(path: Path, stop: Path) -> list[Path]:
+def makedirs_durable(path: Path, stop: Path, *, sync: bool = True) -> list[Path]:
     """Create ``path`` and missing parents below ``stop`` (which must exist), fsyncing the
-    parent of each directory created. Returns the directories created. Tolerates other
-    processes creating (but not removing) the same directories concurrently."""
+    parent of each directory created (unless ``sync=False``: then the caller must fsync the
+    parents of the returned directories). Returns the directories created. Tolerates other
+    processes creating the same directories concurrently."""
     missing: list[Path] = []
     current = path
     while current != stop and not current.is_dir():
@@ -47,7 +48,8 @@ def makedirs_durable(path: Path, stop: Path) -> list[Path]:
         except FileExistsError:
             continue
         created.append(directory)
-        fsync_path(directory.parent)
+        if sync:
+            fsync_path(directory.parent)
     return created
 
 

@@ -22,6 +22,7 @@ import re
 import secrets
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +66,8 @@ MAX_BATCH = 512
 
 _VERSION_RE = re.compile(r"v([1-9][0-9]*)", re.ASCII)
 _RENAME_RETRIES = 20
+_STAGE_THREADS = 4
+LOCK_STRIPE_CHARS = 3
 
 MARKER_CONTENT: dict[str, Any] = {
     "type": MARKER_TYPE,
@@ -252,7 +255,11 @@ class Store:
         return self._root_dir(controller_oid).joinpath(*layout_path(ocfl_id(object_id)))
 
     def _lock_file(self, key: str) -> Path:
-        return self._locks / key
+        """Lock file for an object key (striped: 4096 files, so ``.locks`` stays small; two
+        objects sharing a stripe just serialise) or a storage-root key (``root-...``)."""
+        if key.startswith("root-"):
+            return self._locks / key
+        return self._locks / f"obj-{key[:LOCK_STRIPE_CHARS]}"
 
     def _workspace(self, key: str) -> Path:
         return self._staging / f"{key}.{secrets.token_hex(8)}"
@@ -469,15 +476,23 @@ class Store:
             if conflicts:
                 raise ConflictError("; ".join(conflicts))
             plans: list[_Plan] = []
+            workspaces = [self._workspace(key) for key in keys]
             try:
-                for request, key, inventory in zip(requests, keys, current, strict=True):
-                    plans.append(self._stage(request, key, inventory, sync=not batch))
+                # Staging is metadata-bound (mkdir/create), not CPU-bound: in a batch, a few
+                # threads overlap the filesystem waits.
+                with ThreadPoolExecutor(max_workers=_STAGE_THREADS if batch else 1) as pool:
+                    plans = list(
+                        pool.map(
+                            lambda args: self._stage(*args, sync=not batch),
+                            zip(requests, keys, current, workspaces, strict=True),
+                        )
+                    )
                 self._sync_staged(plans, batch=batch)
-                self._install(plans)
+                self._install(plans, batch=batch)
             finally:
-                for plan in plans:
-                    if plan.workspace.exists():
-                        shutil.rmtree(plan.workspace, ignore_errors=True)
+                for workspace in workspaces:
+                    if workspace.exists():
+                        shutil.rmtree(workspace, ignore_errors=True)
         return [plan.version for plan in plans]
 
     def _stage(
@@ -485,6 +500,7 @@ class Store:
         request: CommitRequest,
         key: str,
         current: dict[str, Any] | None,
+        workspace: Path,
         *,
         sync: bool,
     ) -> _Plan:
@@ -527,16 +543,13 @@ class Store:
         }
         inv_bytes, sidecar = _dump_inventory(inventory)
 
-        workspace = self._workspace(key)
         root = self._root_dir(request.controller_oid)
         objdir = self._object_dir(request.controller_oid, request.object_id)
-        workspace.mkdir()
-        if current is None:
-            staged = workspace / "object"
-            base = staged
-        else:
-            staged = workspace / vname
-            base = workspace
+        # A new object is staged as the workspace itself (renamed to the object path); a new
+        # version of an existing object is staged as <workspace>/vN, next to the temp root
+        # inventory and sidecar.
+        staged = workspace if current is None else workspace / vname
+        base = workspace
         plan = _Plan(request, key, root, objdir, version, workspace, staged, inv_bytes, sidecar)
 
         def mkdir(path: Path) -> None:
@@ -547,8 +560,8 @@ class Store:
             write_file(path, data, sync=sync)
             plan.files.append(path)
 
+        mkdir(workspace)
         if current is None:
-            mkdir(staged)
             write(staged / OBJECT_NAMASTE, OBJECT_NAMASTE_TEXT)
         vdir = base / vname
         mkdir(vdir)
@@ -566,9 +579,8 @@ class Store:
         write(vdir / SIDECAR, sidecar)
         # Root inventory: inside the staged object (new object) or as temp files in the
         # workspace that replace the root inventory after the version dir is in place.
-        root_target = staged if current is None else workspace
-        write(root_target / INVENTORY, inv_bytes)
-        write(root_target / SIDECAR, sidecar)
+        write(workspace / INVENTORY, inv_bytes)
+        write(workspace / SIDECAR, sidecar)
         return plan
 
     def _sync_staged(self, plans: list[_Plan], *, batch: bool) -> None:
@@ -584,9 +596,10 @@ class Store:
     def _rename_into(self, source: Path, target: Path, stop: Path, touched: set[Path]) -> None:
         """Rename ``source`` to ``target``, creating the target's parents; refuse to replace
         a non-empty directory. A concurrent cleanup may remove an empty parent between the
-        mkdir and the rename: retry then."""
+        mkdir and the rename: retry then. Every directory whose entries changed is added to
+        ``touched``; the caller fsyncs them all before reporting success."""
         for _attempt in range(_RENAME_RETRIES):
-            for created in makedirs_durable(target.parent, stop):
+            for created in makedirs_durable(target.parent, stop, sync=False):
                 touched.add(created.parent)
             try:
                 os.rename(source, target)
@@ -602,19 +615,27 @@ class Store:
             return
         raise StoreError(f"could not rename {source} to {target}: parent keeps disappearing")
 
-    def _install(self, plans: list[_Plan]) -> None:
+    def _install(self, plans: list[_Plan], *, batch: bool) -> None:
         touched: set[Path] = set()
         for plan in plans:
             target = plan.objdir if plan.version == 1 else plan.objdir / plan.staged.name
             self._rename_into(plan.staged, target, plan.root, touched)
-        for directory in sorted(touched, key=lambda p: len(p.parts), reverse=True):
-            fsync_path(directory)
+        self._fsync_dirs(touched, batch=batch)
         updates = [plan for plan in plans if plan.version > 1]
         for name in (INVENTORY, SIDECAR):  # inventory first, sidecar last
             for plan in updates:
                 os.replace(plan.workspace / name, plan.objdir / name)
-            for plan in updates:
-                fsync_path(plan.objdir)
+            self._fsync_dirs({plan.objdir for plan in updates}, batch=batch)
+
+    @staticmethod
+    def _fsync_dirs(directories: set[Path], *, batch: bool) -> None:
+        ordered = sorted(directories, key=lambda p: len(p.parts), reverse=True)
+        if batch and len(ordered) > 1:
+            with ThreadPoolExecutor(max_workers=_STAGE_THREADS) as pool:
+                list(pool.map(fsync_path, ordered))
+        else:
+            for directory in ordered:
+                fsync_path(directory)
 
     def _ensure_root(self, controller_oid: str) -> Path:
         root = self._root_dir(controller_oid)

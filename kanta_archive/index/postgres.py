@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Final
 
@@ -17,6 +17,7 @@ from kanta_archive.index.sql import (
     SqlIndex,
     check_version,
 )
+from kanta_archive.model import Metadata
 
 if TYPE_CHECKING:
     import psycopg
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 MIGRATION_LOCK: Final = 0x6B616E7461  # "kanta"
 #: chunks at least this big are written with COPY rather than row by row.
 COPY_THRESHOLD: Final = 50
+#: after a bulk load at least this big the planner statistics are refreshed at once:
+#: without them PostgreSQL may plan client queries as scans until autovacuum catches up.
+ANALYZE_THRESHOLD: Final = 10_000
 
 _DOC_LIST: Final = ", ".join(DOC_COLUMNS)
 _UPSERT_FROM_INCOMING: Final = (
@@ -97,6 +101,12 @@ class PostgresIndex(SqlIndex):
 
     def schema_version(self) -> int:
         return self._version() or 0
+
+    def add_many(self, metas: Iterable[Metadata]) -> int:
+        added = super().add_many(metas)
+        if added >= ANALYZE_THRESHOLD:
+            self._execute("ANALYZE documents, document_clients")
+        return added
 
     def _write_chunk(self, docs: list[DocRow], clients: list[ClientRow]) -> None:
         if len(docs) < COPY_THRESHOLD:

@@ -218,7 +218,7 @@ class SqlIndex(Index):
     def add_many(self, metas: Iterable[Metadata]) -> int:
         added = 0
         with self._transaction():
-            fresh = self.count() == 0
+            fresh = not self._fetchall("SELECT EXISTS (SELECT 1 FROM documents)")[0][0]
             if not fresh:
                 self._execute("CREATE TEMP TABLE touched_sets (set_oid TEXT PRIMARY KEY)")
             for chunk in _chunks(metas, _CHUNK):

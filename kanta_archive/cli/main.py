@@ -44,12 +44,13 @@ def cli(ctx: click.Context, schemas_dirs: tuple[Path, ...]) -> None:
 
 
 def _register() -> None:
-    from kanta_archive.cli import findings_cmd, render_cmd, schemas_cmd, validate_cmd
+    from kanta_archive.cli import findings_cmd, render_cmd, samples_cmd, schemas_cmd, validate_cmd
 
     cli.add_command(validate_cmd.validate)
     cli.add_command(schemas_cmd.schemas)
     cli.add_command(findings_cmd.findings)
     cli.add_command(render_cmd.render)
+    cli.add_command(samples_cmd.samples)
 
 
 _register()

@@ -871,13 +871,23 @@ class Store:
         return object_id_from_ocfl_id(unquote(name, errors="strict"))
 
     def _remove_empty_dirs(self, root: Path) -> list[str]:
-        actions = []
-        for dirpath, dirs, files in os.walk(root, topdown=False):
+        """Remove empty directories between the storage root and its objects (left by an
+        interrupted move or mkdir). Never looks inside objects or ``extensions``."""
+        candidates: list[Path] = []
+        for dirpath, dirs, files in os.walk(root):
             path = Path(dirpath)
-            if path == root or dirs or files or OBJECT_NAMASTE in files:
+            if path == root:
+                if "extensions" in dirs:
+                    dirs.remove("extensions")
                 continue
+            if files:
+                dirs.clear()  # an object (or foreign files): leave it alone
+                continue
+            candidates.append(path)
+        actions = []
+        for path in sorted(candidates, key=lambda p: len(p.parts), reverse=True):
             try:
-                path.rmdir()
+                path.rmdir()  # fails unless empty
             except OSError:
                 continue
             fsync_path(path.parent)

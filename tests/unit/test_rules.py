@@ -1,0 +1,593 @@
+"""Every domain rule in ``kanta_archive.rules.RULES``: a passing and a failing case.
+
+Cases start from a valid sample read with ``read_bytes`` and change one thing in code
+(``dataclasses.replace`` on the Document). Each test is registered with ``@covers`` so
+that ``test_every_rule_has_a_passing_and_a_failing_case`` notices a rule without tests.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from kanta_archive.codesets import load_codesets
+from kanta_archive.findings import Finding, Severity
+from kanta_archive.formats import read_bytes
+from kanta_archive.model import Document
+from kanta_archive.rules import RULES, RuleContext, run_rules
+from kanta_archive.rules import content_rules as cr
+from kanta_archive.rules import identifier_rules as ir
+from kanta_archive.rules import metadata_rules as mr
+from kanta_archive.validate import Validator
+
+VALID = Path(__file__).resolve().parents[2] / "samples" / "valid"
+TODAY = date(2025, 6, 1)
+CODESETS = load_codesets()
+NON_TEST_HETU = "131052-308T"  # individual number 308: a real-looking, not a test, HETU
+
+Check = Callable[[RuleContext], Iterable[Finding]]
+F = TypeVar("F", bound=Callable[..., None])
+COVERED: dict[str, set[str]] = {}
+
+
+def covers(check: Check, kind: str) -> Callable[[F], F]:
+    """Register the decorated test as a ``pass`` or ``fail`` case of ``check``."""
+    assert kind in ("pass", "fail")
+
+    def mark(test: F) -> F:
+        COVERED.setdefault(check.__name__, set()).add(kind)
+        return test
+
+    return mark
+
+
+def load(name: str, fmt: str = "json") -> Document:
+    path = VALID / f"{name}.{fmt}"
+    outcome = read_bytes(path.read_bytes(), str(path))
+    assert outcome.document is not None, outcome.findings
+    return outcome.document
+
+
+def edit(document: Document, change: Callable[[dict[str, Any], dict[str, Any]], None]) -> Document:
+    """A copy of ``document`` with ``change(metadata, content)`` applied to deep copies."""
+    metadata = copy.deepcopy(dict(document.metadata_raw))
+    content = copy.deepcopy(dict(document.content))
+    change(metadata, content)
+    return replace(document, metadata_raw=metadata, content=content)
+
+
+def check(rule: Check, document: Document) -> set[tuple[str, str, str]]:
+    """The finding keys one rule function gives for ``document``."""
+    return {f.key() for f in rule(RuleContext.build(document, CODESETS, TODAY))}
+
+
+@pytest.fixture(scope="module")
+def validator() -> Validator:
+    return Validator(today=TODAY)
+
+
+def errors(validator: Validator, document: Document) -> set[tuple[str, str, str]]:
+    return {f.key() for f in validator.validate_document(document) if f.severity is Severity.ERROR}
+
+
+def err(code: str, pointer: str) -> tuple[str, str, str]:
+    return (code, "error", pointer)
+
+
+# -- storage format -------------------------------------------------------------------------
+
+
+@covers(mr.check_storage_format, "pass")
+@pytest.mark.parametrize("fmt", ["json", "xhtml"])
+def test_storage_format_matching_the_file_passes(fmt: str) -> None:
+    assert check(mr.check_storage_format, load("disclosure-ban", fmt)) == set()
+
+
+@covers(mr.check_storage_format, "fail")
+def test_storage_format_xhtml_in_a_json_file_is_refused(validator: Validator) -> None:
+    doc = edit(load("disclosure-ban"), lambda m, c: m.update(storage_format="xhtml"))
+    assert errors(validator, doc) == {err("KA-STORAGE-FORMAT", "/metadata/storage_format")}
+
+
+@covers(mr.check_storage_format, "fail")
+def test_storage_format_json_in_an_xhtml_file_is_refused() -> None:
+    doc = edit(load("disclosure-ban", "xhtml"), lambda m, c: m.update(storage_format="json"))
+    assert check(mr.check_storage_format, doc) == {
+        err("KA-STORAGE-FORMAT", "/metadata/storage_format")
+    }
+
+
+# -- OIDs and business IDs ------------------------------------------------------------------
+
+
+@covers(ir.check_oids, "pass")
+def test_oids_of_a_valid_sample_pass() -> None:
+    assert check(ir.check_oids, load("customership-service-voucher")) == set()
+
+
+@covers(ir.check_oids, "fail")
+def test_oid_with_second_arc_over_39_is_refused(validator: Validator) -> None:
+    doc = edit(load("case-document-open"), lambda m, c: m.update(customership_oid="1.45.246.1"))
+    assert errors(validator, doc) == {err("KA-OID-SYNTAX", "/metadata/customership_oid")}
+
+
+@covers(ir.check_oids, "fail")
+def test_organisation_oid_with_wrong_business_id_check_digit_is_refused(
+    validator: Validator,
+) -> None:
+    doc = edit(
+        load("case-document-open"),
+        lambda m, c: m["author"].update(organisation_oid="1.2.246.10.91000012"),
+    )
+    assert errors(validator, doc) == {
+        err("KA-BUSINESS-ID-INVALID", "/metadata/author/organisation_oid")
+    }
+
+
+def test_business_id_is_not_checked_in_non_organisation_oids() -> None:
+    """A document OID under 1.2.246.10.<digits> is an OID, not an organisation."""
+    doc = edit(
+        load("case-document-open"),
+        lambda m, c: m.update(document_oid="1.2.246.10.91000012.11.1.1"),
+    )
+    assert check(ir.check_oids, doc) == set()
+
+
+# -- client identifiers ---------------------------------------------------------------------
+
+
+def _set_hetu(hetu: str) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+    def change(m: dict[str, Any], c: dict[str, Any]) -> None:
+        m["clients"][0]["hetu"] = hetu
+        c["asiakaskertomusmerkinta"]["asiakas"][0]["henkilotunnus"]["value"] = hetu
+
+    return change
+
+
+@covers(ir.check_client_identifiers, "pass")
+def test_client_identifiers_with_a_real_hetu_pass_without_warning() -> None:
+    doc = edit(load("client-record-entry"), _set_hetu(NON_TEST_HETU))
+    assert check(ir.check_client_identifiers, doc) == set()
+
+
+@covers(ir.check_client_identifiers, "pass")
+def test_client_identifiers_with_a_valid_temporary_id_pass() -> None:
+    assert check(ir.check_client_identifiers, load("client-record-entry-temporary-id")) == set()
+
+
+def test_client_identifiers_test_hetu_is_warned_once_per_document() -> None:
+    found = check(ir.check_client_identifiers, load("client-record-entry"))
+    assert found == {("KA-HETU-TEST", "warning", "/metadata/clients/0/hetu")}
+
+
+@covers(ir.check_client_identifiers, "fail")
+@pytest.mark.parametrize(
+    "hetu",
+    ["131052-308U", "311352-308T", "131052Z308T"],
+    ids=["wrong-check-char", "impossible-date", "bad-century-sign"],
+)
+def test_client_identifiers_invalid_hetu_is_refused(hetu: str) -> None:
+    doc = edit(load("client-record-entry"), lambda m, c: m["clients"][0].update(hetu=hetu))
+    found = check(ir.check_client_identifiers, doc)
+    assert err("KA-HETU-INVALID", "/metadata/clients/0/hetu") in found
+
+
+@covers(ir.check_client_identifiers, "fail")
+def test_client_identifiers_invalid_hetu_in_content_is_refused(validator: Validator) -> None:
+    def change(m: dict[str, Any], c: dict[str, Any]) -> None:
+        c["asiakaskertomusmerkinta"]["asiakas"][0]["henkilotunnus"]["value"] = "150612A904T"
+
+    doc = edit(load("client-record-entry"), change)
+    assert errors(validator, doc) == {
+        err(
+            "KA-HETU-INVALID",
+            "/content/asiakaskertomusmerkinta/asiakas/0/henkilotunnus/value",
+        )
+    }
+
+
+@covers(ir.check_client_identifiers, "fail")
+@pytest.mark.parametrize(
+    "temporary_id",
+    ["1.2.246.10.91000021.22.2026.3", "1.2.246.10.91000020.22.2024.3", "1.2.246.10.91000021.22"],
+    ids=["future-year", "bad-business-id", "no-year"],
+)
+def test_client_identifiers_invalid_temporary_id_is_refused(temporary_id: str) -> None:
+    doc = edit(
+        load("client-record-entry-temporary-id"),
+        lambda m, c: m["clients"][0].update(temporary_id=temporary_id),
+    )
+    assert check(ir.check_client_identifiers, doc) == {
+        err("KA-TEMPID-INVALID", "/metadata/clients/0/temporary_id")
+    }
+
+
+# -- client has an identifier ---------------------------------------------------------------
+
+
+@covers(ir.check_client_has_identifier, "pass")
+@pytest.mark.parametrize("sample", ["client-record-entry", "client-record-entry-temporary-id"])
+def test_client_with_hetu_or_temporary_id_passes(sample: str) -> None:
+    assert check(ir.check_client_has_identifier, load(sample)) == set()
+
+
+@covers(ir.check_client_has_identifier, "fail")
+def test_metadata_client_without_identifier_is_refused(validator: Validator) -> None:
+    doc = edit(load("client-record-entry"), lambda m, c: m["clients"][0].pop("hetu"))
+    assert errors(validator, doc) == {err("KA-CLIENT-ID", "/metadata/clients/0")}
+
+
+@covers(ir.check_client_has_identifier, "fail")
+def test_content_client_without_identifier_is_refused(validator: Validator) -> None:
+    doc = edit(
+        load("client-record-entry"),
+        lambda m, c: c["asiakaskertomusmerkinta"]["asiakas"][0].pop("henkilotunnus"),
+    )
+    assert errors(validator, doc) == {
+        err("KA-CLIENT-ID", "/content/asiakaskertomusmerkinta/asiakas/0")
+    }
+
+
+# -- dates ----------------------------------------------------------------------------------
+
+
+@covers(ir.check_dates, "pass")
+def test_dates_of_a_valid_sample_pass() -> None:
+    doc = edit(load("disclosure-consent"), lambda m, c: m["retention"].update(until="2028-02-29"))
+    assert check(ir.check_dates, doc) == set()
+
+
+@covers(ir.check_dates, "fail")
+def test_impossible_content_date_is_refused(validator: Validator) -> None:
+    doc = edit(
+        load("disclosure-consent"),
+        lambda m, c: c["luovutussuostumus"]["suostumus"].update(voimassa_asti="2025-02-29"),
+    )
+    assert errors(validator, doc) == {
+        err("KA-DATE-INVALID", "/content/luovutussuostumus/suostumus/voimassa_asti")
+    }
+
+
+@covers(ir.check_dates, "fail")
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("created", "2024-07-32T10:00:00+03:00"), ("effective_time", "2024-06-31T10:00:00+03:00")],
+)
+def test_impossible_metadata_time_is_refused(validator: Validator, field: str, value: str) -> None:
+    doc = edit(load("disclosure-consent"), lambda m, c: m.update({field: value}))
+    assert errors(validator, doc) == {err("KA-DATE-INVALID", f"/metadata/{field}")}
+
+
+@covers(ir.check_dates, "fail")
+def test_impossible_retention_date_is_refused() -> None:
+    doc = edit(load("disclosure-consent"), lambda m, c: m["retention"].update(until="2030-02-29"))
+    assert check(ir.check_dates, doc) == {err("KA-DATE-INVALID", "/metadata/retention/until")}
+
+
+# -- codes ----------------------------------------------------------------------------------
+
+
+@covers(ir.check_codes, "pass")
+def test_known_codes_pass() -> None:
+    assert check(ir.check_codes, load("disclosure-consent")) == set()
+
+
+@covers(ir.check_codes, "fail")
+def test_unknown_service_task_code_is_refused(validator: Validator) -> None:
+    doc = edit(load("service-needs-assessment"), lambda m, c: m["service_task"].update(code="99"))
+    assert errors(validator, doc) == {err("KA-CODE-UNKNOWN", "/metadata/service_task/code")}
+
+
+@covers(ir.check_codes, "fail")
+def test_unknown_code_in_content_is_refused(validator: Validator) -> None:
+    doc = edit(
+        load("disclosure-consent"),
+        lambda m, c: c["luovutussuostumus"]["suostumus"]["laajuus"].update(code="77"),
+    )
+    assert errors(validator, doc) == {
+        err("KA-CODE-UNKNOWN", "/content/luovutussuostumus/suostumus/laajuus/code")
+    }
+
+
+def test_code_of_an_unknown_code_set_is_not_checked() -> None:
+    doc = edit(
+        load("disclosure-consent"),
+        lambda m, c: c["luovutussuostumus"]["suostumus"]["laajuus"].update(
+            system="urn:oid:1.2.246.537.6.777777", code="77"
+        ),
+    )
+    assert check(ir.check_codes, doc) == set()
+
+
+# -- version chain --------------------------------------------------------------------------
+
+
+@covers(mr.check_version_chain, "pass")
+@pytest.mark.parametrize("sample", ["client-record-entry", "client-record-entry-v2"])
+def test_version_chain_of_version_1_and_2_passes(sample: str) -> None:
+    assert check(mr.check_version_chain, load(sample)) == set()
+
+
+@covers(mr.check_version_chain, "fail")
+def test_version_2_without_previous_version_is_refused(validator: Validator) -> None:
+    doc = edit(load("client-record-entry-v2"), lambda m, c: m.pop("previous_version_oid"))
+    assert errors(validator, doc) == {err("KA-VERSION-CHAIN", "/metadata/previous_version_oid")}
+
+
+@covers(mr.check_version_chain, "fail")
+def test_version_1_with_previous_version_is_refused(validator: Validator) -> None:
+    doc = edit(load("client-record-entry"), lambda m, c: m.update(previous_version_oid="1.2.246.1"))
+    assert errors(validator, doc) == {err("KA-VERSION-CHAIN", "/metadata/previous_version_oid")}
+
+
+# -- time order -----------------------------------------------------------------------------
+
+
+@covers(mr.check_time_order, "pass")
+def test_effective_time_equal_to_created_in_another_zone_passes() -> None:
+    doc = edit(
+        load("disclosure-ban"),
+        lambda m, c: m.update(
+            created="2024-06-17T10:00:00+03:00", effective_time="2024-06-17T07:00:00Z"
+        ),
+    )
+    assert check(mr.check_time_order, doc) == set()
+
+
+@covers(mr.check_time_order, "fail")
+def test_effective_time_after_created_is_refused(validator: Validator) -> None:
+    doc = edit(
+        load("disclosure-ban"),
+        lambda m, c: m.update(
+            created="2024-06-17T10:00:00+03:00", effective_time="2024-06-17T07:00:01Z"
+        ),
+    )
+    assert errors(validator, doc) == {err("KA-TIME-ORDER", "/metadata/effective_time")}
+
+
+# -- common matter --------------------------------------------------------------------------
+
+
+@covers(mr.check_common_matter, "pass")
+def test_two_clients_with_common_matter_pass() -> None:
+    assert check(mr.check_common_matter, load("client-record-entry-common-matter")) == set()
+
+
+@covers(mr.check_common_matter, "fail")
+def test_two_clients_without_common_matter_are_refused(validator: Validator) -> None:
+    doc = edit(load("client-record-entry-common-matter"), lambda m, c: m.pop("common_matter_oid"))
+    assert errors(validator, doc) == {
+        err("KA-CLIENTS-COMMON-MATTER", "/metadata/common_matter_oid")
+    }
+
+
+# -- invalidation ---------------------------------------------------------------------------
+
+
+@covers(mr.check_invalidation, "pass")
+def test_invalidated_document_with_reason_passes(validator: Validator) -> None:
+    doc = edit(
+        load("disclosure-ban"),
+        lambda m, c: m.update(
+            status="invalidated",
+            invalidation={
+                "reason": "Kirjattu väärälle asiakkaalle",
+                "time": "2024-07-01T12:00:00+03:00",
+            },
+        ),
+    )
+    assert check(mr.check_invalidation, doc) == set()
+    assert errors(validator, doc) == set()
+
+
+@covers(mr.check_invalidation, "fail")
+def test_invalidated_document_without_reason_is_refused(validator: Validator) -> None:
+    doc = edit(load("disclosure-ban"), lambda m, c: m.update(status="invalidated"))
+    assert errors(validator, doc) == {err("KA-INVALIDATION", "/metadata/invalidation")}
+
+
+# -- controller -----------------------------------------------------------------------------
+
+
+def _controller_type(code: str) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+    def change(m: dict[str, Any], c: dict[str, Any]) -> None:
+        m["controller"]["type"].update(
+            code=code, display={"1": "Julkinen", "2": "Yksityinen"}[code]
+        )
+
+    return change
+
+
+@covers(mr.check_controller, "pass")
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "client-record-entry",  # own production
+        "customership-service-voucher",
+        "client-record-entry-parallel-producer",  # purchased service
+        "customership-payment-commitment",
+        "service-needs-assessment-private-contract",
+    ],
+)
+def test_controller_matching_the_funding_passes(sample: str) -> None:
+    assert check(mr.check_controller, load(sample)) == set()
+
+
+@covers(mr.check_controller, "fail")
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "customership-service-voucher",
+        "client-record-entry-parallel-producer",
+        "customership-payment-commitment",
+        "client-record-entry",
+    ],
+)
+def test_publicly_funded_service_with_private_controller_is_refused(
+    validator: Validator, sample: str
+) -> None:
+    doc = edit(load(sample), _controller_type("2"))
+    assert errors(validator, doc) == {err("KA-CONTROLLER-PUBLIC", "/metadata/controller/type")}
+
+
+@covers(mr.check_controller, "fail")
+def test_service_voucher_with_producer_as_controller_is_refused(validator: Validator) -> None:
+    doc = edit(
+        load("customership-service-voucher"),
+        lambda m, c: m["controller"].update(oid=m["producer_oid"]),
+    )
+    assert errors(validator, doc) == {err("KA-CONTROLLER-PUBLIC", "/metadata/controller/type")}
+
+
+@covers(mr.check_controller, "fail")
+def test_private_contract_with_public_controller_is_refused(validator: Validator) -> None:
+    doc = edit(load("service-needs-assessment-private-contract"), _controller_type("1"))
+    assert errors(validator, doc) == {err("KA-CONTROLLER-PRIVATE", "/metadata/controller")}
+
+
+@covers(mr.check_controller, "fail")
+def test_private_contract_with_another_private_controller_is_refused(
+    validator: Validator,
+) -> None:
+    doc = edit(
+        load("service-needs-assessment-private-contract"),
+        lambda m, c: m["controller"].update(oid="1.2.246.10.92000015"),
+    )
+    assert errors(validator, doc) == {err("KA-CONTROLLER-PRIVATE", "/metadata/controller")}
+
+
+# -- case document rules --------------------------------------------------------------------
+
+CASE = "/content/asia_asiakirja/asian_tiedot"
+
+
+@covers(cr.check_case_number, "pass")
+def test_case_number_equal_to_case_oid_passes() -> None:
+    assert check(cr.check_case_number, load("case-document-open")) == set()
+
+
+@covers(cr.check_case_number, "fail")
+def test_case_number_differing_from_case_oid_is_refused(validator: Validator) -> None:
+    doc = edit(
+        load("case-document-open"), lambda m, c: m.update(case_oid="1.2.246.10.91000013.31.9")
+    )
+    assert errors(validator, doc) == {err("KA-CASE-NUMBER", f"{CASE}/asianumero")}
+
+
+@covers(cr.check_case_number, "fail")
+def test_case_number_without_case_oid_is_refused() -> None:
+    doc = edit(load("case-document-open"), lambda m, c: m.pop("case_oid"))
+    assert check(cr.check_case_number, doc) == {err("KA-CASE-NUMBER", f"{CASE}/asianumero")}
+
+
+def test_case_rules_ignore_other_structures() -> None:
+    doc = load("client-record-entry")
+    for rule in (cr.check_case_number, cr.check_case_end_date, cr.check_common_join_time):
+        assert check(rule, doc) == set()
+
+
+@covers(cr.check_case_end_date, "pass")
+@pytest.mark.parametrize("sample", ["case-document-closed", "case-document-open"])
+def test_closed_case_with_end_date_and_open_case_without_pass(sample: str) -> None:
+    assert check(cr.check_case_end_date, load(sample)) == set()
+
+
+@covers(cr.check_case_end_date, "fail")
+def test_closed_case_without_end_date_is_refused(validator: Validator) -> None:
+    doc = edit(
+        load("case-document-closed"),
+        lambda m, c: c["asia_asiakirja"]["asian_tiedot"].pop("paattymispaiva"),
+    )
+    assert errors(validator, doc) == {err("KA-CASE-END-DATE", f"{CASE}/paattymispaiva")}
+
+
+@covers(cr.check_common_join_time, "pass")
+@pytest.mark.parametrize("sample", ["case-document-shared", "case-document-open"])
+def test_shared_case_with_join_time_and_unshared_case_pass(sample: str) -> None:
+    assert check(cr.check_common_join_time, load(sample)) == set()
+
+
+@covers(cr.check_common_join_time, "fail")
+def test_shared_case_without_join_time_is_refused(validator: Validator) -> None:
+    doc = edit(
+        load("case-document-shared"),
+        lambda m, c: c["asia_asiakirja"]["asian_tiedot"]["yhteinen_asia"].pop("liittymisaika"),
+    )
+    assert errors(validator, doc) == {
+        err("KA-COMMON-JOIN-TIME", f"{CASE}/yhteinen_asia/liittymisaika")
+    }
+
+
+# -- the rule set as a whole ----------------------------------------------------------------
+
+
+def test_every_rule_has_a_passing_and_a_failing_case() -> None:
+    for rule in RULES:
+        assert COVERED.get(rule.check.__name__) == {"pass", "fail"}, rule.check.__name__
+
+
+def test_every_rule_has_documentation_and_catalogued_codes() -> None:
+    from kanta_archive.catalogue import BY_CODE
+
+    for rule in RULES:
+        assert rule.doc, rule.check.__name__
+        assert all(code in BY_CODE for code in rule.codes)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xhtml"])
+def test_rules_emit_only_their_registered_codes(fmt: str) -> None:
+    """Run every rule on a document that breaks many rules at once."""
+
+    def change(m: dict[str, Any], c: dict[str, Any]) -> None:
+        m.update(
+            status="invalidated", version=2, storage_format="json" if fmt == "xhtml" else "xhtml"
+        )
+        m["controller"]["type"]["code"] = "2"
+        m["clients"].append({})
+        c["asia_asiakirja"]["asian_tiedot"].pop("paattymispaiva")
+        c["asia_asiakirja"]["asian_tiedot"]["asianumero"] = "1.2.3"
+
+    doc = edit(load("case-document-closed", fmt), change)
+    ctx = RuleContext.build(doc, CODESETS, TODAY)
+    for rule in RULES:
+        assert {f.code for f in rule.check(ctx)} <= set(rule.codes), rule.check.__name__
+    assert len({f.code for f in run_rules(ctx)}) >= 7
+
+
+# -- schema first: one problem, one finding -------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["json", "xhtml"])
+def test_value_failing_the_schema_is_not_reported_again_by_a_rule(
+    validator: Validator, fmt: str
+) -> None:
+    doc = edit(load("client-record-entry", fmt), lambda m, c: m["clients"][0].update(hetu="1506"))
+    pointer = "/metadata/clients/0/hetu"
+    # The rule alone would report it ...
+    assert err("KA-HETU-INVALID", pointer) in check(ir.check_client_identifiers, doc)
+    # ... but the pipeline reports the schema finding only.
+    at_pointer = {
+        f.key() for f in validator.validate_document(doc) if f.location.pointer == pointer
+    }
+    assert at_pointer == {err("KA-META-SCHEMA", pointer)}
+
+
+def test_temporary_id_failing_the_schema_is_not_reported_again_by_a_rule(
+    validator: Validator,
+) -> None:
+    doc = edit(
+        load("client-record-entry-temporary-id"),
+        lambda m, c: m["clients"][0].update(temporary_id="1.2.246.10.91000021.22.02024.3"),
+    )
+    pointer = "/metadata/clients/0/temporary_id"
+    assert err("KA-TEMPID-INVALID", pointer) in check(ir.check_client_identifiers, doc)
+    at_pointer = {
+        f.key() for f in validator.validate_document(doc) if f.location.pointer == pointer
+    }
+    assert at_pointer == {err("KA-META-SCHEMA", pointer)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import click
@@ -140,3 +141,30 @@ def show(state: CliState, structure: str, version: str | None, fmt: str) -> None
         out.append(f"{flags} {name:<40} {f['type']:<8} {label}{codeset}")
     out += ["", "R required, C conditionally required, * repeatable"]
     write_stdout("\n".join(out) + "\n")
+
+
+@schemas.command("docs")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the Markdown pages (created if missing).",
+)
+@click.pass_obj
+def docs(state: CliState, out: Path) -> None:
+    """Write a readable Markdown page per structure (<oid>_<version>.md) and an index.md.
+
+    Each page has the fi/sv title, OID, version, status and a table of fields with
+    fi/sv names, type, required / conditionally required / repeatable, code set,
+    implementation note and non-disclosure protection.
+
+    \b
+    Example:
+      kanta-archive schemas docs --out docs/structures
+      kanta-archive --schemas-dir ~/sosmeta-export schemas docs --out site/structures
+    """
+    from kanta_archive.schema_docs import write_docs
+
+    written = write_docs(out, state.registry())
+    click.echo(f"Wrote {len(written)} pages into {out}", err=True)

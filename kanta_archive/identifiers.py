@@ -56,6 +56,12 @@ def _is_ascii_digits(value: str) -> bool:
 
 OID_MAX_LENGTH = 256
 
+# Fast path for the common case of a well-formed OID; only values it rejects go
+# through the slower checks that explain what is wrong.
+_WELL_FORMED_OID = re.compile(
+    r"(?:[01]\.(?:[0-9]|[1-3][0-9])|2\.(?:0|[1-9][0-9]*))(?:\.(?:0|[1-9][0-9]*))*", re.ASCII
+)
+
 
 def oid_problem(value: str) -> str | None:
     """Return why ``value`` is not an OID in dot notation, or None when it is one.
@@ -64,6 +70,8 @@ def oid_problem(value: str) -> str | None:
     of ASCII digits without leading zeros (the arc ``0`` itself is allowed); the first arc is
     0, 1 or 2; under the first arcs 0 and 1 the second arc is at most 39.
     """
+    if len(value) <= OID_MAX_LENGTH and _WELL_FORMED_OID.fullmatch(value):
+        return None
     if not value:
         return "OID is empty"
     if len(value) > OID_MAX_LENGTH:

@@ -21,10 +21,10 @@ from kanta_archive.formats import pointer as ptr
 from kanta_archive.formats.read import DEFAULT_MAX_BYTES, JSON_SUFFIXES, XHTML_SUFFIXES, ReadOutcome
 from kanta_archive.formats.read import read_bytes as _read_bytes
 from kanta_archive.formats.read import read_path as _read_path
-from kanta_archive.model import Document
+from kanta_archive.model import Document, Metadata
 from kanta_archive.rules import run_rules
-from kanta_archive.rules.context import RuleContext
-from kanta_archive.schemas import SchemaRegistry
+from kanta_archive.rules.context import RuleContext, gather
+from kanta_archive.schemas import SchemaRegistry, StructureSchema
 
 _MAX_MESSAGE = 300
 DOCUMENT_SUFFIXES = JSON_SUFFIXES | XHTML_SUFFIXES
@@ -60,6 +60,7 @@ class Validator:
         *,
         max_bytes: int = DEFAULT_MAX_BYTES,
         today: date | None = None,
+        trust_anchors: Sequence[bytes] = (),
     ) -> None:
         self.registry = registry or SchemaRegistry()
         self.codesets = (
@@ -67,6 +68,8 @@ class Validator:
         )
         self.max_bytes = max_bytes
         self.today = today
+        # PEM trust anchors for signer certificates; empty: trust is not checked.
+        self.trust_anchors = tuple(trust_anchors)
 
     # -- entry points ------------------------------------------------------
     def validate_path(self, path: Path) -> ValidationResult:
@@ -79,6 +82,26 @@ class Validator:
 
     def validate_document(self, document: Document) -> list[Finding]:
         """All findings for an already-read document, located and de-duplicated."""
+        return self._check(document, document.metadata)[0]
+
+    # -- stages ------------------------------------------------------------
+    def _result(self, source: str, outcome: ReadOutcome) -> ValidationResult:
+        document = outcome.document
+        if document is None:
+            return ValidationResult(source, outcome.findings, outcome.format)
+        meta = document.metadata  # the typed view is built once per document
+        found, structure = self._check(document, meta)
+        return ValidationResult(
+            source,
+            tuple(found),
+            document.format,
+            structure.key if structure else None,
+            meta.document_oid,
+        )
+
+    def _check(
+        self, document: Document, meta: Metadata
+    ) -> tuple[list[Finding], StructureSchema | None]:
         found: list[Finding] = []
         if document.xml is not None:
             found += self._xsd_findings(document)
@@ -87,32 +110,30 @@ class Validator:
             {"metadata": document.metadata_raw},
             "KA-META-SCHEMA",
         )
-        found += self._content_findings(document)
+        key = meta.schema_key
+        structure = self.registry.get(*key) if key else None
+        found += self._content_findings(document, key, structure)
         schema_pointers = {f.location.pointer for f in found if f.code in _SCHEMA_CODES}
-        context = RuleContext.build(document, self.codesets, self.today)
+        context = RuleContext(
+            document,
+            meta,
+            self.codesets,
+            gather(document.content),
+            self.today or date.today(),
+            signature_required(structure),
+            self.trust_anchors,
+        )
         # A value that already fails its schema is not checked again by the rules:
         # one problem, one finding.
         found += [f for f in run_rules(context) if f.location.pointer not in schema_pointers]
-        return _locate(document, _merge(found))
+        return _locate(document, _merge(found)), structure
 
-    # -- stages ------------------------------------------------------------
-    def _result(self, source: str, outcome: ReadOutcome) -> ValidationResult:
-        document = outcome.document
-        if document is None:
-            return ValidationResult(source, outcome.findings, outcome.format)
-        meta = document.metadata
-        structure = self.registry.get(*meta.schema_key) if meta.schema_key else None
-        return ValidationResult(
-            source,
-            tuple(self.validate_document(document)),
-            document.format,
-            structure.key if structure else None,
-            meta.document_oid,
-        )
-
-    def _content_findings(self, document: Document) -> list[Finding]:
-        key = document.metadata.schema_key
-        structure = self.registry.get(*key) if key else None
+    def _content_findings(
+        self,
+        document: Document,
+        key: tuple[str, str] | None,
+        structure: StructureSchema | None,
+    ) -> list[Finding]:
         if structure is None:
             if key is None:
                 return []  # the metadata schema already reports the missing structure
@@ -161,6 +182,14 @@ class Validator:
                 )
             )
         return found
+
+
+def signature_required(structure: StructureSchema | None) -> bool:
+    """Whether the structure's root ``sosmeta`` declares ``"signatureRequired": true``."""
+    if structure is None:
+        return False
+    sosmeta = structure.schema.get("sosmeta")
+    return isinstance(sosmeta, Mapping) and sosmeta.get("signatureRequired") is True
 
 
 def _assert_message(code: str) -> str:

@@ -11,77 +11,76 @@ from typing import Any
 from kanta_archive.findings import error
 from kanta_archive.formats import pointer as ptr
 from kanta_archive.formats.read import ReadOutcome
-from kanta_archive.model import NOWHERE, Document, SourcePosition
+from kanta_archive.model import Document, SourcePosition
 
 _WS = re.compile(r"[ \t\n\r]*")
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null")
 
 
-def scan_positions(text: str) -> dict[str, int]:
-    """Map every JSON Pointer in ``text`` to the offset of its key (or value).
+_DECODER = json.JSONDecoder()
 
-    Only called when a document has findings to report, so plain and slow is
-    fine. Assumes ``text`` is valid JSON (it has already been parsed).
+
+def _unescape(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def offset_of(text: str, pointer: str) -> tuple[int, bool]:
+    """The offset of ``pointer`` in ``text``: of its key for an object member, else its value.
+
+    Walks only the path to the pointer; sibling values are skipped with the C
+    JSON decoder. Returns the deepest offset reached and whether the whole
+    pointer was found. Assumes ``text`` is valid JSON (it has been parsed).
     """
-    positions: dict[str, int] = {}
 
     def skip(i: int) -> int:
         match = _WS.match(text, i)
         return match.end() if match else i
 
-    def value(i: int, pointer: str) -> int:
-        i = skip(i)
-        positions.setdefault(pointer, i)
+    i = skip(0)
+    here = i
+    for raw_token in pointer.split("/")[1:] if pointer else ():
+        token = _unescape(raw_token)
         char = text[i]
         if char == "{":
             i = skip(i + 1)
-            if text[i] == "}":
-                return i + 1
-            while True:
-                match = _STRING.match(text, i)
-                assert match is not None
-                member = ptr.join(pointer, json.loads(match.group()))
-                positions[member] = i
-                i = skip(match.end()) + 1  # past ':'
-                i = skip(value(i, member))
-                if text[i] == "}":
-                    return i + 1
-                i = skip(i + 1)
-        if char == "[":
+            while text[i] != "}":
+                key, after_key = _DECODER.raw_decode(text, i)
+                value_at = skip(skip(after_key) + 1)
+                if key == token:
+                    here, i = i, value_at
+                    break
+                _, after_value = _DECODER.raw_decode(text, value_at)
+                i = skip(after_value)
+                if text[i] == ",":
+                    i = skip(i + 1)
+            else:
+                return here, False
+        elif char == "[" and token.isdigit():
             i = skip(i + 1)
-            if text[i] == "]":
-                return i + 1
-            index = 0
-            while True:
-                i = skip(value(i, ptr.join(pointer, index)))
-                index += 1
+            for _ in range(int(token)):
                 if text[i] == "]":
-                    return i + 1
-                i += 1
-        match = (_STRING if char == '"' else _SCALAR).match(text, i)
-        return match.end() if match else i + 1
-
-    value(0, "")
-    return positions
+                    return here, False
+                _, after_value = _DECODER.raw_decode(text, i)
+                i = skip(after_value)
+                if text[i] == ",":
+                    i = skip(i + 1)
+            if text[i] == "]":
+                return here, False
+            here = i
+        else:
+            return here, False
+    return here, True
 
 
 def _locator(text: str) -> Callable[[str], SourcePosition]:
-    cache: dict[str, dict[str, int]] = {}
     line_starts: list[int] = []
 
     def locate(pointer: str) -> SourcePosition:
-        if "p" not in cache:
-            cache["p"] = scan_positions(text)
+        if not line_starts:
+            line_starts.append(0)
             line_starts.extend(m.end() for m in re.finditer("\n", text))
-        positions = cache["p"]
-        for candidate in ptr.parents(pointer):
-            if candidate in positions:
-                offset = positions[candidate]
-                line = bisect.bisect_right(line_starts, offset)
-                start = line_starts[line - 1] if line else 0
-                return SourcePosition(line=line + 1, column=offset - start + 1)
-        return NOWHERE
+        offset, _found = offset_of(text, pointer)
+        line = bisect.bisect_right(line_starts, offset)
+        return SourcePosition(line=line, column=offset - line_starts[line - 1] + 1)
 
     return locate
 
@@ -122,6 +121,7 @@ def read_json(data: bytes, source: str) -> ReadOutcome:
         metadata_raw=parsed["metadata"],
         content=parsed["content"],
         locate=locate,
+        signature=parsed.get("signature"),
     )
     return ReadOutcome(document, (), "json")
 
@@ -134,7 +134,9 @@ def _shape_problem(parsed: Any) -> tuple[str, str] | None:
             return (f"the document has no '{key}' member", "")
         if not isinstance(parsed[key], dict):
             return (f"'{key}' must be a JSON object", "/" + key)
-    extra = sorted(set(parsed) - {"metadata", "content"})
+    if "signature" in parsed and not isinstance(parsed["signature"], dict):
+        return ("'signature' must be a JSON object", "/signature")
+    extra = sorted(set(parsed) - {"metadata", "content", "signature"})
     if extra:
         return (f"unexpected top-level member '{extra[0]}'", ptr.join("", extra[0]))
     return None

@@ -44,12 +44,21 @@ def cli(ctx: click.Context, schemas_dirs: tuple[Path, ...]) -> None:
 
 
 def _register() -> None:
-    from kanta_archive.cli import findings_cmd, render_cmd, samples_cmd, schemas_cmd, validate_cmd
+    from kanta_archive.cli import (
+        archive_cmd,
+        findings_cmd,
+        render_cmd,
+        samples_cmd,
+        schemas_cmd,
+        validate_cmd,
+    )
 
     cli.add_command(validate_cmd.validate)
     cli.add_command(schemas_cmd.schemas)
     cli.add_command(findings_cmd.findings)
     cli.add_command(render_cmd.render)
+    for command in archive_cmd.COMMANDS:
+        cli.add_command(command)
     cli.add_command(samples_cmd.samples)
 
 

@@ -1,0 +1,302 @@
+"""Hostile and broken input: every case gives its finding, never an exception.
+
+XML is attacked with external entities, entity expansion and DTDs; JSON with deep nesting;
+the readers with oversized, binary and wrongly encoded files.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from kanta_archive.findings import ValidationResult
+from kanta_archive.formats.read import read_path
+from kanta_archive.validate import Validator
+
+VALID = Path(__file__).resolve().parents[2] / "samples" / "valid"
+XHTML = (VALID / "client-record-entry.xhtml").read_bytes()
+JSON = (VALID / "client-record-entry.json").read_bytes()
+DECLARATION = b"<?xml version='1.0' encoding='UTF-8'?>\n"
+PASSWD = Path("/etc/passwd")
+
+
+@pytest.fixture(scope="module")
+def validator() -> Validator:
+    return Validator()
+
+
+def with_doctype(doctype: bytes, title: bytes = b"") -> bytes:
+    """The valid XHTML sample with ``doctype`` after the XML declaration and ``title`` text."""
+    assert XHTML.startswith(DECLARATION)
+    body = XHTML[len(DECLARATION) :]
+    if title:
+        body = body.replace(b"<title>", b"<title>" + title, 1)
+    return DECLARATION + doctype + b"\n" + body
+
+
+def codes(result: ValidationResult) -> list[str]:
+    return [f.code for f in result.findings]
+
+
+# -- XML --------------------------------------------------------------------------------------
+
+XXE = with_doctype(b'<!DOCTYPE html [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>', title=b"&xxe;")
+XXE_PARAMETER = with_doctype(
+    b'<!DOCTYPE html [<!ENTITY % p SYSTEM "file:///etc/passwd"> %p;]>', title=b"x"
+)
+BILLION_LAUGHS = with_doctype(
+    b"<!DOCTYPE html [\n"
+    + b"".join(
+        b'<!ENTITY l%d "%s">\n' % (i, b"&l%d;" % (i - 1) * 10 if i else b"lol") for i in range(10)
+    )
+    + b"]>",
+    title=b"&l9;",
+)
+EXTERNAL_DTD = with_doctype(
+    b'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+    b'"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">'
+)
+INTERNAL_SUBSET = with_doctype(b"<!DOCTYPE html [<!ELEMENT html ANY>]>")
+LOWERCASE_DOCTYPE = with_doctype(b'<!doctype html system "file:///etc/passwd">')
+
+
+@pytest.mark.parametrize(
+    "data",
+    [XXE, XXE_PARAMETER, BILLION_LAUGHS, EXTERNAL_DTD, INTERNAL_SUBSET, LOWERCASE_DOCTYPE],
+    ids=[
+        "external-entity",
+        "parameter-entity",
+        "billion-laughs",
+        "external-dtd",
+        "internal-subset",
+        "lowercase-doctype",
+    ],
+)
+def test_forbidden_xml_is_refused_before_parsing(validator: Validator, data: bytes) -> None:
+    start = time.perf_counter()
+    result = validator.validate_bytes(data, "hostile.xhtml")
+    assert codes(result) == ["KA-XML-FORBIDDEN"]
+    assert result.findings[0].location.line is not None
+    assert time.perf_counter() - start < 2
+
+
+def test_plain_html5_doctype_is_allowed(validator: Validator) -> None:
+    result = validator.validate_bytes(with_doctype(b"<!DOCTYPE html>"), "ok.xhtml")
+    assert result.valid
+
+
+def test_undeclared_entity_reference_is_a_syntax_error(validator: Validator) -> None:
+    data = XHTML.replace(b"<title>", b"<title>&xxe;", 1)
+    assert codes(validator.validate_bytes(data, "x.xhtml")) == ["KA-XML-SYNTAX"]
+
+
+@pytest.mark.skipif(not PASSWD.is_file(), reason="needs /etc/passwd")
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "github"])
+def test_external_entity_content_never_appears_in_any_output(
+    run_cli: Callable[..., Result], tmp_path: Path, fmt: str
+) -> None:
+    secret = next(line for line in PASSWD.read_text().splitlines() if line.strip())
+    path = tmp_path / "xxe.xhtml"
+    path.write_bytes(XXE)
+    result = run_cli("validate", path, "--format", fmt)
+    assert result.exit_code == 1
+    assert "KA-XML-FORBIDDEN" in result.output
+    assert secret not in result.output
+    assert secret not in result.stderr
+    assert "root:" not in result.output
+
+
+def test_processing_instruction_heavy_document_is_read(validator: Validator) -> None:
+    data = XHTML.replace(b"<html", b"<?ka-pi some data?>\n" * 20_000 + b"<html", 1)
+    data = data.replace(b"<head>", b"<head>" + b"<?another pi?>" * 5_000, 1)
+    result = validator.validate_bytes(data, "pi.xhtml")
+    assert result.valid
+    assert all(f.location.line and f.location.line > 20_000 for f in result.findings)
+
+
+def test_deeply_nested_xml_is_a_syntax_error(validator: Validator) -> None:
+    deep = b"<div>" * 100_000 + b"</div>" * 100_000
+    data = XHTML.replace(b"</h1>", b"</h1>" + deep, 1)
+    assert codes(validator.validate_bytes(data, "deep.xhtml")) == ["KA-XML-SYNTAX"]
+
+
+# -- JSON -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"[" * 100_000, b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000],
+    ids=["unclosed-arrays", "closed-arrays", "objects"],
+)
+def test_deeply_nested_json_is_a_syntax_error(validator: Validator, data: bytes) -> None:
+    assert codes(validator.validate_bytes(data, "deep.json")) == ["KA-JSON-SYNTAX"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"[]", b'"text"', b"42", b'{"metadata": {}}', b'{"metadata": [], "content": {}}'],
+)
+def test_json_of_the_wrong_shape_is_a_shape_finding(validator: Validator, data: bytes) -> None:
+    assert codes(validator.validate_bytes(data, "shape.json")) == ["KA-DOCUMENT-SHAPE"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: json_reader accepts the non-JSON constants NaN/Infinity (json.loads default) and "
+    "then scan_positions fails with AssertionError when locating a finding",
+)
+@pytest.mark.parametrize(
+    "data",
+    [b'{"metadata": NaN}', b'{"metadata": {}, "content": {}, "x": Infinity}'],
+    ids=["nan", "infinity"],
+)
+def test_json_with_nan_or_infinity_is_a_syntax_error(validator: Validator, data: bytes) -> None:
+    assert codes(validator.validate_bytes(data, "nan.json")) == ["KA-JSON-SYNTAX"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: an integer literal of over 4300 digits makes json.loads raise ValueError "
+    "(int max str digits), which read_json does not catch",
+)
+def test_json_with_a_huge_integer_gives_a_finding(validator: Validator) -> None:
+    data = b'{"metadata": {"version": 1' + b"0" * 5000 + b'}, "content": {}}'
+    result = validator.validate_bytes(data, "bigint.json")
+    assert result.findings and not result.valid
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a lone surrogate escape (\\ud800) in a JSON string makes the schema stage "
+    "(jsonschema_rs in validate._schema_findings) raise UnicodeEncodeError",
+)
+def test_json_with_a_lone_surrogate_gives_a_finding(validator: Validator) -> None:
+    data = b'{"metadata": {"title": "\\ud800"}, "content": {}}'
+    result = validator.validate_bytes(data, "surrogate.json")
+    assert result.findings and not result.valid
+
+
+# -- size limits ------------------------------------------------------------------------------
+
+
+def test_file_over_max_bytes_is_refused_without_reading_it(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    with path.open("wb") as handle:
+        handle.write(b'{"metadata": ')
+        handle.truncate(50 * 1024 * 1024)  # sparse: 50 MB on paper, nothing on disk
+    tracemalloc.start()
+    try:
+        outcome = read_path(path, max_bytes=1024 * 1024)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [f.code for f in outcome.findings] == ["KA-INPUT-TOO-LARGE"]
+    assert outcome.document is None
+    assert peak < 1024 * 1024  # never held even the first megabyte
+
+
+def test_validator_max_bytes_applies_to_files_and_bytes(tmp_path: Path) -> None:
+    validator = Validator(max_bytes=1000)
+    path = tmp_path / "doc.json"
+    path.write_bytes(JSON)
+    assert codes(validator.validate_path(path)) == ["KA-INPUT-TOO-LARGE"]
+    assert codes(validator.validate_bytes(JSON, "doc.json")) == ["KA-INPUT-TOO-LARGE"]
+
+
+def test_cli_max_size_refuses_large_files_and_stdin(
+    run_cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    path = tmp_path / "doc.json"
+    path.write_bytes(JSON)
+    for args, stdin in (((path,), None), (("-",), JSON)):
+        result = run_cli("validate", *args, "--max-size", "1000", "--format", "json", input=stdin)
+        assert result.exit_code == 1
+        assert "KA-INPUT-TOO-LARGE" in result.output
+
+
+def test_directory_of_3000_small_files_is_validated_quickly(
+    run_cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    docs = [b'{"metadata": {}, "content": {}}', b"", b"<html/>", b"{"]
+    for i in range(3000):
+        (folder / f"doc{i:04}.json").write_bytes(docs[i % len(docs)])
+    start = time.perf_counter()
+    result = run_cli("validate", folder, "--format", "json", "--quiet")
+    elapsed = time.perf_counter() - start
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report  # parseable
+    assert result.output.count("doc2999.json") >= 1
+    assert elapsed < 30
+
+
+# -- bytes that are not UTF-8 text ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", ["json", "xhtml"])
+def test_nul_bytes_are_a_binary_finding(validator: Validator, suffix: str) -> None:
+    data = (JSON if suffix == "json" else XHTML)[:200] + b"\x00\x01\x02" + b"rest"
+    assert codes(validator.validate_bytes(data, f"bin.{suffix}")) == ["KA-INPUT-BINARY"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+@pytest.mark.parametrize("sample", [JSON, XHTML], ids=["json", "xhtml"])
+def test_utf16_and_utf32_with_bom_are_an_encoding_finding(
+    validator: Validator, sample: bytes, encoding: str
+) -> None:
+    text = sample.decode("utf-8")
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    assert codes(validator.validate_bytes(data, "wide.json")) == ["KA-INPUT-ENCODING"]
+
+
+def test_latin1_json_is_an_encoding_finding_with_a_line(validator: Validator) -> None:
+    data = JSON.decode("utf-8").encode("latin-1")
+    result = validator.validate_bytes(data, "latin1.json")
+    assert codes(result) == ["KA-INPUT-ENCODING"]
+    assert result.findings[0].location.line is not None
+
+
+def test_utf8_bom_is_accepted(validator: Validator) -> None:
+    assert validator.validate_bytes(b"\xef\xbb\xbf" + JSON, "bom.json").valid
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: the XHTML reader does not require UTF-8: Latin-1 bytes give KA-XML-SYNTAX, and "
+    "with an encoding='ISO-8859-1' declaration the document is accepted as valid",
+)
+@pytest.mark.parametrize("declared", ["UTF-8", "ISO-8859-1"])
+def test_latin1_xhtml_is_an_encoding_finding(validator: Validator, declared: str) -> None:
+    text = XHTML.decode("utf-8").replace("encoding='UTF-8'", f"encoding='{declared}'")
+    result = validator.validate_bytes(text.encode("latin-1"), "latin1.xhtml")
+    assert codes(result) == ["KA-INPUT-ENCODING"]
+
+
+@pytest.mark.parametrize("data", [b"", b"   \n\t ", b"\n" * 1000])
+def test_empty_input_is_an_empty_finding(validator: Validator, data: bytes) -> None:
+    assert codes(validator.validate_bytes(data, "empty.json")) == ["KA-INPUT-EMPTY"]
+
+
+def test_text_that_is_neither_json_nor_xhtml_is_a_format_finding(validator: Validator) -> None:
+    assert codes(validator.validate_bytes(b"hello", "-")) == ["KA-INPUT-FORMAT"]
+
+
+def test_random_bytes_never_raise(validator: Validator) -> None:
+    rng = random.Random("kanta-archive")  # fixed seed: reproducible
+    for _ in range(300):
+        size = rng.randint(1, 400)
+        head = rng.choice([b"{", b"<", b"[", b""])
+        data = head + bytes(rng.getrandbits(8) for _ in range(size))
+        result = validator.validate_bytes(data, "random.json")
+        assert result.findings

@@ -23,7 +23,8 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 from random import Random
 from typing import Any
@@ -43,6 +44,8 @@ __all__ = [
     "generate_documents",
     "load_organisations",
     "resolve_structure",
+    "sign_xhtml_bytes",
+    "signature_required",
     "write_documents",
 ]
 
@@ -802,11 +805,6 @@ def _metadata(structure: StructureSchema, s: _DocState, rng: Random) -> dict[str
             "reason": "Kirjattu väärälle asiakkaalle" if s.lang == "fi" else "Fel klient",
             "time": _timestamp(s.created + timedelta(days=rng.randint(1, 30))),
         }
-    if rng.random() < 0.8:
-        signature: dict[str, str] = {"signer": s.author_name, "signed_at": _timestamp(s.created)}
-        if rng.random() < 0.5:
-            signature["certificate_sha256"] = f"{rng.getrandbits(256):064x}"
-        meta["signature"] = signature
     if rng.random() < 0.2:
         retention: dict[str, str] = {"until": "permanent"}
     else:
@@ -815,6 +813,131 @@ def _metadata(structure: StructureSchema, s: _DocState, rng: Random) -> dict[str
         retention["basis"] = _RETENTION_BASIS
     meta["retention"] = retention
     return meta
+
+
+# --------------------------------------------------------------------------------------------
+# Signatures (structures whose sosmeta says "signatureRequired": true)
+# --------------------------------------------------------------------------------------------
+
+SIGNER_NAME = "kanta-archive TEST signer (generated samples)"
+_SIGNER_SEED = 0x5EED
+# Small on purpose: jwcrypto re-validates the private key on every signature (~100 ms at
+# 2048 bits). The key is derived from a public constant, so it is TEST-ONLY whatever its size.
+_KEY_BITS = 1024
+_SMALL_PRIMES = (3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47)
+
+
+def signature_required(structure: StructureSchema) -> bool:
+    """Whether documents of ``structure`` must be signed (root ``sosmeta.signatureRequired``)."""
+    return _sosmeta(structure.schema).get("signatureRequired") is True
+
+
+def _probable_prime(n: int, rng: Random) -> bool:
+    for p in _SMALL_PRIMES:
+        if n % p == 0:
+            return n == p
+    d, r = n - 1, 0
+    while d % 2 == 0:
+        d, r = d // 2, r + 1
+    for _ in range(16):
+        x = pow(rng.randrange(2, n - 2), d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(r - 1):
+            x = pow(x, 2, n)
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def _prime(rng: Random, bits: int) -> int:
+    while True:
+        candidate = rng.getrandbits(bits) | (3 << (bits - 2)) | 1
+        if candidate % 65537 != 1 and _probable_prime(candidate, rng):
+            return candidate
+
+
+@lru_cache(maxsize=1)
+def _signing_material() -> Any:
+    """A fixed TEST-ONLY RSA key and self-signed certificate, derived from a constant seed.
+
+    Derived rather than generated so that signed samples are byte-identical from run to
+    run (RSA PKCS#1 v1.5 signatures are deterministic); never use it for real documents.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    from kanta_archive.signatures.verify import SigningMaterial
+
+    rng = Random(_SIGNER_SEED)
+    p, q = _prime(rng, _KEY_BITS // 2), _prime(rng, _KEY_BITS // 2)
+    e = 65537
+    d = pow(e, -1, (p - 1) * (q - 1))
+    key = rsa.RSAPrivateNumbers(
+        p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p), rsa.RSAPublicNumbers(e, p * q)
+    ).private_key()
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "FI"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "kanta-archive TEST ONLY"),
+            x509.NameAttribute(NameOID.COMMON_NAME, SIGNER_NAME),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(datetime(2024, 1, 1, tzinfo=UTC))
+        .not_valid_after(datetime(2049, 12, 31, tzinfo=UTC))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return SigningMaterial(key, (cert,))
+
+
+class _SeededTokens:
+    """Stands in for ``secrets`` inside signxml's XAdES signer: seeded element Ids."""
+
+    def __init__(self, rng: Random) -> None:
+        self.rng = rng
+
+    def token_hex(self, length: int = 4) -> str:
+        return f"{self.rng.getrandbits(8 * length):0{2 * length}x}"
+
+
+def _sign_json(document: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    from kanta_archive.signatures.json_jws import sign_json
+
+    return sign_json(document, _signing_material(), now)
+
+
+def sign_xhtml_bytes(data: bytes, signed_at: str) -> bytes:
+    """Sign an XHTML document (test signer, signing time ``signed_at``), reproducibly.
+
+    signxml names the signature's elements with random tokens; they are drawn from a
+    generator seeded by the document itself, so the same input gives the same bytes.
+    """
+    import hashlib
+
+    import signxml.xades.xades as xades_module
+    from lxml import etree
+
+    from kanta_archive.signatures.xml_dsig import sign_xhtml
+
+    root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+    seed = int.from_bytes(hashlib.sha256(data).digest()[:8], "big")
+    original = getattr(xades_module, "secrets")  # noqa: B009
+    setattr(xades_module, "secrets", _SeededTokens(Random(seed)))  # noqa: B010
+    try:
+        return sign_xhtml(root, _signing_material(), ids.parse_datetime(signed_at))
+    finally:
+        setattr(xades_module, "secrets", original)  # noqa: B010
 
 
 # --------------------------------------------------------------------------------------------
@@ -837,13 +960,17 @@ def document_bytes(document: Mapping[str, Any], fmt: str, structure: StructureSc
     metadata = dict(document["metadata"])
     metadata["storage_format"] = fmt
     if fmt == "json":
-        text = json.dumps(
-            {"metadata": metadata, "content": document["content"]}, ensure_ascii=False, indent=2
-        )
-        return (text + "\n").encode("utf-8")
+        whole = {"metadata": metadata, "content": document["content"]}
+        if "signature" in document:
+            whole["signature"] = document["signature"]
+        return (json.dumps(whole, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     from kanta_archive.formats.xhtml_writer import render_xhtml
 
-    return render_xhtml(metadata, document["content"], structure.schema)
+    data = render_xhtml(metadata, document["content"], structure.schema)
+    signature = metadata.get("signature")
+    if "signature" in document and isinstance(signature, Mapping):
+        data = sign_xhtml_bytes(data, str(signature["signed_at"]))
+    return data
 
 
 class _Checker:
@@ -883,12 +1010,16 @@ def generate_documents(
     codesets = load_codesets(registry.extra_dirs)
     organisations = list(orgs) if orgs is not None else load_organisations()
     checker = _Checker(registry, codesets) if validate else None
+    sign = signature_required(chosen)
     rng = Random(seed)
     batch = rng.randrange(1, 1000)
     width = max(6, len(str(count)))
     stem_root = (chosen.root or "document").replace("_", "-")
     for index in range(count):
         document = _document(chosen, rng, index, batch, organisations, codesets)
+        if sign:
+            created = ids.parse_datetime(document["metadata"]["created"])
+            document = _sign_json(document, created)
         stem = f"{stem_root}-{index + 1:0{width}d}"
         if checker is not None:
             checker.check(document_bytes(document, "json", chosen), f"{stem}.json")

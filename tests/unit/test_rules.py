@@ -76,6 +76,17 @@ def errors(validator: Validator, document: Document) -> set[tuple[str, str, str]
     return {f.key() for f in validator.validate_document(document) if f.severity is Severity.ERROR}
 
 
+def refused(validator: Validator, rule: Check, document: Document) -> set[tuple[str, str, str]]:
+    """The errors ``rule`` gives, after checking that the pipeline reports each of them too.
+
+    Other rules may add findings of their own (e.g. a signature broken by the change), so
+    the pipeline's result is checked for inclusion; exact sets are the samples' job.
+    """
+    keys = {key for key in check(rule, document) if key[1] == "error"}
+    assert keys <= errors(validator, document)
+    return keys
+
+
 def err(code: str, pointer: str) -> tuple[str, str, str]:
     return (code, "error", pointer)
 
@@ -92,7 +103,9 @@ def test_storage_format_matching_the_file_passes(fmt: str) -> None:
 @covers(mr.check_storage_format, "fail")
 def test_storage_format_xhtml_in_a_json_file_is_refused(validator: Validator) -> None:
     doc = edit(load("disclosure-ban"), lambda m, c: m.update(storage_format="xhtml"))
-    assert errors(validator, doc) == {err("KA-STORAGE-FORMAT", "/metadata/storage_format")}
+    assert refused(validator, mr.check_storage_format, doc) == {
+        err("KA-STORAGE-FORMAT", "/metadata/storage_format")
+    }
 
 
 @covers(mr.check_storage_format, "fail")
@@ -114,7 +127,9 @@ def test_oids_of_a_valid_sample_pass() -> None:
 @covers(ir.check_oids, "fail")
 def test_oid_with_second_arc_over_39_is_refused(validator: Validator) -> None:
     doc = edit(load("case-document-open"), lambda m, c: m.update(customership_oid="1.45.246.1"))
-    assert errors(validator, doc) == {err("KA-OID-SYNTAX", "/metadata/customership_oid")}
+    assert refused(validator, ir.check_oids, doc) == {
+        err("KA-OID-SYNTAX", "/metadata/customership_oid")
+    }
 
 
 @covers(ir.check_oids, "fail")
@@ -125,7 +140,7 @@ def test_organisation_oid_with_wrong_business_id_check_digit_is_refused(
         load("case-document-open"),
         lambda m, c: m["author"].update(organisation_oid="1.2.246.10.91000012"),
     )
-    assert errors(validator, doc) == {
+    assert refused(validator, ir.check_oids, doc) == {
         err("KA-BUSINESS-ID-INVALID", "/metadata/author/organisation_oid")
     }
 
@@ -184,7 +199,7 @@ def test_client_identifiers_invalid_hetu_in_content_is_refused(validator: Valida
         c["asiakaskertomusmerkinta"]["asiakas"][0]["henkilotunnus"]["value"] = "150612A904T"
 
     doc = edit(load("client-record-entry"), change)
-    assert errors(validator, doc) == {
+    assert refused(validator, ir.check_client_identifiers, doc) == {
         err(
             "KA-HETU-INVALID",
             "/content/asiakaskertomusmerkinta/asiakas/0/henkilotunnus/value",
@@ -220,7 +235,9 @@ def test_client_with_hetu_or_temporary_id_passes(sample: str) -> None:
 @covers(ir.check_client_has_identifier, "fail")
 def test_metadata_client_without_identifier_is_refused(validator: Validator) -> None:
     doc = edit(load("client-record-entry"), lambda m, c: m["clients"][0].pop("hetu"))
-    assert errors(validator, doc) == {err("KA-CLIENT-ID", "/metadata/clients/0")}
+    assert refused(validator, ir.check_client_has_identifier, doc) == {
+        err("KA-CLIENT-ID", "/metadata/clients/0")
+    }
 
 
 @covers(ir.check_client_has_identifier, "fail")
@@ -229,7 +246,7 @@ def test_content_client_without_identifier_is_refused(validator: Validator) -> N
         load("client-record-entry"),
         lambda m, c: c["asiakaskertomusmerkinta"]["asiakas"][0].pop("henkilotunnus"),
     )
-    assert errors(validator, doc) == {
+    assert refused(validator, ir.check_client_has_identifier, doc) == {
         err("KA-CLIENT-ID", "/content/asiakaskertomusmerkinta/asiakas/0")
     }
 
@@ -249,7 +266,7 @@ def test_impossible_content_date_is_refused(validator: Validator) -> None:
         load("disclosure-consent"),
         lambda m, c: c["luovutussuostumus"]["suostumus"].update(voimassa_asti="2025-02-29"),
     )
-    assert errors(validator, doc) == {
+    assert refused(validator, ir.check_dates, doc) == {
         err("KA-DATE-INVALID", "/content/luovutussuostumus/suostumus/voimassa_asti")
     }
 
@@ -261,7 +278,7 @@ def test_impossible_content_date_is_refused(validator: Validator) -> None:
 )
 def test_impossible_metadata_time_is_refused(validator: Validator, field: str, value: str) -> None:
     doc = edit(load("disclosure-consent"), lambda m, c: m.update({field: value}))
-    assert errors(validator, doc) == {err("KA-DATE-INVALID", f"/metadata/{field}")}
+    assert refused(validator, ir.check_dates, doc) == {err("KA-DATE-INVALID", f"/metadata/{field}")}
 
 
 @covers(ir.check_dates, "fail")
@@ -281,7 +298,9 @@ def test_known_codes_pass() -> None:
 @covers(ir.check_codes, "fail")
 def test_unknown_service_task_code_is_refused(validator: Validator) -> None:
     doc = edit(load("service-needs-assessment"), lambda m, c: m["service_task"].update(code="99"))
-    assert errors(validator, doc) == {err("KA-CODE-UNKNOWN", "/metadata/service_task/code")}
+    assert refused(validator, ir.check_codes, doc) == {
+        err("KA-CODE-UNKNOWN", "/metadata/service_task/code")
+    }
 
 
 @covers(ir.check_codes, "fail")
@@ -290,7 +309,7 @@ def test_unknown_code_in_content_is_refused(validator: Validator) -> None:
         load("disclosure-consent"),
         lambda m, c: c["luovutussuostumus"]["suostumus"]["laajuus"].update(code="77"),
     )
-    assert errors(validator, doc) == {
+    assert refused(validator, ir.check_codes, doc) == {
         err("KA-CODE-UNKNOWN", "/content/luovutussuostumus/suostumus/laajuus/code")
     }
 
@@ -317,13 +336,17 @@ def test_version_chain_of_version_1_and_2_passes(sample: str) -> None:
 @covers(mr.check_version_chain, "fail")
 def test_version_2_without_previous_version_is_refused(validator: Validator) -> None:
     doc = edit(load("client-record-entry-v2"), lambda m, c: m.pop("previous_version_oid"))
-    assert errors(validator, doc) == {err("KA-VERSION-CHAIN", "/metadata/previous_version_oid")}
+    assert refused(validator, mr.check_version_chain, doc) == {
+        err("KA-VERSION-CHAIN", "/metadata/previous_version_oid")
+    }
 
 
 @covers(mr.check_version_chain, "fail")
 def test_version_1_with_previous_version_is_refused(validator: Validator) -> None:
     doc = edit(load("client-record-entry"), lambda m, c: m.update(previous_version_oid="1.2.246.1"))
-    assert errors(validator, doc) == {err("KA-VERSION-CHAIN", "/metadata/previous_version_oid")}
+    assert refused(validator, mr.check_version_chain, doc) == {
+        err("KA-VERSION-CHAIN", "/metadata/previous_version_oid")
+    }
 
 
 # -- time order -----------------------------------------------------------------------------
@@ -348,7 +371,9 @@ def test_effective_time_after_created_is_refused(validator: Validator) -> None:
             created="2024-06-17T10:00:00+03:00", effective_time="2024-06-17T07:00:01Z"
         ),
     )
-    assert errors(validator, doc) == {err("KA-TIME-ORDER", "/metadata/effective_time")}
+    assert refused(validator, mr.check_time_order, doc) == {
+        err("KA-TIME-ORDER", "/metadata/effective_time")
+    }
 
 
 # -- common matter --------------------------------------------------------------------------
@@ -362,7 +387,7 @@ def test_two_clients_with_common_matter_pass() -> None:
 @covers(mr.check_common_matter, "fail")
 def test_two_clients_without_common_matter_are_refused(validator: Validator) -> None:
     doc = edit(load("client-record-entry-common-matter"), lambda m, c: m.pop("common_matter_oid"))
-    assert errors(validator, doc) == {
+    assert refused(validator, mr.check_common_matter, doc) == {
         err("KA-CLIENTS-COMMON-MATTER", "/metadata/common_matter_oid")
     }
 
@@ -383,13 +408,15 @@ def test_invalidated_document_with_reason_passes(validator: Validator) -> None:
         ),
     )
     assert check(mr.check_invalidation, doc) == set()
-    assert errors(validator, doc) == set()
+    assert not any(key[0] == "KA-INVALIDATION" for key in errors(validator, doc))
 
 
 @covers(mr.check_invalidation, "fail")
 def test_invalidated_document_without_reason_is_refused(validator: Validator) -> None:
     doc = edit(load("disclosure-ban"), lambda m, c: m.update(status="invalidated"))
-    assert errors(validator, doc) == {err("KA-INVALIDATION", "/metadata/invalidation")}
+    assert refused(validator, mr.check_invalidation, doc) == {
+        err("KA-INVALIDATION", "/metadata/invalidation")
+    }
 
 
 # -- controller -----------------------------------------------------------------------------
@@ -433,7 +460,9 @@ def test_publicly_funded_service_with_private_controller_is_refused(
     validator: Validator, sample: str
 ) -> None:
     doc = edit(load(sample), _controller_type("2"))
-    assert errors(validator, doc) == {err("KA-CONTROLLER-PUBLIC", "/metadata/controller/type")}
+    assert refused(validator, mr.check_controller, doc) == {
+        err("KA-CONTROLLER-PUBLIC", "/metadata/controller/type")
+    }
 
 
 @covers(mr.check_controller, "fail")
@@ -442,13 +471,17 @@ def test_service_voucher_with_producer_as_controller_is_refused(validator: Valid
         load("customership-service-voucher"),
         lambda m, c: m["controller"].update(oid=m["producer_oid"]),
     )
-    assert errors(validator, doc) == {err("KA-CONTROLLER-PUBLIC", "/metadata/controller/type")}
+    assert refused(validator, mr.check_controller, doc) == {
+        err("KA-CONTROLLER-PUBLIC", "/metadata/controller/type")
+    }
 
 
 @covers(mr.check_controller, "fail")
 def test_private_contract_with_public_controller_is_refused(validator: Validator) -> None:
     doc = edit(load("service-needs-assessment-private-contract"), _controller_type("1"))
-    assert errors(validator, doc) == {err("KA-CONTROLLER-PRIVATE", "/metadata/controller")}
+    assert refused(validator, mr.check_controller, doc) == {
+        err("KA-CONTROLLER-PRIVATE", "/metadata/controller")
+    }
 
 
 @covers(mr.check_controller, "fail")
@@ -459,7 +492,9 @@ def test_private_contract_with_another_private_controller_is_refused(
         load("service-needs-assessment-private-contract"),
         lambda m, c: m["controller"].update(oid="1.2.246.10.92000015"),
     )
-    assert errors(validator, doc) == {err("KA-CONTROLLER-PRIVATE", "/metadata/controller")}
+    assert refused(validator, mr.check_controller, doc) == {
+        err("KA-CONTROLLER-PRIVATE", "/metadata/controller")
+    }
 
 
 # -- case document rules --------------------------------------------------------------------
@@ -477,7 +512,9 @@ def test_case_number_differing_from_case_oid_is_refused(validator: Validator) ->
     doc = edit(
         load("case-document-open"), lambda m, c: m.update(case_oid="1.2.246.10.91000013.31.9")
     )
-    assert errors(validator, doc) == {err("KA-CASE-NUMBER", f"{CASE}/asianumero")}
+    assert refused(validator, cr.check_case_number, doc) == {
+        err("KA-CASE-NUMBER", f"{CASE}/asianumero")
+    }
 
 
 @covers(cr.check_case_number, "fail")
@@ -504,7 +541,9 @@ def test_closed_case_without_end_date_is_refused(validator: Validator) -> None:
         load("case-document-closed"),
         lambda m, c: c["asia_asiakirja"]["asian_tiedot"].pop("paattymispaiva"),
     )
-    assert errors(validator, doc) == {err("KA-CASE-END-DATE", f"{CASE}/paattymispaiva")}
+    assert refused(validator, cr.check_case_end_date, doc) == {
+        err("KA-CASE-END-DATE", f"{CASE}/paattymispaiva")
+    }
 
 
 @covers(cr.check_common_join_time, "pass")
@@ -519,7 +558,7 @@ def test_shared_case_without_join_time_is_refused(validator: Validator) -> None:
         load("case-document-shared"),
         lambda m, c: c["asia_asiakirja"]["asian_tiedot"]["yhteinen_asia"].pop("liittymisaika"),
     )
-    assert errors(validator, doc) == {
+    assert refused(validator, cr.check_common_join_time, doc) == {
         err("KA-COMMON-JOIN-TIME", f"{CASE}/yhteinen_asia/liittymisaika")
     }
 

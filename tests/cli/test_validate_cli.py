@@ -1,0 +1,198 @@
+"""The CLI in-process (click's CliRunner via the ``run_cli`` fixture): exit codes and output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import Result
+
+from kanta_archive.validate import iter_inputs
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "samples"
+VALID = SAMPLES / "valid"
+INVALID = SAMPLES / "invalid"
+STRUCTURES = ROOT / "schemas" / "structures"
+
+Run = Callable[..., Result]
+
+
+def test_valid_samples_exit_0(run_cli: Run) -> None:
+    result = run_cli("validate", VALID)
+    assert result.exit_code == 0, result.output
+    assert "0 invalid" in result.output
+
+
+def test_invalid_samples_exit_1_and_json_lists_every_file(run_cli: Run) -> None:
+    result = run_cli("validate", INVALID, "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    sources = [r["source"] for r in report["results"]]
+    expected = [str(p) for p in iter_inputs([INVALID])]
+    assert sorted(sources) == sorted(expected)
+    assert len(sources) >= 30
+    assert all(not r["valid"] for r in report["results"])
+    assert report["summary"]["invalid"] == len(sources)
+
+
+def test_stdin_is_read_with_dash(run_cli: Run) -> None:
+    data = (VALID / "disclosure-ban.json").read_bytes()
+    result = run_cli("validate", "-", "--format", "json", input=data)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert [r["source"] for r in report["results"]] == ["-"]
+    assert report["results"][0]["format"] == "json"
+
+
+def test_invalid_stdin_exits_1(run_cli: Run) -> None:
+    data = (INVALID / "case-number-mismatch.xhtml").read_bytes()
+    result = run_cli("validate", "-", input=data)
+    assert result.exit_code == 1
+    assert "KA-CASE-NUMBER" in result.output
+
+
+def test_missing_path_exits_2_with_one_error_line(run_cli: Run, tmp_path: Path) -> None:
+    result = run_cli("validate", tmp_path / "no-such-file.json")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("Error:")
+    assert "no-such-file.json" in lines[0]
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_missing_path_among_good_ones_still_reports_the_good_ones(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    result = run_cli("validate", VALID / "disclosure-ban.json", tmp_path / "gone.json")
+    assert result.exit_code == 2
+    assert "disclosure-ban.json" in result.output
+    assert result.stderr.startswith("Error:")
+
+
+def test_empty_folder_is_a_usage_error(run_cli: Run, tmp_path: Path) -> None:
+    result = run_cli("validate", tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error:")
+
+
+def test_fail_on_warning_fails_a_valid_sample_with_a_test_hetu(run_cli: Run) -> None:
+    sample = VALID / "client-record-entry.json"
+    assert run_cli("validate", sample).exit_code == 0
+    result = run_cli("validate", sample, "--fail-on", "warning")
+    assert result.exit_code == 1
+    assert "KA-HETU-TEST" in result.output
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_jobs_2_output_is_identical_to_jobs_1(run_cli: Run, fmt: str) -> None:
+    one = run_cli("validate", SAMPLES, "--format", fmt, "--jobs", "1")
+    two = run_cli("validate", SAMPLES, "--format", fmt, "--jobs", "2")
+    assert one.exit_code == two.exit_code == 1
+    assert one.stdout_bytes == two.stdout_bytes
+
+
+def test_schemas_dir_adds_a_structure_version(run_cli: Run, tmp_path: Path) -> None:
+    # A structure that needs no signature: the edited document stays otherwise valid.
+    source = STRUCTURES / "1.2.246.537.6.1506.1_2024-06-01.json"
+    schema = json.loads(source.read_text(encoding="utf-8"))
+    schema["sosmeta"]["documentDefinitionVersion"] = "2025-03-01"
+    extra = tmp_path / "sosmeta"
+    extra.mkdir()
+    (extra / "1.2.246.537.6.1506.1_2025-03-01.json").write_text(
+        json.dumps(schema, ensure_ascii=False), encoding="utf-8"
+    )
+    document = json.loads((VALID / "client-record-entry.json").read_text(encoding="utf-8"))
+    document["metadata"]["structure"]["version"] = "2025-03-01"
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+
+    without = run_cli("validate", path)
+    assert without.exit_code == 1
+    assert "KA-STRUCTURE-UNKNOWN" in without.output
+
+    result = run_cli("--schemas-dir", extra, "validate", path, "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["results"][0]["structure"] == "1.2.246.537.6.1506.1@2025-03-01"
+
+    listed = run_cli("--schemas-dir", extra, "schemas", "list")
+    assert "2025-03-01" in listed.output
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a --schemas-dir folder that does not exist exits 3 (tool failure, SchemaError) "
+    "instead of 2 (usage error: a bad option given by the user)",
+)
+def test_schemas_dir_that_does_not_exist_is_a_usage_error(run_cli: Run, tmp_path: Path) -> None:
+    result = run_cli("--schemas-dir", tmp_path / "nope", "validate", VALID)
+    assert "Traceback" not in result.output + result.stderr
+    assert result.stderr.startswith("Error:")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_schemas_list_lists_all_six_structures(run_cli: Run) -> None:
+    result = run_cli("schemas", "list")
+    assert result.exit_code == 0
+    for n in range(1, 7):
+        assert f"1.2.246.537.6.1506.{n} " in result.output
+    rows = json.loads(run_cli("schemas", "list", "--format", "json").output)
+    assert sorted(r["oid"] for r in rows) == [f"1.2.246.537.6.1506.{n}" for n in range(1, 7)]
+
+
+def test_schemas_show_gives_finnish_and_swedish_names(run_cli: Run) -> None:
+    result = run_cli("schemas", "show", "1.2.246.537.6.1506.3")
+    assert result.exit_code == 0
+    schema = json.loads(
+        (STRUCTURES / "1.2.246.537.6.1506.3_2024-06-01.json").read_text(encoding="utf-8")
+    )
+    names = {n["lang"]: n["value"] for n in schema["sosmeta"]["title"]}
+    assert names["fi"] in result.output
+    assert names["sv"] in result.output
+    assert "asian_tiedot" in result.output
+    fields = json.loads(
+        run_cli("schemas", "show", "1.2.246.537.6.1506.3", "--format", "json").output
+    )["fields"]
+    assert any(f["fi"] and f["sv"] for f in fields)
+
+
+def test_schemas_show_unknown_structure_exits_2(run_cli: Run) -> None:
+    result = run_cli("schemas", "show", "1.2.3.4")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error:")
+
+
+def test_findings_markdown_equals_docs_findings_md(run_cli: Run) -> None:
+    result = run_cli("findings", "--format", "markdown")
+    assert result.exit_code == 0
+    docs = (ROOT / "docs" / "findings.md").read_text(encoding="utf-8")
+    assert result.output == docs, "regenerate: kanta-archive findings --format markdown"
+
+
+def _commands(
+    group: click.Group, ctx: click.Context, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None
+        yield (*path, name), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, ctx, (*path, name))
+
+
+def test_every_command_has_help_with_an_example(run_cli: Run) -> None:
+    from kanta_archive.cli.main import cli
+
+    ctx = click.Context(cli)
+    commands = [((), cli), *_commands(cli, ctx)]
+    assert len(commands) >= 6
+    for path, _command in commands:
+        result = run_cli(*path, "--help")
+        assert result.exit_code == 0, path
+        assert "Example:" in result.output, " ".join(path) or "kanta-archive"

@@ -40,6 +40,11 @@ def cli(ctx: click.Context, schemas_dirs: tuple[Path, ...]) -> None:
       kanta-archive validate samples/valid/
       kanta-archive schemas list
     """
+    from kanta_archive.errors import UsageError
+
+    for folder in schemas_dirs:
+        if not folder.is_dir():
+            raise UsageError(f"--schemas-dir {folder}: no such directory")
     ctx.obj = CliState(schemas_dirs=schemas_dirs)
 
 

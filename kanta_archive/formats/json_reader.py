@@ -14,6 +14,7 @@ from kanta_archive.formats.read import ReadOutcome
 from kanta_archive.model import Document, SourcePosition
 
 _WS = re.compile(r"[ \t\n\r]*")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
 
 _DECODER = json.JSONDecoder()
@@ -98,7 +99,7 @@ def read_json(data: bytes, source: str) -> ReadOutcome:
         )
     text = text.removeprefix("\ufeff")
     try:
-        parsed: Any = json.loads(text)
+        parsed: Any = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         return ReadOutcome(
             None,
@@ -107,6 +108,14 @@ def read_json(data: bytes, source: str) -> ReadOutcome:
         )
     except RecursionError:
         return ReadOutcome(None, (error("KA-JSON-SYNTAX", "JSON is nested too deeply"),), "json")
+    except ValueError as exc:  # e.g. an integer literal over Python's digit limit
+        return ReadOutcome(None, (error("KA-JSON-SYNTAX", _short(str(exc))),), "json")
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(parsed):
+        return ReadOutcome(
+            None,
+            (error("KA-JSON-SYNTAX", "a string holds a lone UTF-16 surrogate escape"),),
+            "json",
+        )
     locate = _locator(text)
     shape = _shape_problem(parsed)
     if shape is not None:
@@ -124,6 +133,23 @@ def read_json(data: bytes, source: str) -> ReadOutcome:
         signature=parsed.get("signature"),
     )
     return ReadOutcome(document, (), "json")
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON (RFC 8259), though Python's parser accepts them.
+    raise json.JSONDecodeError(f"{name} is not a JSON value", name, 0)
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= 200 else message[:199] + "…"
+
+
+def _has_lone_surrogate(parsed: Any) -> bool:
+    try:
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _shape_problem(parsed: Any) -> tuple[str, str] | None:

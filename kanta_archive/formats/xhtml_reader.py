@@ -58,8 +58,31 @@ def _forbidden(data: bytes) -> str | None:
     return None
 
 
+_XML_DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+
+
+def _encoding_problem(data: bytes) -> ReadOutcome | None:
+    declared = _XML_DECLARED_ENCODING.match(data)
+    if declared and declared.group(1).decode("ascii").upper().replace("_", "-") not in (
+        "UTF-8",
+        "UTF8",
+    ):
+        message = f"the XML declares encoding {declared.group(1).decode('ascii')}; must be UTF-8"
+        return ReadOutcome(None, (error("KA-INPUT-ENCODING", message, line=1),), "xhtml")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        message = f"not valid UTF-8 at byte {exc.start}"
+        return ReadOutcome(None, (error("KA-INPUT-ENCODING", message, line=line),), "xhtml")
+    return None
+
+
 def read_xhtml(data: bytes, source: str) -> ReadOutcome:
     """Parse ``data`` as the XHTML form; findings explain any failure."""
+    encoding = _encoding_problem(data)
+    if encoding is not None:
+        return encoding
     forbidden = _forbidden(data)
     if forbidden is not None:
         line = data.count(b"\n", 0, (_ENTITY.search(data) or _DOCTYPE.search(data) or _m0).start())

@@ -124,11 +124,6 @@ def test_schemas_dir_adds_a_structure_version(run_cli: Run, tmp_path: Path) -> N
     assert "2025-03-01" in listed.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a --schemas-dir folder that does not exist exits 3 (tool failure, SchemaError) "
-    "instead of 2 (usage error: a bad option given by the user)",
-)
 def test_schemas_dir_that_does_not_exist_is_a_usage_error(run_cli: Run, tmp_path: Path) -> None:
     result = run_cli("--schemas-dir", tmp_path / "nope", "validate", VALID)
     assert "Traceback" not in result.output + result.stderr

@@ -147,11 +147,6 @@ def test_json_of_the_wrong_shape_is_a_shape_finding(validator: Validator, data: 
     assert codes(validator.validate_bytes(data, "shape.json")) == ["KA-DOCUMENT-SHAPE"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: json_reader accepts the non-JSON constants NaN/Infinity (json.loads default) and "
-    "then scan_positions fails with AssertionError when locating a finding",
-)
 @pytest.mark.parametrize(
     "data",
     [b'{"metadata": NaN}', b'{"metadata": {}, "content": {}, "x": Infinity}'],
@@ -161,22 +156,12 @@ def test_json_with_nan_or_infinity_is_a_syntax_error(validator: Validator, data:
     assert codes(validator.validate_bytes(data, "nan.json")) == ["KA-JSON-SYNTAX"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an integer literal of over 4300 digits makes json.loads raise ValueError "
-    "(int max str digits), which read_json does not catch",
-)
 def test_json_with_a_huge_integer_gives_a_finding(validator: Validator) -> None:
     data = b'{"metadata": {"version": 1' + b"0" * 5000 + b'}, "content": {}}'
     result = validator.validate_bytes(data, "bigint.json")
     assert result.findings and not result.valid
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a lone surrogate escape (\\ud800) in a JSON string makes the schema stage "
-    "(jsonschema_rs in validate._schema_findings) raise UnicodeEncodeError",
-)
 def test_json_with_a_lone_surrogate_gives_a_finding(validator: Validator) -> None:
     data = b'{"metadata": {"title": "\\ud800"}, "content": {}}'
     result = validator.validate_bytes(data, "surrogate.json")
@@ -271,11 +256,6 @@ def test_utf8_bom_is_accepted(validator: Validator) -> None:
     assert validator.validate_bytes(b"\xef\xbb\xbf" + JSON, "bom.json").valid
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the XHTML reader does not require UTF-8: Latin-1 bytes give KA-XML-SYNTAX, and "
-    "with an encoding='ISO-8859-1' declaration the document is accepted as valid",
-)
 @pytest.mark.parametrize("declared", ["UTF-8", "ISO-8859-1"])
 def test_latin1_xhtml_is_an_encoding_finding(validator: Validator, declared: str) -> None:
     text = XHTML.decode("utf-8").replace("encoding='UTF-8'", f"encoding='{declared}'")

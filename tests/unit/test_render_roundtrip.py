@@ -1,0 +1,160 @@
+"""JSON -> XHTML -> JSON keeps a document: property tests with hypothesis."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kanta_archive.formats.read import read_bytes
+from kanta_archive.formats.xhtml_reader import read_xhtml
+from kanta_archive.formats.xhtml_writer import render_xhtml
+from kanta_archive.generate import (
+    document_bytes,
+    generate_documents,
+    sign_xhtml_bytes,
+    signature_required,
+)
+from kanta_archive.model import Document
+from kanta_archive.render import render
+from kanta_archive.schemas import SchemaRegistry, StructureSchema
+from kanta_archive.validate import Validator
+
+REGISTRY = SchemaRegistry()
+STRUCTURES = REGISTRY.structures()
+VALIDATOR = Validator(REGISTRY)
+METADATA = {"language": "fi", "title": "roundtrip", "storage_format": "json"}
+
+
+def _read(data: bytes, source: str) -> Document:
+    outcome = read_bytes(data, source)
+    assert outcome.document is not None, outcome.findings
+    return outcome.document
+
+
+def _keys(data: bytes, source: str) -> set[tuple[str, str, str]]:
+    return {f.key() for f in VALIDATOR.validate_bytes(data, source).findings}
+
+
+def _without_format(metadata: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in metadata.items() if k != "storage_format"}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(min_value=0, max_value=2**32), structure=st.sampled_from(STRUCTURES))
+def test_generated_documents_round_trip(seed: int, structure: StructureSchema) -> None:
+    _stem, doc = next(generate_documents(structure, 1, seed, REGISTRY))
+    json_bytes = document_bytes(doc, "json", structure)
+    original = _read(json_bytes, "doc.json")
+
+    xhtml_bytes = render(original, "xhtml", REGISTRY)
+    xhtml_doc = _read(xhtml_bytes, "doc.xhtml")
+    back = json.loads(render(xhtml_doc, "json", REGISTRY))
+
+    assert back["metadata"]["storage_format"] == "json"
+    assert xhtml_doc.metadata_raw["storage_format"] == "xhtml"
+    assert _without_format(back["metadata"]) == _without_format(doc["metadata"])
+    assert _without_format(dict(xhtml_doc.metadata_raw)) == _without_format(doc["metadata"])
+    assert back["content"] == doc["content"]
+    assert xhtml_doc.content == doc["content"]
+
+    if signature_required(structure):  # render drops the JWS; an XHTML form is signed anew
+        xhtml_bytes = sign_xhtml_bytes(xhtml_bytes, doc["metadata"]["signature"]["signed_at"])
+    assert _keys(xhtml_bytes, "doc.xhtml") == _keys(json_bytes, "doc.json")
+
+
+# -- arbitrary content trees -----------------------------------------------------------------
+
+# Every character XML 1.0 can carry (no other C0 controls, no surrogates, no U+FFFE/U+FFFF).
+_XML_CHARS = st.characters(
+    blacklist_categories=("Cs",),
+    blacklist_characters=[chr(c) for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)]
+    + ["\ufffe", "\uffff"],
+)
+_TEXT = st.text(_XML_CHARS, max_size=20) | st.sampled_from(
+    [" leading", "trailing ", "  both  ", "line\nbreak", "\n", "\r\n", " ", "", "ä ö å € 😀"]
+)
+_SCALARS = (
+    _TEXT
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.booleans()
+    | st.none()
+)
+_TREES = st.recursive(
+    _SCALARS,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(_XML_CHARS, max_size=8), children, max_size=4)
+    ),
+    max_leaves=25,
+)
+_CONTENT = st.dictionaries(st.text(_XML_CHARS, max_size=8), _TREES, max_size=3)
+
+
+def _round_trip(content: dict[str, Any]) -> Any:
+    outcome = read_xhtml(render_xhtml(METADATA, content), "tree.xhtml")
+    assert outcome.document is not None, outcome.findings
+    return outcome.document.content
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, and of the same JSON types all the way down (True is not 1, 1.0 is not 1).
+
+    Member order is not compared (JSON objects are unordered): see the xfail test below.
+    """
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return set(a) == set(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float):
+        return a == b and str(a) == str(b)
+    return bool(a == b)
+
+
+@settings(max_examples=50, deadline=None)
+@given(content=_CONTENT)
+def test_arbitrary_content_round_trips_exactly(content: dict[str, Any]) -> None:
+    assert _same(_round_trip(content), content)
+
+
+def test_unicode_and_whitespace_examples() -> None:
+    content = {"a": [" x\r\ny\r ", "\t", "", "\x85\u2028", {"": None, "k\n": [1.5e300, -0.0]}]}
+    assert _same(_round_trip(content), content)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason="BUG: xhtml_writer._render_value treats any object with exactly the keys "
+    "system/code/display as a coded value and passes its members to lxml as text, so a "
+    "non-string member (here code 1, display null) raises TypeError ('Argument must be "
+    "bytes or unicode, got int'); render() catches only ValueError, so 'kanta-archive render' "
+    "would crash with a traceback",
+)
+def test_coded_shape_with_non_string_members() -> None:
+    content = {"a": {"system": "s", "code": 1, "display": None}}
+    assert _same(_round_trip(content), content)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG (minor): object member order is not kept: xhtml_writer renders an object's "
+    "scalar members (in a <dl>) before its nested ones, and a coded value as display, code, "
+    "system; so JSON -> XHTML -> JSON reorders members and changes the JSON bytes",
+)
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"a": {"nested": [], "scalar": "x"}},
+        {"a": {"system": "urn:oid:1.2.3", "code": "1", "display": "x"}},
+    ],
+)
+def test_member_order_is_kept(content: dict[str, Any]) -> None:
+    back = _round_trip(content)
+    assert json.dumps(back) == json.dumps(content)

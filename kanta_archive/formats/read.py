@@ -51,6 +51,10 @@ def _input_problem(data: bytes, max_bytes: int) -> Finding | None:
         return error("KA-INPUT-EMPTY", "input is empty")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[:4] in (b"\x00\x00\xfe\xff",):
         return error("KA-INPUT-ENCODING", "input is UTF-16/32 encoded; documents must be UTF-8")
+    # '{' or '<' next to a NUL: UTF-16 without a byte order mark.
+    one_nul_in_first_pair = len(data) >= 2 and (data[0] == 0) != (data[1] == 0)
+    if one_nul_in_first_pair and data.lstrip(b"\x00")[:1] in (b"{", b"<", b" ", b"\n"):
+        return error("KA-INPUT-ENCODING", "input looks UTF-16 encoded; documents must be UTF-8")
     if b"\x00" in data[:8192]:
         return error("KA-INPUT-BINARY", "input contains NUL bytes: a binary file, not a document")
     return None

@@ -97,7 +97,9 @@ def check_controller(ctx: RuleContext) -> Iterator[Finding]:
     producer itself.
     """
     meta = ctx.metadata
-    kind = meta.controller_type.code if meta.controller_type else None
+    if meta.controller_type is None:
+        return  # no controller type at all: the metadata schema reports it
+    kind = meta.controller_type.code
     if meta.service_funding in _PUBLIC_FUNDING:
         if kind != PUBLIC:
             yield finding(

@@ -280,3 +280,11 @@ def test_random_bytes_never_raise(validator: Validator) -> None:
         data = head + bytes(rng.getrandbits(8) for _ in range(size))
         result = validator.validate_bytes(data, "random.json")
         assert result.findings
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_byte_order_mark_is_an_encoding_finding(
+    validator: Validator, codec: str
+) -> None:
+    result = validator.validate_bytes(JSON.decode("utf-8").encode(codec), "utf16.json")
+    assert codes(result) == ["KA-INPUT-ENCODING"]

@@ -8,6 +8,7 @@ that ``test_every_rule_has_a_passing_and_a_failing_case`` notices a rule without
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
@@ -630,3 +631,17 @@ def test_temporary_id_failing_the_schema_is_not_reported_again_by_a_rule(
         f.key() for f in validator.validate_document(doc) if f.location.pointer == pointer
     }
     assert at_pointer == {err("KA-META-SCHEMA", pointer)}
+
+
+def test_missing_controller_is_reported_once_by_the_schema_not_again_by_the_controller_rule() -> (
+    None
+):
+    from kanta_archive.validate import Validator
+
+    sample = (VALID / "customership-service-voucher.json").read_bytes()
+    doc = json.loads(sample)
+    del doc["metadata"]["controller"]
+    result = Validator().validate_bytes(json.dumps(doc).encode(), "no-controller.json")
+    codes = [f.code for f in result.findings if f.severity.value == "error"]
+    assert "KA-META-SCHEMA" in codes
+    assert not any(c.startswith("KA-CONTROLLER") for c in codes)

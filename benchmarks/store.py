@@ -1,0 +1,146 @@
+"""Benchmark the archive: durable ingest rate through ``Archive.ingest`` and client-query
+latency of the index at large sizes.
+
+    .venv/bin/python benchmarks/store.py --count 10000 --index-sizes 100000,1000000
+
+Ingest: ``--count`` documents are made by copying a valid sample
+(``samples/valid/client-record-entry.json``) with new set/document OIDs and a new client
+HETU per document, then archived in batches of ``--batch`` through ``Archive.ingest``
+(validation + ``Store.commit_many`` with its filesystem sync + ``Index.add_many``), into a
+fresh store on the filesystem of ``--dir`` (default: a temporary directory). The rate
+counts only ``ingest`` calls, and each call returns only when its documents are durable.
+
+Query: for each size in ``--index-sizes`` a fresh SQLite index is bulk-loaded directly
+with synthetic ``Metadata`` (the generator of ``benchmarks/index.py``, about 20 documents
+per client), then 200 random client queries (plain, with a service task, with a date
+range, both) are timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import ModuleType
+
+from kanta_archive.archive import Archive
+from kanta_archive.formats.read import read_bytes
+from kanta_archive.index import open_index
+from kanta_archive.model import Document
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "samples" / "valid" / "client-record-entry.json"
+SAMPLE_SET = "1.2.246.10.91000013.11.2001"
+SAMPLE_HETU = "150612A904S"
+CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+
+
+def hetu(i: int) -> str:
+    """A valid test HETU (individual number 900-999), distinct for i below ~3.6 million."""
+    from datetime import date, timedelta
+
+    born = date(1950, 1, 1) + timedelta(days=i % 36_500)
+    individual = 900 + (i // 36_500) % 100
+    digits = f"{born:%d%m%y}{individual:03d}"
+    sign = "-" if born.year < 2000 else "A"
+    return f"{digits[:6]}{sign}{digits[6:]}{CHECK[int(digits) % 31]}"
+
+
+def copies(count: int, start: int = 1_000_000) -> list[Document]:
+    """``count`` valid documents: the sample with new OIDs and clients."""
+    text = SAMPLE.read_text(encoding="utf-8")
+    result = []
+    for i in range(count):
+        data = text.replace(SAMPLE_SET, f"1.2.246.10.91000013.11.{start + i}").replace(
+            SAMPLE_HETU, hetu(i)
+        )
+        document = read_bytes(data.encode("utf-8"), f"generated-{i}.json").document
+        assert document is not None
+        result.append(document)
+    return result
+
+
+def percentile(values: list[float], p: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+
+
+def bench_ingest(count: int, batch: int, directory: Path | None) -> None:
+    documents = copies(count)
+    with (
+        tempfile.TemporaryDirectory(prefix="kanta-store-bench-", dir=directory) as tmp,
+        Archive.open(Path(tmp) / "archive", create=True) as archive,
+    ):
+        archive.ingest(documents[:1])  # build the validator, create the storage root
+        started = time.perf_counter()
+        stored = 0
+        for offset in range(1, count, batch):
+            report = archive.ingest(documents[offset : offset + batch], actor="bench")
+            stored += report.count("stored")
+        elapsed = time.perf_counter() - started
+        rate = stored / elapsed if elapsed else 0.0
+        print(
+            f"[ingest] {stored:,} documents in {elapsed:.1f} s: {rate:,.0f} docs/s durable "
+            f"(batches of {batch}, validation included, one process)"
+        )
+        t0 = time.perf_counter()
+        report = archive.ingest(documents[: min(count, 1000)])
+        t1 = time.perf_counter()
+        print(
+            f"[ingest] re-archiving {len(report.items):,} identical documents: "
+            f"{report.count('unchanged'):,} unchanged in {t1 - t0:.1f} s"
+        )
+
+
+def bench_index(size: int, seed: int) -> None:
+    spec = importlib.util.spec_from_file_location("_index_bench", ROOT / "benchmarks/index.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit("benchmarks/index.py is needed for the synthetic metadata generator")
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with tempfile.TemporaryDirectory(prefix="kanta-index-bench-") as tmp:
+        path = Path(tmp) / "index.sqlite"
+        with open_index(f"sqlite://{path}") as index:
+            t0 = time.perf_counter()
+            loaded = index.add_many(module.generate(size, seed))
+            load_s = time.perf_counter() - t0
+            qs = module.queries(size, seed)
+            index.query(qs[0])
+            times = []
+            for q in qs:
+                t = time.perf_counter()
+                index.query(q)
+                times.append((time.perf_counter() - t) * 1000)
+        print(
+            f"[query] {loaded:,} indexed documents (loaded in {load_s:.0f} s): "
+            f"client query p50 {percentile(times, 50):.2f} ms, p95 {percentile(times, 95):.2f} ms, "
+            f"max {max(times):.2f} ms over {len(qs)} queries"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--count", type=int, default=10_000, help="documents to ingest (0: skip)")
+    parser.add_argument("--batch", type=int, default=500, help="documents per ingest call")
+    parser.add_argument(
+        "--index-sizes",
+        default="100000,1000000",
+        help="comma-separated index sizes for the query benchmark ('' to skip)",
+    )
+    parser.add_argument("--dir", type=Path, help="where to make the temporary store")
+    parser.add_argument("--seed", type=int, default=2020)
+    args = parser.parse_args(argv)
+    print(f"kanta-archive store benchmark (cpu count {os.cpu_count()}, python {sys.version[:6]})")
+    if args.count > 1:
+        bench_ingest(args.count, args.batch, args.dir)
+    for size in [int(s) for s in args.index_sizes.split(",") if s.strip()]:
+        bench_index(size, args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

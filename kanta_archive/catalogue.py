@@ -115,6 +115,31 @@ CATALOGUE: tuple[CodeInfo, ...] = (
     ),
     CodeInfo("KA-CASE-END-DATE", E, "rule", "A closed case has no end date."),
     CodeInfo("KA-COMMON-JOIN-TIME", E, "rule", "A shared (common matter) case has no join time."),
+    CodeInfo(
+        "KA-SIGNATURE-MISSING",
+        E,
+        "rule",
+        "The structure requires a signature (sosmeta signatureRequired) and the document has none.",
+    ),
+    CodeInfo(
+        "KA-SIGNATURE-INVALID",
+        E,
+        "rule",
+        "The signature does not verify: it is broken, or the document changed after signing.",
+    ),
+    CodeInfo(
+        "KA-SIGNATURE-UNTRUSTED",
+        E,
+        "rule",
+        "The signing certificate does not chain to the trust anchor given with --trust.",
+    ),
+    CodeInfo(
+        "KA-SIGNATURE-METADATA",
+        E,
+        "rule",
+        "The metadata signature block (signer, signed_at, certificate_sha256) disagrees with "
+        "the signature.",
+    ),
 )
 
 BY_CODE = {info.code: info for info in CATALOGUE}

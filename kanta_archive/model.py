@@ -230,6 +230,9 @@ class Document:
     content: Mapping[str, Any]
     locate: Callable[[str], SourcePosition] = field(default=lambda _pointer: NOWHERE, compare=False)
     xml: XmlSource | None = field(default=None, compare=False, repr=False)
+    # The JSON form's optional top-level "signature" member ({"jws": ...}); see
+    # docs/signatures.md. The XHTML form's ds:Signature stays in ``xml``.
+    signature: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def metadata(self) -> Metadata:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kanta_archive.findings import Finding
-from kanta_archive.rules import content_rules, identifier_rules, metadata_rules
+from kanta_archive.rules import content_rules, identifier_rules, metadata_rules, signature_rules
 from kanta_archive.rules.context import RuleContext
 
 
@@ -45,6 +45,15 @@ RULES: tuple[Rule, ...] = (
     Rule(("KA-CASE-NUMBER",), content_rules.check_case_number),
     Rule(("KA-CASE-END-DATE",), content_rules.check_case_end_date),
     Rule(("KA-COMMON-JOIN-TIME",), content_rules.check_common_join_time),
+    Rule(
+        (
+            "KA-SIGNATURE-MISSING",
+            "KA-SIGNATURE-INVALID",
+            "KA-SIGNATURE-UNTRUSTED",
+            "KA-SIGNATURE-METADATA",
+        ),
+        signature_rules.check_signature,
+    ),
 )
 
 

@@ -74,10 +74,20 @@ class RuleContext:
     codesets: Mapping[str, CodeSet]
     facts: ContentFacts
     today: date
+    # The structure schema's root sosmeta "signatureRequired" (docs/signatures.md).
+    signature_required: bool = False
+    # PEM trust anchors for signer certificates (--trust); empty: trust is not checked.
+    trust_anchors: tuple[bytes, ...] = ()
 
     @classmethod
     def build(
-        cls, document: Document, codesets: Mapping[str, CodeSet], today: date | None = None
+        cls,
+        document: Document,
+        codesets: Mapping[str, CodeSet],
+        today: date | None = None,
+        *,
+        signature_required: bool = False,
+        trust_anchors: tuple[bytes, ...] = (),
     ) -> RuleContext:
         """Build the context, walking the content once."""
         return cls(
@@ -86,6 +96,8 @@ class RuleContext:
             codesets,
             gather(document.content),
             today or date.today(),
+            signature_required,
+            trust_anchors,
         )
 
 

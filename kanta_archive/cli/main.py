@@ -55,6 +55,7 @@ def _register() -> None:
         render_cmd,
         samples_cmd,
         schemas_cmd,
+        sign_cmd,
         validate_cmd,
     )
 
@@ -62,6 +63,8 @@ def _register() -> None:
     cli.add_command(schemas_cmd.schemas)
     cli.add_command(findings_cmd.findings)
     cli.add_command(render_cmd.render)
+    cli.add_command(sign_cmd.sign)
+    cli.add_command(sign_cmd.verify_signature)
     for command in archive_cmd.COMMANDS:
         cli.add_command(command)
     cli.add_command(samples_cmd.samples)

@@ -25,7 +25,8 @@ def render(state: CliState, source: Path, to: str, output: Path | None) -> None:
 
     The content and metadata survive a round trip unchanged, except that
     storage_format names the form written. The input is read, not validated:
-    run validate on the output.
+    run validate on the output. A signature does not survive rendering (it covers
+    the form it was made for): a warning says so, and the output must be signed again.
 
     \b
     Example:
@@ -43,7 +44,16 @@ def render(state: CliState, source: Path, to: str, output: Path | None) -> None:
             data = source.read_bytes()
         except OSError as exc:
             raise InputError(f"{source}: {exc.strerror or exc}") from exc
-    rendered = do_render(load_for_render(data, str(source)), to, state.registry())
+    document = load_for_render(data, str(source))
+    from kanta_archive.signatures import has_signature
+
+    if has_signature(document):
+        click.echo(
+            f"Warning: {source} is signed; the rendered document is not, because the signature "
+            "covers the form it was made for (sign the output again)",
+            err=True,
+        )
+    rendered = do_render(document, to, state.registry())
     if output is None:
         sys.stdout.buffer.write(rendered) if hasattr(sys.stdout, "buffer") else sys.stdout.write(
             rendered.decode("utf-8")

@@ -24,12 +24,16 @@ FORMATS = ("text", "json", "junit", "sarif", "github")
 _worker_validator: Validator | None = None
 
 
-def _init_worker(schemas_dirs: tuple[Path, ...], max_bytes: int) -> None:
+def _init_worker(
+    schemas_dirs: tuple[Path, ...], max_bytes: int, trust_anchors: tuple[bytes, ...] = ()
+) -> None:
     global _worker_validator
     from kanta_archive.schemas import SchemaRegistry
     from kanta_archive.validate import Validator
 
-    _worker_validator = Validator(SchemaRegistry(schemas_dirs), max_bytes=max_bytes)
+    _worker_validator = Validator(
+        SchemaRegistry(schemas_dirs), max_bytes=max_bytes, trust_anchors=trust_anchors
+    )
 
 
 def _validate_one(path: Path) -> ValidationResult | str:
@@ -55,7 +59,9 @@ def _results(
                 yield str(exc)
         return
     with ProcessPoolExecutor(
-        max_workers=jobs, initializer=_init_worker, initargs=(state.schemas_dirs, max_bytes)
+        max_workers=jobs,
+        initializer=_init_worker,
+        initargs=(state.schemas_dirs, max_bytes, validator.trust_anchors),
     ) as pool:
         yield from pool.map(
             _validate_one, paths, chunksize=max(1, min(64, len(paths) // (jobs * 4)))
@@ -94,6 +100,14 @@ def _results(
     show_default=True,
     help="Largest input accepted, in bytes.",
 )
+@click.option(
+    "--trust",
+    "trust",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="PEM trust anchor (CA certificate) that signer certificates must chain to; "
+    "repeatable. Without it signatures are verified but their signers are not checked.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_obj
 def validate(
@@ -103,6 +117,7 @@ def validate(
     fail_on: str,
     jobs: int,
     max_size: int,
+    trust: tuple[Path, ...],
     quiet: bool,
 ) -> None:
     """Validate JSON and XHTML documents (files, folders, or - for stdin).
@@ -115,6 +130,7 @@ def validate(
     Example:
       kanta-archive validate samples/valid/
       kanta-archive validate out/ --format junit > report.xml
+      kanta-archive validate signed/ --trust ca.pem
       cat doc.json | kanta-archive validate -
     """
     import os
@@ -124,7 +140,7 @@ def validate(
     from kanta_archive.reports import get_reporter
     from kanta_archive.validate import Validator, iter_inputs
 
-    validator = Validator(state.registry(), max_bytes=max_size)
+    validator = Validator(state.registry(), max_bytes=max_size, trust_anchors=_trust_anchors(trust))
     results: list[ValidationResult] = []
     unreadable = 0
     if Path("-") in inputs:
@@ -156,6 +172,25 @@ def validate(
         raise click.exceptions.Exit(int(ExitCode.USAGE))
     if any(r.fails_at(threshold) for r in results):
         raise click.exceptions.Exit(int(ExitCode.INVALID))
+
+
+def _trust_anchors(paths: tuple[Path, ...]) -> tuple[bytes, ...]:
+    """Read the --trust files; an unreadable one or one without a certificate is exit 2."""
+    from kanta_archive.errors import InputError, UsageError
+    from kanta_archive.signatures.verify import SigningError, load_certificates
+
+    anchors: list[bytes] = []
+    for path in paths:
+        try:
+            pem = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read trust anchor: {exc.strerror or exc}") from exc
+        try:
+            load_certificates(pem)
+        except SigningError as exc:
+            raise UsageError(f"{path}: {exc}") from exc
+        anchors.append(pem)
+    return tuple(anchors)
 
 
 class _Null:

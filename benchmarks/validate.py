@@ -1,0 +1,174 @@
+"""Validation throughput: our pipeline next to the raw speed of the validators underneath.
+
+For JSON and XHTML, over ``samples/valid`` and over a generated batch (default 10,000
+documents spread over every bundled structure, written by ``kanta_archive.generate``):
+
+* **ours**: ``Validator().validate_bytes`` (read, schemas, XSD, rules, locations);
+* **raw JSON**: ``json.loads`` + jsonschema_rs ``Draft7Validator.is_valid`` on the content
+  and the metadata, with the same compiled schemas;
+* **raw XHTML**: lxml parsing + xmlschema XSD 1.1 ``is_valid`` of the head metadata.
+
+Documents are read into memory first: the figures are CPU cost, not disk speed. Also times
+``kanta-archive --help`` (median of 10 runs in a fresh process). Targets: ours >= 50 % of
+raw throughput, ``--help`` < 0.3 s.
+
+    python benchmarks/validate.py                 # 10,000 generated documents
+    python benchmarks/validate.py --count 600 --keep /tmp/gen   # reuse a generated batch
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kanta_archive.findings import Severity  # noqa: E402
+from kanta_archive.formats.xhtml_common import KA, XHTML  # noqa: E402
+from kanta_archive.generate import write_documents  # noqa: E402
+from kanta_archive.schemas import SchemaRegistry  # noqa: E402
+from kanta_archive.validate import Validator  # noqa: E402
+
+TARGET_RATIO = 0.5
+TARGET_HELP = 0.3
+
+
+def _generate_part(args: tuple[str, int, int, str]) -> int:
+    key, count, seed, out = args
+    return len(write_documents(key, count, seed, Path(out), "both"))
+
+
+def generate_batch(out: Path, count: int, jobs: int) -> None:
+    """``count`` documents (JSON and XHTML of each) over every bundled structure."""
+    structures = SchemaRegistry().structures()
+    parts: list[tuple[str, int, int, str]] = []
+    per = [count // len(structures) + (i < count % len(structures)) for i in range(len(structures))]
+    chunk = 250
+    for structure, n in zip(structures, per, strict=True):
+        for start in range(0, n, chunk):
+            folder = out / f"{structure.oid}_{start // chunk:04d}"
+            parts.append((structure.key, min(chunk, n - start), 1000 + start, str(folder)))
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        written = sum(pool.map(_generate_part, parts))
+    took = time.perf_counter() - started
+    print(f"generated {written // 2} documents (x2 forms) in {took:.1f} s into {out}")
+
+
+def load(folder: Path, suffix: str) -> list[tuple[str, bytes]]:
+    return [(str(p), p.read_bytes()) for p in sorted(folder.rglob(f"*{suffix}"))]
+
+
+def rate(func: Callable[[str, bytes], Any], docs: Sequence[tuple[str, bytes]]) -> float:
+    """Documents per second (best of 2 passes over small sets, 1 pass over big ones)."""
+    passes = 2 if len(docs) < 1000 else 1
+    best = float("inf")
+    for _ in range(passes):
+        started = time.perf_counter()
+        for name, data in docs:
+            func(name, data)
+        best = min(best, time.perf_counter() - started)
+    return len(docs) / best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=10_000, help="generated documents")
+    parser.add_argument("--keep", type=Path, help="generate into (or reuse) this folder")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="generator procs")
+    args = parser.parse_args()
+
+    registry = SchemaRegistry()
+    validator = Validator(registry)
+    metadata_validator = registry.metadata_validator()
+    content_validators = {
+        (s.oid, s.version): registry.structure_validator(s) for s in registry.structures()
+    }
+    xsd = registry.metadata_xsd()
+
+    from lxml import etree
+
+    parser_xml = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+    def ours(name: str, data: bytes) -> None:
+        result = validator.validate_bytes(data, name)
+        if any(f.severity is Severity.ERROR for f in result.findings):
+            raise SystemExit(f"{name}: unexpected errors {result.findings}")
+
+    def raw_json(_name: str, data: bytes) -> None:
+        doc = json.loads(data)
+        meta = doc["metadata"]
+        structure = meta["structure"]
+        content_ok = content_validators[(structure["oid"], structure["version"])].is_valid(
+            doc["content"]
+        )
+        if not (metadata_validator.is_valid({"metadata": meta}) and content_ok):
+            raise SystemExit(f"{_name}: raw JSON validation failed")
+
+    def raw_xhtml(_name: str, data: bytes) -> None:
+        root = etree.fromstring(data, parser_xml)
+        metadata = root.find(f"{XHTML}head/{KA}metadata")
+        if not xsd.is_valid(metadata):
+            raise SystemExit(f"{_name}: raw XSD validation failed")
+
+    temp: str | None = None
+    gen = args.keep
+    if gen is None:
+        temp = tempfile.mkdtemp(prefix="kanta-bench-")
+        gen = Path(temp)
+    try:
+        if not any(gen.rglob("*.json")):
+            generate_batch(gen, args.count, args.jobs)
+        sets = {
+            "samples/valid": ROOT / "samples" / "valid",
+            f"generated ({sum(1 for _ in gen.rglob('*.json'))})": gen,
+        }
+        print()
+        print(f"{'set':<22} {'form':<6} {'docs':>6} {'ours/s':>9} {'raw/s':>9} {'ratio':>7}")
+        ratios: list[float] = []
+        for label, folder in sets.items():
+            for form, suffix, raw in (("json", ".json", raw_json), ("xhtml", ".xhtml", raw_xhtml)):
+                docs = load(folder, suffix)
+                # warm up on every structure: compile schemas and XSD, import lazy modules
+                for name, data in docs[:: max(1, len(docs) // 30)]:
+                    ours(name, data)
+                    raw(name, data)
+                ours_rate, raw_rate = rate(ours, docs), rate(raw, docs)
+                ratio = ours_rate / raw_rate
+                ratios.append(ratio)
+                print(
+                    f"{label:<22} {form:<6} {len(docs):>6} {ours_rate:>9.0f} {raw_rate:>9.0f} "
+                    f"{ratio:>6.0%}"
+                )
+    finally:
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)
+
+    exe = shutil.which("kanta-archive") or str(Path(sys.executable).parent / "kanta-archive")
+    times = []
+    for _ in range(10):
+        started = time.perf_counter()
+        subprocess.run([exe, "--help"], check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    help_time = statistics.median(times)
+    print()
+    print(f"kanta-archive --help: median {help_time:.3f} s of 10 runs (target < {TARGET_HELP} s)")
+    worst = min(ratios)
+    print(f"lowest ours/raw ratio: {worst:.0%} (target >= {TARGET_RATIO:.0%})")
+    return 0 if worst >= TARGET_RATIO and help_time < TARGET_HELP else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -33,6 +33,8 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; mar
 dt { font-weight: 600; color: #2b5d8a; }
 dd { margin: 0; }
 ol.ka-list { margin: .2rem 0; padding-left: 1.4rem; }
+.ka-coded { display: inline-flex; gap: .4em; align-items: baseline; }
+.ka-coded-display { order: -1; }
 .ka-coded-system { color: #777; font-size: .8em; }
 """
 
@@ -77,35 +79,39 @@ def _scalar_text(value: Any) -> str:
 
 
 def _is_coded(value: Any) -> bool:
-    return isinstance(value, Mapping) and set(value) == {"system", "code", "display"}
+    return (
+        isinstance(value, Mapping)
+        and set(value) == {"system", "code", "display"}
+        and all(isinstance(v, str) for v in value.values())
+    )
 
 
 def _render_value(
     parent: Any, value: Any, node: Mapping[str, Any] | None, language: str, depth: int, **key: str
 ) -> None:
     if _is_coded(value):
-        span = _sub(parent, "span", data_ka="object", **key)
-        _sub(span, "span", value["display"], data_ka="string", data_ka_key="display")
-        tail = _sub(span, "span", " (", **{"class": "ka-coded-system"})
-        code = _sub(tail, "span", value["code"], data_ka="string", data_ka_key="code")
-        code.tail = ", "
-        system = _sub(tail, "span", value["system"], data_ka="string", data_ka_key="system")
-        system.tail = ")"
+        # Members stay in their JSON order (so a round trip keeps the bytes);
+        # CSS shows the display name first.
+        span = _sub(parent, "span", data_ka="object", **{"class": "ka-coded"}, **key)
+        for member, text in value.items():
+            css = "ka-coded-display" if member == "display" else "ka-coded-system"
+            _sub(span, "span", text, data_ka="string", data_ka_key=member, **{"class": css})
         return
     if isinstance(value, Mapping):
         section = _sub(parent, "section", data_ka="object", **key)
         props: Mapping[str, Any] = (node or {}).get("properties", {})
-        scalars = [(k, v) for k, v in value.items() if not _is_nested(v)]
-        nested = [(k, v) for k, v in value.items() if _is_nested(v)]
-        if scalars:
-            dl = _sub(section, "dl")
-            for k, v in scalars:
+        # Members are written in their JSON order; runs of scalars share one <dl>.
+        dl = None
+        for k, v in value.items():
+            if _is_nested(v):
+                dl = None
+                _sub(section, f"h{min(depth + 2, 6)}", _label(props.get(k), k, language))
+                _render_value(section, v, props.get(k), language, depth + 1, data_ka_key=k)
+            else:
+                if dl is None:
+                    dl = _sub(section, "dl")
                 _sub(dl, "dt", _label(props.get(k), k, language))
                 _render_value(_sub(dl, "dd"), v, props.get(k), language, depth + 1, data_ka_key=k)
-        for k, v in nested:
-            heading = _sub(section, f"h{min(depth + 2, 6)}", _label(props.get(k), k, language))
-            heading.tail = None
-            _render_value(section, v, props.get(k), language, depth + 1, data_ka_key=k)
         return
     if isinstance(value, list):
         ol = _sub(parent, "ol", data_ka="array", **{"class": "ka-list"}, **key)

@@ -25,6 +25,7 @@ from kanta_archive.rules import RULES, RuleContext, run_rules
 from kanta_archive.rules import content_rules as cr
 from kanta_archive.rules import identifier_rules as ir
 from kanta_archive.rules import metadata_rules as mr
+from kanta_archive.rules import signature_rules as sr
 from kanta_archive.validate import Validator
 
 VALID = Path(__file__).resolve().parents[2] / "samples" / "valid"
@@ -645,3 +646,37 @@ def test_missing_controller_is_reported_once_by_the_schema_not_again_by_the_cont
     codes = [f.code for f in result.findings if f.severity.value == "error"]
     assert "KA-META-SCHEMA" in codes
     assert not any(c.startswith("KA-CONTROLLER") for c in codes)
+
+
+# -- signatures ---------------------------------------------------------------------------
+
+
+def signature_keys(document: Document, *, required: bool = True) -> set[tuple[str, str, str]]:
+    context = RuleContext.build(document, CODESETS, TODAY, signature_required=required)
+    return {f.key() for f in sr.check_signature(context)}
+
+
+@covers(sr.check_signature, "pass")
+@pytest.mark.parametrize("fmt", ["json", "xhtml"])
+def test_signed_case_document_passes_the_signature_rule(fmt: str) -> None:
+    assert signature_keys(load("case-document-open", fmt)) == set()
+
+
+@covers(sr.check_signature, "pass")
+def test_unsigned_document_of_a_type_that_needs_no_signature_passes() -> None:
+    assert signature_keys(load("client-record-entry"), required=False) == set()
+
+
+@covers(sr.check_signature, "fail")
+def test_case_document_without_signature_is_refused() -> None:
+    doc = replace(load("case-document-open"), signature=None)
+    assert signature_keys(doc) == {err("KA-SIGNATURE-MISSING", "/signature")}
+
+
+@covers(sr.check_signature, "fail")
+def test_case_document_changed_after_signing_is_refused() -> None:
+    def change(m: dict[str, Any], c: dict[str, Any]) -> None:
+        c["asia_asiakirja"]["asian_tiedot"]["avauspaiva"] = "2024-06-02"
+
+    doc = edit(load("case-document-open"), change)
+    assert signature_keys(doc) == {err("KA-SIGNATURE-INVALID", "/signature")}

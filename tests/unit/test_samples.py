@@ -24,6 +24,7 @@ INVALID = SAMPLES / "invalid"
 UNSAMPLED = {
     "KA-INPUT-TOO-LARGE": "tested with a generated file over the limit (test_hostile_input.py)",
     "KA-HETU-TEST": "a warning that every valid sample with a 900-999 test HETU gets",
+    "KA-SIGNATURE-UNTRUSTED": "needs a trust anchor (validate --trust): test_signatures.py",
 }
 
 VALID_FILES = sorted(p for p in VALID.iterdir() if p.suffix in {".json", ".xhtml"})

@@ -22,6 +22,10 @@ demo: $(STAMP)
 	@echo "   findings written to demo-findings.json"
 	@echo "== list the bundled schemas"
 	$(BIN)/kanta-archive schemas list
+	@echo "== archive the valid samples into demo-archive/ and query one client"
+	rm -rf demo-archive
+	$(BIN)/kanta-archive archive samples/valid/ --store demo-archive
+	$(BIN)/kanta-archive query --store demo-archive --client 150612A904S --format table
 
 test: $(STAMP)
 	$(BIN)/ruff check kanta_archive tests benchmarks
@@ -33,4 +37,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/validate.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info demo-findings.json
+	rm -rf $(VENV) build dist *.egg-info demo-findings.json demo-archive

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from kanta_archive.cli.common import CliState, write_stdout
+from kanta_archive.cli.common import CliState, load_trust_anchors, trust_option, write_stdout
 from kanta_archive.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -110,6 +110,7 @@ _actor = click.option(
     show_default=True,
     help="Output format of the per-document report.",
 )
+@trust_option
 @_actor
 @_quiet
 @_store_options
@@ -119,6 +120,7 @@ def archive(
     inputs: tuple[Path, ...],
     partial: bool,
     fmt: str,
+    trust: tuple[Path, ...],
     actor: str | None,
     quiet: bool,
     store_path: Path,
@@ -136,6 +138,7 @@ def archive(
     Example:
       kanta-archive archive samples/valid/ --store ./archive
       kanta-archive archive new-version.json --partial
+      kanta-archive archive signed/ --trust ca.pem
     """
     from kanta_archive import __version__
     from kanta_archive.archive.service import ingest_paths
@@ -146,7 +149,7 @@ def archive(
     if not paths:
         click.echo("Error: no documents found in the given inputs", err=True)
         raise click.exceptions.Exit(int(ExitCode.USAGE))
-    validator = Validator(state.registry())
+    validator = Validator(state.registry(), trust_anchors=load_trust_anchors(trust))
     with (
         _open(store_path, index_url, create=True, validator=validator) as arch,
         _progress("Archiving", 2 * len(paths), quiet) as advance,

@@ -70,3 +70,32 @@ def write_stdout(text: str) -> None:
         stream.flush()
     else:  # CliRunner's text stream
         stream.write(text)
+
+
+trust_option = click.option(
+    "--trust",
+    "trust",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="PEM trust anchor (CA certificate) that signer certificates must chain to; "
+    "repeatable. Without it signatures are verified but their signers are not checked.",
+)
+
+
+def load_trust_anchors(paths: tuple[Path, ...]) -> tuple[bytes, ...]:
+    """Read the --trust files; an unreadable one or one without a certificate is exit 2."""
+    from kanta_archive.errors import InputError, UsageError
+    from kanta_archive.signatures.verify import SigningError, load_certificates
+
+    anchors: list[bytes] = []
+    for path in paths:
+        try:
+            pem = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read trust anchor: {exc.strerror or exc}") from exc
+        try:
+            load_certificates(pem)
+        except SigningError as exc:
+            raise UsageError(f"{path}: {exc}") from exc
+        anchors.append(pem)
+    return tuple(anchors)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from kanta_archive.cli.common import CliState, write_stdout
+from kanta_archive.cli.common import CliState, load_trust_anchors, trust_option, write_stdout
 from kanta_archive.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -100,14 +100,7 @@ def _results(
     show_default=True,
     help="Largest input accepted, in bytes.",
 )
-@click.option(
-    "--trust",
-    "trust",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="PEM trust anchor (CA certificate) that signer certificates must chain to; "
-    "repeatable. Without it signatures are verified but their signers are not checked.",
-)
+@trust_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_obj
 def validate(
@@ -140,7 +133,9 @@ def validate(
     from kanta_archive.reports import get_reporter
     from kanta_archive.validate import Validator, iter_inputs
 
-    validator = Validator(state.registry(), max_bytes=max_size, trust_anchors=_trust_anchors(trust))
+    validator = Validator(
+        state.registry(), max_bytes=max_size, trust_anchors=load_trust_anchors(trust)
+    )
     results: list[ValidationResult] = []
     unreadable = 0
     if Path("-") in inputs:
@@ -172,25 +167,6 @@ def validate(
         raise click.exceptions.Exit(int(ExitCode.USAGE))
     if any(r.fails_at(threshold) for r in results):
         raise click.exceptions.Exit(int(ExitCode.INVALID))
-
-
-def _trust_anchors(paths: tuple[Path, ...]) -> tuple[bytes, ...]:
-    """Read the --trust files; an unreadable one or one without a certificate is exit 2."""
-    from kanta_archive.errors import InputError, UsageError
-    from kanta_archive.signatures.verify import SigningError, load_certificates
-
-    anchors: list[bytes] = []
-    for path in paths:
-        try:
-            pem = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read trust anchor: {exc.strerror or exc}") from exc
-        try:
-            load_certificates(pem)
-        except SigningError as exc:
-            raise UsageError(f"{path}: {exc}") from exc
-        anchors.append(pem)
-    return tuple(anchors)
 
 
 class _Null:

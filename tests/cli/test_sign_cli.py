@@ -185,3 +185,18 @@ def test_validate_samples_with_the_committed_test_ca(run_cli: Run) -> None:
         "validate", VALID, "--trust", ROOT / "samples" / "keys" / "TEST-ONLY-ca.pem", "-q"
     )
     assert result.exit_code == 0, result.output
+
+
+def test_archive_refuses_a_signature_from_an_untrusted_ca(
+    run_cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    other = make_ca("Some Other CA")
+    anchor = tmp_path / "other-ca.pem"
+    anchor.write_bytes(other.cert_pem)
+    sample = Path(__file__).resolve().parents[2] / "samples" / "valid" / "case-document-open.json"
+    result = run_cli("archive", sample, "--store", tmp_path / "store", "--trust", anchor)
+    assert result.exit_code == 1
+    assert "KA-SIGNATURE-UNTRUSTED" in result.output
+    trusted = Path(__file__).resolve().parents[2] / "samples" / "keys" / "TEST-ONLY-ca.pem"
+    ok = run_cli("archive", sample, "--store", tmp_path / "store", "--trust", trusted)
+    assert ok.exit_code == 0, ok.output

@@ -807,6 +807,18 @@ class Archive:
                 )
         return VerifyReport(objects, rows, tuple(problems))
 
+    def repair(self, *, progress: Progress | None = None) -> list[str]:
+        """Finish or undo work interrupted by a crash, then rebuild the index.
+
+        Runs the store's recovery (leftover workspaces, half-placed versions, stale
+        sidecars; each object under its lock), then :meth:`reindex`, because a crash
+        between the store commit and the index update leaves the index behind.
+        Returns what the recovery did. Nothing acknowledged is ever removed.
+        """
+        actions = self.store.recover()
+        self.reindex(progress=progress)
+        return actions
+
     def reindex(self, *, progress: Progress | None = None) -> int:
         """Rebuild the index from the ``metadata.json`` of every version in the store;
         returns the number of document versions indexed."""

@@ -527,24 +527,35 @@ def transfer_controller(
 @click.command("verify")
 @click.option("--full", is_flag=True, help="Also check the digest of every file.")
 @click.option(
+    "--repair",
+    is_flag=True,
+    help="First finish or undo work a crash interrupted, and rebuild the index.",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @_quiet
 @_store_options
-def verify(full: bool, fmt: str, quiet: bool, store_path: Path, index_url: str | None) -> None:
+def verify(
+    full: bool, repair: bool, fmt: str, quiet: bool, store_path: Path, index_url: str | None
+) -> None:
     """Check fixity: inventories, content files (digests with --full), index vs store.
 
-    Exit 0 when clean, 1 when problems are found.
+    Exit 0 when clean, 1 when problems are found. After a crash or a kill, --repair
+    removes leftover workspaces, completes or removes half-placed versions and rebuilds
+    the index before checking; it never removes an acknowledged version.
 
     \b
     Example:
       kanta-archive verify --full
+      kanta-archive verify --repair
     """
-    with (
-        _open(store_path, index_url) as arch,
-        _progress("Verifying", arch.object_count(), quiet) as advance,
-    ):
-        report = arch.verify(full, progress=advance)
+    with _open(store_path, index_url) as arch:
+        if repair:
+            for action in arch.repair():
+                click.echo(f"repaired: {action}", err=True)
+        with _progress("Verifying", arch.object_count(), quiet) as advance:
+            report = arch.verify(full, progress=advance)
     if fmt == "json":
         payload = {
             "ok": report.ok,

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from kanta_archive.cli.common import CliState, load_trust_anchors, trust_option, write_stdout
+from kanta_archive.cli.common import (
+    CliState,
+    NullStream,
+    load_trust_anchors,
+    trust_option,
+    write_stdout,
+)
 from kanta_archive.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -68,21 +74,10 @@ def _oid(value: str, what: str) -> str:
     return check_oid(value, what)
 
 
-class _Null:
-    def write(self, _text: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        return None
-
-    def isatty(self) -> bool:
-        return False
-
-
 @contextmanager
 def _progress(label: str, length: int, quiet: bool) -> Iterator[Callable[[int], None]]:
     show = not quiet and sys.stderr.isatty() and length > 20
-    sink: Any = sys.stderr if show else _Null()
+    sink: Any = sys.stderr if show else NullStream()
     with click.progressbar(length=length, label=label, file=sink) as bar:
         yield bar.update
 

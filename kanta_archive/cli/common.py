@@ -99,3 +99,16 @@ def load_trust_anchors(paths: tuple[Path, ...]) -> tuple[bytes, ...]:
             raise UsageError(f"{path}: {exc}") from exc
         anchors.append(pem)
     return tuple(anchors)
+
+
+class NullStream:
+    """A text sink: where the progress bar writes when it should not show."""
+
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from kanta_archive.cli.common import CliState
+from kanta_archive.cli.common import CliState, NullStream
 
 
 @click.group()
@@ -88,23 +88,10 @@ def generate(
     chosen = resolve_structure(structure, registry)
     organisations = load_organisations(orgs)
     show = not quiet and sys.stderr.isatty() and count > 20
-    sink: Any = sys.stderr if show else _Null()
+    sink: Any = sys.stderr if show else NullStream()
     with click.progressbar(length=count, label="Generating", file=sink) as bar:
         written = write_documents(
             chosen, count, seed, out, fmt, registry, orgs=organisations, progress=bar.update
         )
     if not quiet:
         click.echo(f"Wrote {len(written)} files of {chosen.key} into {out}", err=True)
-
-
-class _Null:
-    """A sink for the progress bar when it should not show."""
-
-    def write(self, _text: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        return None
-
-    def isatty(self) -> bool:
-        return False

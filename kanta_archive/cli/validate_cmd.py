@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from kanta_archive.cli.common import CliState, load_trust_anchors, trust_option, write_stdout
+from kanta_archive.cli.common import (
+    CliState,
+    NullStream,
+    load_trust_anchors,
+    trust_option,
+    write_stdout,
+)
 from kanta_archive.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -145,7 +151,7 @@ def validate(
     jobs = jobs or (os.cpu_count() or 1)
     show_progress = not quiet and sys.stderr.isatty() and len(paths) > 20
     stream = _results(paths, validator, jobs, state, max_size)
-    sink: Any = sys.stderr if show_progress else _Null()
+    sink: Any = sys.stderr if show_progress else NullStream()
     with click.progressbar(stream, length=len(paths), label="Validating", file=sink) as bar:
         for item in bar:
             if isinstance(item, str):
@@ -167,16 +173,3 @@ def validate(
         raise click.exceptions.Exit(int(ExitCode.USAGE))
     if any(r.fails_at(threshold) for r in results):
         raise click.exceptions.Exit(int(ExitCode.INVALID))
-
-
-class _Null:
-    """A sink for the progress bar when it should not show."""
-
-    def write(self, _text: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        return None
-
-    def isatty(self) -> bool:
-        return False

@@ -16,6 +16,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from kanta_archive.errors import ConflictError, StoreError, UsageError
+from kanta_archive.index import migrations
 from kanta_archive.index.base import (
     SORT_COLUMNS,
     Index,
@@ -184,6 +185,18 @@ class SqlIndex(Index):
     @abc.abstractmethod
     def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one statement (``?`` placeholders) and return its rows."""
+
+    def _apply_migrations(self, version: int, target: int) -> None:
+        """Run the migration steps from ``version`` up to ``target`` and record ``target``.
+
+        The caller holds the backend's migration lock inside one transaction.
+        """
+        self._execute(migrations.SCHEMA_VERSION_TABLE)
+        for step in migrations.steps_to_apply(self.backend, version, target):
+            for statement in step:
+                self._execute(statement)
+        self._execute("DELETE FROM schema_version")
+        self._execute("INSERT INTO schema_version (version) VALUES (?)", (target,))
 
     @abc.abstractmethod
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:

@@ -73,12 +73,7 @@ class SqliteIndex(SqlIndex):
             check_version(version, migrations.CURRENT_VERSION, str(self.path))
             if version >= target:
                 return
-            self._execute(migrations.SCHEMA_VERSION_TABLE)
-            for step in migrations.steps_to_apply(self.backend, version, target):
-                for statement in step:
-                    self._execute(statement)
-            self._execute("DELETE FROM schema_version")
-            self._execute("INSERT INTO schema_version (version) VALUES (?)", (target,))
+            self._apply_migrations(version, target)
 
     def schema_version(self) -> int:
         return self._version() or 0

@@ -901,16 +901,6 @@ def _signing_material() -> Any:
     return SigningMaterial(key, (cert,))
 
 
-class _SeededTokens:
-    """Stands in for ``secrets`` inside signxml's XAdES signer: seeded element Ids."""
-
-    def __init__(self, rng: Random) -> None:
-        self.rng = rng
-
-    def token_hex(self, length: int = 4) -> str:
-        return f"{self.rng.getrandbits(8 * length):0{2 * length}x}"
-
-
 def _sign_json(document: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     from kanta_archive.signatures.json_jws import sign_json
 
@@ -920,24 +910,18 @@ def _sign_json(document: Mapping[str, Any], now: datetime) -> dict[str, Any]:
 def sign_xhtml_bytes(data: bytes, signed_at: str) -> bytes:
     """Sign an XHTML document (test signer, signing time ``signed_at``), reproducibly.
 
-    signxml names the signature's elements with random tokens; they are drawn from a
+    signxml names the signature's elements with random tokens; here they come from a
     generator seeded by the document itself, so the same input gives the same bytes.
     """
     import hashlib
 
-    import signxml.xades.xades as xades_module
     from lxml import etree
 
     from kanta_archive.signatures.xml_dsig import sign_xhtml
 
     root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
     seed = int.from_bytes(hashlib.sha256(data).digest()[:8], "big")
-    original = getattr(xades_module, "secrets")  # noqa: B009
-    setattr(xades_module, "secrets", _SeededTokens(Random(seed)))  # noqa: B010
-    try:
-        return sign_xhtml(root, _signing_material(), ids.parse_datetime(signed_at))
-    finally:
-        setattr(xades_module, "secrets", original)  # noqa: B010
+    return sign_xhtml(root, _signing_material(), ids.parse_datetime(signed_at), token_seed=seed)
 
 
 # --------------------------------------------------------------------------------------------

@@ -73,18 +73,34 @@ def _set_metadata_block(root: Any, block: dict[str, str]) -> None:
         metadata.append(element)
 
 
-def _xades_signer(material: SigningMaterial, signing_time: str) -> Any:
+def _xades_signer(
+    material: SigningMaterial, signing_time: str, token_seed: int | None = None
+) -> Any:
+    from random import Random
+
     from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
     from signxml.xades.xades import XAdESSigner
 
+    tokens = Random(token_seed) if token_seed is not None else None
+
     class _Signer(XAdESSigner):
-        """signxml's XAdES signer with a given signing time (its own always uses now)."""
+        """signxml's XAdES signer with a given signing time (its own always uses now),
+        and, given a seed, reproducible element Ids (its own are random)."""
 
         def add_signing_time(
             self, signed_signature_properties: Any, sig_root: Any, signing_settings: Any
         ) -> None:
             element = etree.SubElement(signed_signature_properties, XADES + "SigningTime")
             element.text = signing_time
+
+        def _get_token(self, length: int = 4) -> str:
+            if tokens is None:
+                return str(super()._get_token(length))  # type: ignore[no-untyped-call]
+            while True:
+                token = f"{tokens.getrandbits(8 * length):0{2 * length}X}"
+                if token not in self._tokens_used:
+                    self._tokens_used[token] = True
+                    return token
 
     from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -101,14 +117,21 @@ def _xades_signer(material: SigningMaterial, signing_time: str) -> Any:
 
 
 def sign_xhtml(
-    root: Any, material: SigningMaterial, now: datetime, *, write_metadata: bool = True
+    root: Any,
+    material: SigningMaterial,
+    now: datetime,
+    *,
+    write_metadata: bool = True,
+    token_seed: int | None = None,
 ) -> bytes:
     """Sign the parsed XHTML document ``root`` and return the signed document's bytes.
 
     First the metadata ``signature`` block (signer = certificate CN, signed_at =
     ``now`` in UTC, certificate_sha256) is written, then the enveloped XAdES-BES
     signature is added as the last child of ``<head>``. An old signature is replaced.
-    ``write_metadata=False`` signs the metadata as it is (tests use it).
+    ``write_metadata=False`` signs the metadata as it is (tests use it). ``token_seed``
+    makes the signature's element Ids reproducible (the sample generator uses it);
+    without it they are random, as signxml makes them.
     """
     from cryptography.hazmat.primitives import serialization
 
@@ -135,7 +158,7 @@ def sign_xhtml(
     last = placeholder.getprevious()
     if last is not None:  # keep the indentation: the new last child closes <head>
         placeholder.tail, last.tail = last.tail, head.text
-    signer = _xades_signer(material, signed_at)
+    signer = _xades_signer(material, signed_at, token_seed)
     signed = signer.sign(
         root,
         key=material.key,

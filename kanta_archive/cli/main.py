@@ -51,6 +51,7 @@ def cli(ctx: click.Context, schemas_dirs: tuple[Path, ...]) -> None:
 def _register() -> None:
     from kanta_archive.cli import (
         archive_cmd,
+        commissioning_cmd,
         findings_cmd,
         render_cmd,
         samples_cmd,
@@ -68,6 +69,7 @@ def _register() -> None:
     for command in archive_cmd.COMMANDS:
         cli.add_command(command)
     cli.add_command(samples_cmd.samples)
+    cli.add_command(commissioning_cmd.commissioning_test)
 
 
 _register()

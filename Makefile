@@ -27,7 +27,11 @@ demo: $(STAMP)
 	$(BIN)/kanta-archive archive samples/valid/ --store demo-archive
 	$(BIN)/kanta-archive query --store demo-archive --client 150612A904S --format table
 
-test: $(STAMP)
+# Headless Chromium renders the commissioning-test report in tests/e2e (Debian's package).
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+test: $(STAMP) browser
 	$(BIN)/ruff check kanta_archive tests benchmarks
 	$(BIN)/ruff format --check kanta_archive tests benchmarks
 	$(BIN)/mypy

@@ -344,6 +344,7 @@ class Archive:
         partial: bool = False,
         actor: str | None = None,
         progress: Progress | None = None,
+        authorize: Callable[[Metadata], str | None] | None = None,
     ) -> IngestReport:
         """Validate every input first (files or read documents); store the valid ones.
 
@@ -352,7 +353,12 @@ class Archive:
         of a stored set naming the stored head as its previous version; an identical
         re-submission (same bytes, or the same document in the other storage format) is
         ``unchanged``; anything else is ``refused`` with the reason. ``progress`` is called
-        with the number of inputs done (once for validation, once for storing)."""
+        with the number of inputs done (once for validation, once for storing).
+
+        ``authorize`` (access control, see :mod:`kanta_archive.access`) is called with the
+        metadata of each valid document and returns ``None`` or the reason it is refused;
+        a refused document counts like an invalid one (nothing is stored unless
+        ``partial``)."""
         progress = progress or _noop
         actor = actor or default_actor()
         good, bad = self._read_and_validate(documents, progress)
@@ -367,6 +373,22 @@ class Archive:
                 None,
                 reason=f"invalid: {errors} error finding(s)",
             )
+        if authorize is not None:
+            allowed: list[_Candidate] = []
+            for cand in good:
+                denied = authorize(cand.meta)
+                if denied is None:
+                    allowed.append(cand)
+                else:
+                    items[cand.position] = self._item(cand, "refused", denied)
+            if len(allowed) < len(good) and not partial:
+                for cand in allowed:
+                    items[cand.position] = self._item(
+                        cand, "refused", "not stored: other documents in the batch are refused"
+                    )
+                progress(len(good))
+                return self._report(items, bad)
+            good = allowed
         if bad and not partial:
             for cand in good:
                 items[cand.position] = self._item(

@@ -25,6 +25,7 @@ from kanta_archive.cli.common import (
 from kanta_archive.exitcodes import ExitCode
 
 if TYPE_CHECKING:
+    from kanta_archive.access.service import AccessService
     from kanta_archive.archive import Archive
     from kanta_archive.index import IndexRow
 
@@ -83,6 +84,32 @@ def _progress(label: str, length: int, quiet: bool) -> Iterator[Callable[[int], 
 
 
 _quiet = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+
+
+def _as_org(func: Callable[..., Any]) -> Callable[..., Any]:
+    from kanta_archive.cli.access_cmd import as_option
+
+    return as_option(func)
+
+
+def _acting(store_path: Path, as_org: str | None) -> str | None:
+    """The acting organisation (access checks on) or None (no registry: no checks)."""
+    from kanta_archive.cli.access_cmd import resolve_actor
+
+    return resolve_actor(store_path, as_org)
+
+
+@contextmanager
+def _access(arch: Archive, user: str | None) -> Iterator[AccessService]:
+    from kanta_archive.access.service import open_service
+
+    svc = open_service(arch, user)
+    try:
+        yield svc
+    finally:
+        svc.access.close()
+
+
 _actor = click.option(
     "--actor",
     envvar="KANTA_ARCHIVE_ACTOR",
@@ -107,6 +134,7 @@ _actor = click.option(
 )
 @trust_option
 @_actor
+@_as_org
 @_quiet
 @_store_options
 @click.pass_obj
@@ -117,6 +145,7 @@ def archive(
     fmt: str,
     trust: tuple[Path, ...],
     actor: str | None,
+    as_org: str | None,
     quiet: bool,
     store_path: Path,
     index_url: str | None,
@@ -145,11 +174,16 @@ def archive(
         click.echo("Error: no documents found in the given inputs", err=True)
         raise click.exceptions.Exit(int(ExitCode.USAGE))
     validator = Validator(state.registry(), trust_anchors=load_trust_anchors(trust))
+    acting = _acting(store_path, as_org)
     with (
         _open(store_path, index_url, create=True, validator=validator) as arch,
         _progress("Archiving", 2 * len(paths), quiet) as advance,
     ):
-        report = arch.ingest(paths, partial=partial, actor=actor, progress=advance)
+        if acting is None:
+            report = arch.ingest(paths, partial=partial, actor=actor, progress=advance)
+        else:
+            with _access(arch, actor) as svc:
+                report = svc.ingest(paths, acting, partial=partial, progress=advance)
     if fmt == "json":
         write_stdout(
             json.dumps(
@@ -285,6 +319,7 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     default=None,
     help="Output format [default: table on a terminal, else json].",
 )
+@_as_org
 @_store_options
 def query(
     client: str | None,
@@ -305,6 +340,7 @@ def query(
     limit: int,
     offset: int,
     fmt: str | None,
+    as_org: str | None,
     store_path: Path,
     index_url: str | None,
 ) -> None:
@@ -338,8 +374,19 @@ def query(
         limit=limit,
         offset=offset,
     )
+    acting = _acting(store_path, as_org)
     with _open(store_path, index_url) as arch:
-        result = arch.query(q)
+        if acting is None:
+            result = arch.query(q)
+        else:
+            with _access(arch, None) as svc:
+                filtered = svc.query(q, acting)
+            result = filtered.result
+            if filtered.hidden:
+                click.echo(
+                    f"{filtered.hidden} matching document(s) hidden: {acting} may not read them",
+                    err=True,
+                )
     rows = [_row_dict(r) for r in result.rows]
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
     if fmt == "json":
@@ -361,9 +408,15 @@ def query(
 @click.option("--metadata", "what", flag_value="metadata", help="Print metadata.json.")
 @click.option("--content", "what", flag_value="content", help="Print the content as JSON.")
 @click.option("--raw", "what", flag_value="raw", help="Print the exact submitted bytes.")
+@_as_org
 @_store_options
 def show(
-    oid: str, version: int | None, what: str | None, store_path: Path, index_url: str | None
+    oid: str,
+    version: int | None,
+    what: str | None,
+    as_org: str | None,
+    store_path: Path,
+    index_url: str | None,
 ) -> None:
     """Show one archived document: OID is a document OID, or a set OID (latest version).
 
@@ -375,8 +428,13 @@ def show(
       kanta-archive show 1.2.246.10.91000013.11.2001 --version 2 --metadata
     """
     _oid(oid, "OID")
+    acting = _acting(store_path, as_org)
     with _open(store_path, index_url) as arch:
-        shown = arch.show(oid, version)
+        if acting is None:
+            shown = arch.show(oid, version)
+        else:
+            with _access(arch, None) as svc:
+                shown = svc.show(oid, version, acting)
     if what == "raw":
         stream = sys.stdout
         if hasattr(stream, "buffer"):

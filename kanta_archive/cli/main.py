@@ -50,6 +50,7 @@ def cli(ctx: click.Context, schemas_dirs: tuple[Path, ...]) -> None:
 
 def _register() -> None:
     from kanta_archive.cli import (
+        access_cmd,
         archive_cmd,
         commissioning_cmd,
         findings_cmd,
@@ -70,6 +71,8 @@ def _register() -> None:
         cli.add_command(command)
     cli.add_command(samples_cmd.samples)
     cli.add_command(commissioning_cmd.commissioning_test)
+    for command in access_cmd.COMMANDS:
+        cli.add_command(command)
 
 
 _register()

@@ -1,0 +1,364 @@
+"""Access commands: orgs, rights, clients, audit, disclose, disclosures; and the ``--as``
+option the archive commands share. Thin wrappers over :mod:`kanta_archive.access`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from kanta_archive.cli.common import write_stdout
+from kanta_archive.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from kanta_archive.access.service import AccessService
+
+AS_ENV = "KANTA_ARCHIVE_ACTOR"
+
+
+def as_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--as <OID>``: the organisation acting (env KANTA_ARCHIVE_ACTOR)."""
+    return click.option(
+        "--as",
+        "as_org",
+        envvar=AS_ENV,
+        default=None,
+        metavar="OID",
+        help="The organisation acting (required once the store has an organisation "
+        "registry); env KANTA_ARCHIVE_ACTOR.",
+    )(func)
+
+
+def resolve_actor(store_path: Path, as_org: str | None) -> str | None:
+    """The acting organisation, or ``None`` for "no access checks" (no registry).
+
+    With a registry, ``--as`` is required. Without one, an ``--as`` on the command line is
+    a usage error; a value from the environment is ignored (it may be a user name, as for
+    ``--actor``), so stores without a registry behave as before.
+    """
+    from kanta_archive.access import registry_exists
+    from kanta_archive.errors import UsageError
+
+    ctx = click.get_current_context()
+    source = ctx.get_parameter_source("as_org")
+    if registry_exists(store_path):
+        if not as_org:
+            raise UsageError(
+                "this store has an organisation registry: say which organisation acts with "
+                "--as <OID> (env KANTA_ARCHIVE_ACTOR)"
+            )
+        return as_org
+    if as_org and source is click.core.ParameterSource.COMMANDLINE:
+        raise UsageError(
+            "--as needs an organisation registry in the store; import one with "
+            "`kanta-archive orgs import orgs.csv`"
+        )
+    return None
+
+
+@contextmanager
+def open_service(
+    store_path: Path, index_url: str | None, user: str | None = None, *, create: bool = False
+) -> Iterator[AccessService]:
+    """An :class:`AccessService` on the store (closed at the end)."""
+    from kanta_archive.access.service import open_service as _open_service
+    from kanta_archive.archive import Archive
+
+    archive = Archive.open(store_path, index_url, create=create)
+    try:
+        service = _open_service(archive, user)
+        try:
+            yield service
+        finally:
+            service.access.close()
+    finally:
+        archive.close()
+
+
+def _store_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    from kanta_archive.cli.archive_cmd import _store_options as options
+
+    return options(func)
+
+
+_user = click.option(
+    "--actor",
+    "user",
+    envvar="KANTA_ARCHIVE_USER",
+    default=None,
+    help="The person acting (recorded in the audit log); env KANTA_ARCHIVE_USER.",
+)
+
+
+def _iso_date(value: str, what: str) -> date:
+    from kanta_archive.errors import UsageError
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{what} {value!r} is not a date YYYY-MM-DD") from None
+
+
+# ---------------------------------------------------------------------- orgs
+
+
+@click.group("orgs")
+def orgs() -> None:
+    """The organisation registry: who may store into and read from the archive.
+
+    \b
+    Example:
+      kanta-archive orgs import samples/orgs.csv --store ./archive
+      kanta-archive orgs list
+    """
+
+
+@orgs.command("import")
+@click.argument("csv_file", type=click.Path(path_type=Path, dir_okay=False))
+@_user
+@_store_options
+def orgs_import(csv_file: Path, user: str | None, store_path: Path, index_url: str | None) -> None:
+    """Import organisations from a CSV file (all rows or nothing; bad rows are listed).
+
+    Columns: oid,name,business_id,sector,joining_model,main_joiner_oid,organiser_oid,
+    valid_from,valid_to. sector: public, private or health_care.
+
+    \b
+    Example:
+      kanta-archive orgs import samples/orgs.csv --store ./archive
+    """
+    from kanta_archive.errors import InputError
+
+    try:
+        text = csv_file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {csv_file}: {exc}") from exc
+    with open_service(store_path, index_url, user, create=True) as svc:
+        imported = svc.import_orgs(text, actor=user or "registry-admin")
+    write_stdout(f"imported {len(imported)} organisation(s)\n")
+
+
+def _org_dict(org: Any) -> dict[str, Any]:
+    data = asdict(org)
+    data["valid_from"] = org.valid_from.isoformat()
+    data["valid_to"] = org.valid_to.isoformat() if org.valid_to else None
+    return data
+
+
+@orgs.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@_store_options
+def orgs_list(fmt: str, store_path: Path, index_url: str | None) -> None:
+    """List the registered organisations.
+
+    \b
+    Example:
+      kanta-archive orgs list --format json
+    """
+    with open_service(store_path, index_url) as svc:
+        items = svc.access.orgs()
+    if fmt == "json":
+        write_stdout(json.dumps([_org_dict(o) for o in items], indent=2, ensure_ascii=False))
+        write_stdout("\n")
+        return
+    lines = [
+        f"{o.oid:<28} {o.sector:<11} {o.joining_model:<8} "
+        f"{o.valid_from}..{o.valid_to or ''}  {o.name}"
+        for o in items
+    ]
+    write_stdout("\n".join(lines) + ("\n" if lines else ""))
+
+
+@orgs.command("show")
+@click.argument("oid")
+@_store_options
+def orgs_show(oid: str, store_path: Path, index_url: str | None) -> None:
+    """Show one registered organisation (JSON). Unknown OIDs exit 2.
+
+    \b
+    Example:
+      kanta-archive orgs show 1.2.246.10.93000033
+    """
+    from kanta_archive.errors import UsageError
+
+    with open_service(store_path, index_url) as svc:
+        org = svc.access.org(oid)
+    if org is None:
+        raise UsageError(f"no organisation {oid} in the registry")
+    write_stdout(json.dumps(_org_dict(org), indent=2, ensure_ascii=False) + "\n")
+
+
+# ---------------------------------------------------------------------- rights
+
+
+@click.group("rights")
+def rights() -> None:
+    """Register usage rights: an organiser lets a producer use its register.
+
+    \b
+    Example:
+      kanta-archive rights grant --organiser 1.2.246.10.91000013 \\
+          --producer 1.2.246.10.94000019 --client 311299-9628 --service-task 20 \\
+          --from 2024-01-01 --to 2024-12-31
+    """
+
+
+def _right_line(r: Any) -> str:
+    state = f"revoked {r.revoked_at}" if r.revoked_at else "active"
+    return (
+        f"{r.right_id}  {r.organiser_oid} -> {r.producer_oid}  client {r.client or '*'}  "
+        f"task {r.service_task or '*'}  {r.valid_from}..{r.valid_to}  {state}"
+    )
+
+
+@rights.command("grant")
+@click.option("--organiser", required=True, help="The public organiser (register owner).")
+@click.option("--producer", required=True, help="The producer that gets the right.")
+@click.option("--client", default=None, help="Only this client (HETU); default every client.")
+@click.option("--service-task", default=None, help="Only this service task code, e.g. 20.")
+@click.option("--from", "date_from", required=True, help="First day (YYYY-MM-DD).")
+@click.option("--to", "date_to", required=True, help="Last day (YYYY-MM-DD).")
+@as_option
+@_user
+@_store_options
+def rights_grant(
+    organiser: str,
+    producer: str,
+    client: str | None,
+    service_task: str | None,
+    date_from: str,
+    date_to: str,
+    as_org: str | None,
+    user: str | None,
+    store_path: Path,
+    index_url: str | None,
+) -> None:
+    """Grant a register usage right; prints its id.
+
+    Only a public organiser grants rights to its own register (with --as, the acting
+    organisation must be the organiser).
+
+    \b
+    Example:
+      kanta-archive rights grant --organiser 1.2.246.10.91000013 \\
+          --producer 1.2.246.10.94000019 --client 311299-9628 --service-task 20 \\
+          --from 2024-01-01 --to 2024-12-31
+    """
+    with open_service(store_path, index_url, user) as svc:
+        actor = resolve_actor(store_path, as_org) if as_org else None
+        right = svc.grant(
+            organiser=organiser,
+            producer=producer,
+            client=client,
+            service_task=service_task,
+            valid_from=_iso_date(date_from, "--from"),
+            valid_to=_iso_date(date_to, "--to"),
+            actor=actor,
+        )
+    write_stdout(right.right_id + "\n")
+
+
+@rights.command("revoke")
+@click.argument("right_id")
+@as_option
+@_user
+@_store_options
+def rights_revoke(
+    right_id: str, as_org: str | None, user: str | None, store_path: Path, index_url: str | None
+) -> None:
+    """Revoke a register usage right (it stays listed as revoked).
+
+    \b
+    Example:
+      kanta-archive rights revoke R-0123456789ab
+    """
+    with open_service(store_path, index_url, user) as svc:
+        actor = resolve_actor(store_path, as_org) if as_org else None
+        right = svc.revoke(right_id, actor=actor)
+    write_stdout(_right_line(right) + "\n")
+
+
+@rights.command("list")
+@click.option("--organiser", default=None)
+@click.option("--producer", default=None)
+@_store_options
+def rights_list(
+    organiser: str | None, producer: str | None, store_path: Path, index_url: str | None
+) -> None:
+    """List register usage rights (revoked ones too).
+
+    \b
+    Example:
+      kanta-archive rights list --producer 1.2.246.10.94000019
+    """
+    with open_service(store_path, index_url) as svc:
+        items = svc.access.rights(organiser=organiser, producer=producer)
+    write_stdout("".join(_right_line(r) + "\n" for r in items))
+
+
+# ---------------------------------------------------------------------- audit
+
+
+@click.group("audit", invoke_without_command=True)
+@click.option("--client", default=None, help="Only entries about this client.")
+@click.option("--actor", "actor_filter", default=None, help="Only entries by this actor.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@_store_options
+@click.pass_context
+def audit(
+    ctx: click.Context,
+    client: str | None,
+    actor_filter: str | None,
+    fmt: str,
+    store_path: Path,
+    index_url: str | None,
+) -> None:
+    """List the audit log (every store, read, right change, disclosure…).
+
+    \b
+    Example:
+      kanta-archive audit --client 311299-9628
+      kanta-archive audit verify
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    with open_service(store_path, index_url) as svc:
+        entries = svc.audit_entries(client=client, actor=actor_filter)
+    if fmt == "json":
+        write_stdout(json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
+        return
+    lines = [
+        f"{e['seq']:>6}  {e['time']}  {e['event']:<19} {e['actor']}  "
+        f"client {e.get('client') or '-'}  {' '.join(e.get('documents') or [])}"
+        for e in entries
+    ]
+    write_stdout("\n".join(lines) + ("\n" if lines else ""))
+
+
+@audit.command("verify")
+@_store_options
+def audit_verify(store_path: Path, index_url: str | None) -> None:
+    """Check the hash chain: exit 1 naming the first bad line.
+
+    \b
+    Example:
+      kanta-archive audit verify --store ./archive
+    """
+    from kanta_archive.access.audit import AuditLog, verify
+    from kanta_archive.store import Store
+
+    store = Store.open(store_path)
+    result = verify(AuditLog(store.path))
+    if not result.ok:
+        click.echo(f"audit.log line {result.bad_line}: {result.message}", err=True)
+        raise click.exceptions.Exit(int(ExitCode.INVALID))
+    write_stdout(f"audit log ok: {result.lines} line(s)\n")
+
+
+COMMANDS = (orgs, rights, audit)

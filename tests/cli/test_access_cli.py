@@ -1,0 +1,272 @@
+"""The access commands end to end: orgs, rights, archive/query/show --as, audit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+VALID = SAMPLES / "valid"
+ORGS = SAMPLES / "orgs.csv"
+COUNTY = "1.2.246.10.91000013"
+CITY = "1.2.246.10.91000021"
+MAIN_JOINER = "1.2.246.10.93000017"
+MEMBER = "1.2.246.10.93000033"
+PARALLEL = "1.2.246.10.94000019"
+PARALLEL_DOC = VALID / "client-record-entry-parallel-producer.json"
+JOINT_DOC = VALID / "service-needs-assessment-private-contract.json"
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def store(run_cli: Run, tmp_store: Path) -> Path:
+    """A store with the sample registry imported."""
+    result = run_cli("orgs", "import", ORGS, "--store", tmp_store)
+    assert result.exit_code == 0, result.output
+    assert "imported 12 organisation(s)" in result.output
+    return tmp_store
+
+
+def grant(run_cli: Run, store: Path, *extra: str) -> str:
+    result = run_cli(
+        "rights", "grant", "--store", store, "--organiser", COUNTY, "--producer", PARALLEL,
+        "--client", "311299-9628", "--service-task", "20",
+        "--from", "2024-01-01", "--to", "2024-12-31", *extra,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return result.output.strip()
+
+
+# ------------------------------------------------------------------ registry
+
+
+def test_orgs_list_and_show(run_cli: Run, store: Path) -> None:
+    listed = run_cli("orgs", "list", "--store", store)
+    assert listed.exit_code == 0
+    assert MEMBER in listed.output and "joint" in listed.output
+    shown = run_cli("orgs", "show", PARALLEL, "--store", store)
+    assert json.loads(shown.output)["organiser_oid"] == COUNTY
+    assert run_cli("orgs", "show", "1.2.246.10.95000010", "--store", store).exit_code == 2
+
+
+def test_orgs_import_rejects_bad_rows_with_line_numbers(
+    run_cli: Run, tmp_store: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "orgs.csv"
+    text = ORGS.read_text(encoding="utf-8")
+    bad.write_text(text + "1.2.246.10.95000010,X,9500001-1,public,direct,,,2024-01-01,\n")
+    result = run_cli("orgs", "import", bad, "--store", tmp_store)
+    assert result.exit_code == 2
+    assert "line 14" in result.output and "business_id" in result.output
+    listed = run_cli("orgs", "list", "--store", tmp_store)
+    assert listed.output == ""
+
+
+# ------------------------------------------------------------------ --as
+
+
+def test_no_registry_keeps_old_behaviour(run_cli: Run, tmp_store: Path) -> None:
+    result = run_cli("archive", VALID / "case-document-open.json", "--store", tmp_store)
+    assert result.exit_code == 0, result.output
+    refused = run_cli("query", "--store", tmp_store, "--as", COUNTY)
+    assert refused.exit_code == 2 and "orgs import" in refused.output
+
+
+def test_registry_requires_as(run_cli: Run, store: Path) -> None:
+    result = run_cli("archive", VALID / "case-document-open.json", "--store", store)
+    assert result.exit_code == 2 and "--as" in result.output
+    assert run_cli("query", "--store", store).exit_code == 2
+    assert run_cli("show", "1.2.246.10.91000013.11.1001", "--store", store).exit_code == 2
+
+
+def test_as_from_environment(run_cli: Run, store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KANTA_ARCHIVE_ACTOR", COUNTY)
+    result = run_cli("archive", VALID / "case-document-open.json", "--store", store)
+    assert result.exit_code == 0, result.output
+
+
+# ------------------------------------------------------------------ storing
+
+
+def test_direct_county_stores_own(run_cli: Run, store: Path) -> None:
+    result = run_cli("archive", VALID / "case-document-open.json", "--store", store, "--as", COUNTY)
+    assert result.exit_code == 0, result.output
+    assert "1 stored" in result.output
+
+
+def test_direct_city_cannot_store_countys(run_cli: Run, store: Path) -> None:
+    result = run_cli("archive", VALID / "case-document-open.json", "--store", store, "--as", CITY)
+    assert result.exit_code == 1
+    assert "access-own-register-only" in result.output
+    assert "0 stored" in result.output
+    assert run_cli("query", "--store", store, "--as", COUNTY).output.count("document_oid") == 0
+
+
+def test_refusal_stores_nothing_of_the_batch(run_cli: Run, store: Path) -> None:
+    result = run_cli(
+        "archive", VALID / "case-document-open.json", VALID / "case-document-closed.json",
+        "--store", store, "--as", COUNTY,
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "0 stored" in result.output and "other documents in the batch" in result.output
+
+
+def test_unknown_org_refused(run_cli: Run, store: Path) -> None:
+    result = run_cli(
+        "archive", VALID / "case-document-open.json", "--store", store, "--as",
+        "1.2.246.10.95000010",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "access-unknown-actor" in result.output
+
+
+def test_joint_main_joiner_submits_members_document(run_cli: Run, store: Path) -> None:
+    result = run_cli("archive", JOINT_DOC, "--store", store, "--as", MAIN_JOINER)
+    assert result.exit_code == 0, result.output
+    shown = run_cli("show", "1.2.246.10.93000033.11.501", "--store", store, "--as", MEMBER)
+    assert shown.exit_code == 0, shown.output
+    assert f"controller   {MEMBER}" in shown.output
+
+
+def test_joint_main_joiner_as_controller_refused(run_cli: Run, store: Path, tmp_path: Path) -> None:
+    doc = json.loads(JOINT_DOC.read_text(encoding="utf-8"))
+    doc["metadata"]["controller"]["oid"] = MAIN_JOINER
+    path = tmp_path / "main-joiner-controller.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    # the validator already refuses a private contract whose controller is not the producer
+    result = run_cli("archive", path, "--store", store, "--as", MAIN_JOINER)
+    assert result.exit_code == 1
+    assert "KA-CONTROLLER-PRIVATE" in result.output and "0 stored" in result.output
+    # ... and the access rule refuses it when the producer is the main joiner too: the
+    # member's own unit and author made the document, so the member is the controller
+    doc["metadata"]["producer_oid"] = MAIN_JOINER
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    result = run_cli("archive", path, "--store", store, "--as", MAIN_JOINER)
+    assert result.exit_code == 1
+    assert "access-joint-member-is-controller" in result.output
+    assert "0 stored" in result.output
+
+
+def test_parallel_producer_needs_a_right(run_cli: Run, store: Path) -> None:
+    refused = run_cli("archive", PARALLEL_DOC, "--store", store, "--as", PARALLEL)
+    assert refused.exit_code == 1
+    assert "access-parallel-usage-right" in refused.output
+    right = grant(run_cli, store)
+    assert right.startswith("R-")
+    allowed = run_cli("archive", PARALLEL_DOC, "--store", store, "--as", PARALLEL)
+    assert allowed.exit_code == 0, allowed.output
+    listed = run_cli("rights", "list", "--store", store)
+    assert right in listed.output and "active" in listed.output
+
+
+def test_parallel_revoked_right_refused(run_cli: Run, store: Path) -> None:
+    right = grant(run_cli, store)
+    revoked = run_cli("rights", "revoke", right, "--store", store)
+    assert revoked.exit_code == 0 and "revoked" in revoked.output
+    result = run_cli("archive", PARALLEL_DOC, "--store", store, "--as", PARALLEL)
+    assert result.exit_code == 1 and "access-parallel-usage-right" in result.output
+    assert run_cli("rights", "revoke", right, "--store", store).exit_code == 2
+
+
+def test_only_the_organiser_grants(run_cli: Run, store: Path) -> None:
+    result = run_cli(
+        "rights", "grant", "--store", store, "--organiser", COUNTY, "--producer", PARALLEL,
+        "--from", "2024-01-01", "--to", "2024-12-31", "--as", CITY,
+    )  # fmt: skip
+    assert result.exit_code == 1 and "access-right-organiser" in result.output
+    private = run_cli(
+        "rights", "grant", "--store", store, "--organiser", MEMBER, "--producer", PARALLEL,
+        "--from", "2024-01-01", "--to", "2024-12-31",
+    )  # fmt: skip
+    assert private.exit_code == 1
+
+
+# ------------------------------------------------------------------ reading
+
+
+def test_query_hides_what_the_actor_may_not_read(run_cli: Run, store: Path) -> None:
+    assert run_cli("archive", VALID / "case-document-open.json", VALID / "client-record-entry.json",
+                   "--store", store, "--as", COUNTY).exit_code == 0  # fmt: skip
+    assert run_cli("archive", VALID / "case-document-closed.json", "--store", store,
+                   "--as", CITY).exit_code == 0  # fmt: skip
+    county = run_cli("query", "--store", store, "--as", COUNTY, "--format", "json")
+    assert json.loads(county.stdout)["total"] == 2
+    assert "1 matching document(s) hidden" in county.stderr
+    city = run_cli("query", "--store", store, "--as", CITY, "--format", "json")
+    assert [d["controller"] for d in json.loads(city.stdout)["documents"]] == [CITY]
+
+
+def test_show_refused_for_another_register(run_cli: Run, store: Path) -> None:
+    run_cli("archive", VALID / "case-document-open.json", "--store", store, "--as", COUNTY)
+    result = run_cli("show", "1.2.246.10.91000013.11.1001", "--store", store, "--as", CITY)
+    assert result.exit_code == 1 and "access-read-own-register" in result.output
+    assert run_cli("show", "1.2.246.10.91000013.11.1001", "--store", store,
+                   "--as", COUNTY).exit_code == 0  # fmt: skip
+
+
+def test_producer_reads_with_its_right(run_cli: Run, store: Path) -> None:
+    grant(run_cli, store)
+    run_cli("archive", PARALLEL_DOC, "--store", store, "--as", PARALLEL)
+    run_cli("archive", VALID / "case-document-open.json", "--store", store, "--as", COUNTY)
+    result = run_cli("query", "--store", store, "--as", PARALLEL, "--format", "json")
+    docs = json.loads(result.stdout)["documents"]
+    assert [d["producer"] for d in docs] == [PARALLEL]
+
+
+# ------------------------------------------------------------------ audit
+
+
+def _audit_store(run_cli: Run, store: Path) -> Path:
+    run_cli("archive", VALID / "case-document-open.json", "--store", store, "--as", COUNTY)
+    run_cli("query", "--store", store, "--as", COUNTY)
+    run_cli("show", "1.2.246.10.91000013.11.1001", "--store", store, "--as", COUNTY)
+    grant(run_cli, store)
+    return store / "audit.log"
+
+
+def test_audit_lists_and_verifies(run_cli: Run, store: Path) -> None:
+    _audit_store(run_cli, store)
+    listed = run_cli("audit", "--store", store, "--format", "json")
+    events = [e["event"] for e in json.loads(listed.output)]
+    assert events == ["orgs-import", "store", "query", "read", "right-grant"]
+    by_client = run_cli("audit", "--store", store, "--client", "150612A904S")
+    assert "store" in by_client.output and "right-grant" not in by_client.output
+    by_actor = run_cli("audit", "--store", store, "--actor", COUNTY, "--format", "json")
+    assert {e["actor"] for e in json.loads(by_actor.output)} == {COUNTY}
+    ok = run_cli("audit", "verify", "--store", store)
+    assert ok.exit_code == 0 and "5 line(s)" in ok.output
+
+
+def test_audit_verify_detects_an_edited_line(run_cli: Run, store: Path) -> None:
+    log = _audit_store(run_cli, store)
+    lines = log.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[2] = lines[2].replace('"event":"query"', '"event":"read"')
+    log.write_text("".join(lines), encoding="utf-8")
+    result = run_cli("audit", "verify", "--store", store)
+    assert result.exit_code == 1 and "line 3" in result.output and "edited" in result.output
+
+
+def test_audit_verify_detects_a_deleted_line(run_cli: Run, store: Path) -> None:
+    log = _audit_store(run_cli, store)
+    lines = log.read_text(encoding="utf-8").splitlines(keepends=True)
+    del lines[1]
+    log.write_text("".join(lines), encoding="utf-8")
+    result = run_cli("audit", "verify", "--store", store)
+    assert result.exit_code == 1 and "line 2" in result.output
+
+
+def test_audit_verify_detects_a_deleted_last_line_and_reordering(run_cli: Run, store: Path) -> None:
+    log = _audit_store(run_cli, store)
+    original = log.read_text(encoding="utf-8").splitlines(keepends=True)
+    log.write_text("".join(original[:-1]), encoding="utf-8")
+    result = run_cli("audit", "verify", "--store", store)
+    assert result.exit_code == 1 and "line 5" in result.output
+    swapped = [original[0], original[2], original[1], *original[3:]]
+    log.write_text("".join(swapped), encoding="utf-8")
+    result = run_cli("audit", "verify", "--store", store)
+    assert result.exit_code == 1 and "line 2" in result.output

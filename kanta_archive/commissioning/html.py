@@ -35,6 +35,8 @@ th, td { text-align: left; vertical-align: top; padding: 5px 8px;
 th { background: #eef1f6; font-weight: 600; }
 table.facts th { width: 230px; background: none; color: #56607a; font-weight: 500; }
 code, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 13px; }
+td code, td .mono, li .mono { overflow-wrap: anywhere; }
+.case details { overflow-x: auto; }
 .badge { display: inline-block; padding: 2px 10px; border-radius: 11px; font-weight: 700;
   font-size: 13px; letter-spacing: .03em; }
 .pass { background: #dcf3e2; color: #17612c; }

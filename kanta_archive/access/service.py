@@ -11,12 +11,19 @@ from typing import Any
 
 from kanta_archive.access.audit import AuditLog
 from kanta_archive.access.db import AccessStore, now_utc
-from kanta_archive.access.policy import RULE_READ, ReadPolicy, day_of, effective_day, may_store
-from kanta_archive.access.registry import Organisation, parse_orgs_csv
+from kanta_archive.access.policy import (
+    RULE_READ,
+    ReadPolicy,
+    client_ids,
+    day_of,
+    effective_day,
+    may_store,
+)
+from kanta_archive.access.registry import Organisation, parse_orgs_csv, root_oid
 from kanta_archive.access.rights import Right, new_right_id
 from kanta_archive.archive.service import Archive, IngestReport, ShownDocument
 from kanta_archive.errors import RefusedError, UsageError
-from kanta_archive.identifiers import hetu_problem, oid_problem
+from kanta_archive.identifiers import hetu_problem, oid_problem, temporary_id_problem
 from kanta_archive.index import IndexRow, Query, QueryResult
 from kanta_archive.index.base import MAX_LIMIT
 from kanta_archive.model import Metadata
@@ -285,6 +292,148 @@ def _query_details(q: Query) -> dict[str, Any]:
     return out
 
 
-def open_service(archive: Archive, user: str | None = None) -> AccessService:
+def open_service(archive: Archive, user: str | None = None) -> ClientService:
     """The access service of an open archive (opens ``<store>/access.sqlite``)."""
-    return AccessService(archive, AccessStore.open(archive.store.path), user)
+    return ClientService(archive, AccessStore.open(archive.store.path), user)
+
+
+# ---------------------------------------------------------------------- clients, disclosure
+
+
+class ClientService(AccessService):
+    """:class:`AccessService` with temporary-identifier links, informing and disclosure."""
+
+    def link(self, temporary_id: str, hetu: str, actor: str) -> None:
+        """Link a temporary identifier to a HETU in the index and the access store."""
+        if (problem := hetu_problem(hetu)) is not None:
+            raise UsageError(f"--hetu {hetu!r}: {problem}")
+        if (problem := temporary_id_problem(temporary_id)) is not None:
+            raise UsageError(f"--temporary {temporary_id!r}: {problem}")
+        self.archive.index.link_client(temporary_id, hetu)
+        self.access.link_client(temporary_id, hetu)
+        self.audit.append(
+            "client-link",
+            actor=actor,
+            user=self.user,
+            client=hetu,
+            details={"temporary_id": temporary_id},
+        )
+
+    def restore_links(self) -> int:
+        """Replay the recorded links into the index (after ``reindex``); return how many."""
+        links = self.access.client_links()
+        for temporary_id, hetu in links:
+            self.archive.index.link_client(temporary_id, hetu)
+        return len(links)
+
+    def inform(self, hetu: str, by: str, on: date, actor: str | None = None) -> None:
+        """Record that organisation ``by`` informed the client about Kanta on ``on``."""
+        if (problem := hetu_problem(hetu)) is not None:
+            raise UsageError(f"HETU {hetu!r}: {problem}")
+        self._known_org(by, "informing organisation")
+        self.access.record_informed(hetu, by, on)
+        self.audit.append(
+            "client-inform",
+            actor=actor or by,
+            user=self.user,
+            client=hetu,
+            details={"by": by, "date": on.isoformat()},
+        )
+
+    def _stored_meta(self, oid: str) -> tuple[Metadata, ShownDocument]:
+        shown = self.archive.show(oid)
+        return Metadata.from_raw(shown.metadata), shown
+
+    def disclose(
+        self,
+        document_oids: Sequence[str],
+        to: str,
+        actor: str,
+        *,
+        consent: str | None = None,
+        on: date | None = None,
+    ) -> list[tuple[str, str]]:
+        """Disclose documents to ``to`` as ``actor``; all are checked before any is
+        recorded. Returns the recorded ``(document OID, client)`` pairs."""
+        from kanta_archive.access import disclosure as dr
+
+        day = on or date.today()
+        acting = self._known_org(actor, "disclosing organisation")
+        target = self._known_org(to, "recipient")
+        for org, what in ((acting, "disclosing organisation"), (target, "recipient")):
+            if not org.valid_on(day):
+                raise RefusedError(
+                    f"{dr.RULE_JOINED}: the {what} {org.oid} has not joined (not registered "
+                    f"on {day})"
+                )
+        consent_doc = self._stored_meta(consent) if consent else None
+        rows: list[tuple[str, str, str, str, str | None]] = []
+        for oid in document_oids:
+            meta, shown = self._stored_meta(oid)
+            controller = self.access.org(shown.controller_oid)
+            if shown.controller_oid != actor and not (
+                controller is not None
+                and controller.sector == acting.sector == "public"
+                and controller.root_oid == acting.root_oid
+            ):
+                raise RefusedError(
+                    f"{dr.RULE_CONTROLLER}: only the controller {shown.controller_oid} "
+                    f"discloses {shown.document_oid}, not {actor}"
+                )
+            if root_oid(target.oid) == root_oid(shown.controller_oid):
+                raise UsageError(f"{to} is the controller of {shown.document_oid} itself")
+            clients = client_ids(meta, self.access)
+            for client in clients:
+                for ban_oid in self._documents_of(client, dr.BAN_TYPE):
+                    ban_meta, ban = self._stored_meta(ban_oid)
+                    if dr.ban_blocks(ban_meta, ban.content().get("content", {}), target, day):
+                        raise RefusedError(
+                            f"{dr.RULE_BAN}: the disclosure ban {ban_oid} of client {client} "
+                            f"blocks disclosure to {to}"
+                        )
+            if target.sector == "health_care":
+                if consent_doc is None:
+                    raise RefusedError(
+                        f"{dr.RULE_CONSENT}: disclosing {shown.document_oid} to the health-care "
+                        f"organisation {to} needs the client's consent document (--consent)"
+                    )
+                c_meta, c_shown = consent_doc
+                problem = dr.consent_problem(
+                    c_meta, c_shown.content().get("content", {}), meta, clients, target, day
+                )
+                if problem is not None:
+                    raise RefusedError(f"{dr.RULE_CONSENT}: {problem}")
+            else:
+                for client in clients:
+                    informed = self.access.informed_on(client)
+                    if informed is None or informed > day:
+                        raise RefusedError(
+                            f"{dr.RULE_INFORMED}: client {client} has not been informed about "
+                            f"Kanta (by {day}); record it with `kanta-archive clients inform`"
+                        )
+            rows.extend(
+                (shown.document_oid, client, shown.controller_oid, to, consent)
+                for client in clients
+            )
+        self.access.add_disclosures(rows, actor)
+        for document_oid, client, from_oid, to_oid, consent_oid in rows:
+            self.audit.append(
+                "disclose",
+                actor=actor,
+                user=self.user,
+                client=client,
+                documents=[document_oid],
+                details={
+                    "from": from_oid,
+                    "to": to_oid,
+                    "consent": consent_oid,
+                    "date": day.isoformat(),
+                },
+            )
+        return [(r[0], r[1]) for r in rows]
+
+    def _documents_of(self, client: str, document_type: str) -> list[str]:
+        result = self.archive.query(
+            Query(client=client, document_type=document_type, patient_data=None, limit=MAX_LIMIT)
+        )
+        return [r.document_oid for r in result.rows]

@@ -17,7 +17,7 @@ from kanta_archive.cli.common import write_stdout
 from kanta_archive.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from kanta_archive.access.service import AccessService
+    from kanta_archive.access.service import ClientService
 
 AS_ENV = "KANTA_ARCHIVE_ACTOR"
 
@@ -65,8 +65,8 @@ def resolve_actor(store_path: Path, as_org: str | None) -> str | None:
 @contextmanager
 def open_service(
     store_path: Path, index_url: str | None, user: str | None = None, *, create: bool = False
-) -> Iterator[AccessService]:
-    """An :class:`AccessService` on the store (closed at the end)."""
+) -> Iterator[ClientService]:
+    """A :class:`ClientService` on the store (closed at the end)."""
     from kanta_archive.access.service import open_service as _open_service
     from kanta_archive.archive import Archive
 
@@ -361,4 +361,133 @@ def audit_verify(store_path: Path, index_url: str | None) -> None:
     write_stdout(f"audit log ok: {result.lines} line(s)\n")
 
 
-COMMANDS = (orgs, rights, audit)
+# ---------------------------------------------------------------------- clients
+
+
+@click.group("clients")
+def clients() -> None:
+    """Clients: link temporary identifiers, record that a client was informed.
+
+    \b
+    Example:
+      kanta-archive clients link --temporary 1.2.246.10.91000021.22.2024.3 --hetu 010180-9026
+      kanta-archive clients inform 150612A904S --by 1.2.246.10.91000013 --date 2024-06-01
+    """
+
+
+@clients.command("link")
+@click.option("--temporary", "temporary_id", required=True, help="The temporary identifier.")
+@click.option("--hetu", required=True, help="The client's HETU.")
+@as_option
+@_user
+@_store_options
+def clients_link(
+    temporary_id: str,
+    hetu: str,
+    as_org: str | None,
+    user: str | None,
+    store_path: Path,
+    index_url: str | None,
+) -> None:
+    """Link a temporary identifier to the client's HETU (queries by HETU then find both).
+
+    The link is kept in the index and in the access store, so `reindex` restores it.
+
+    \b
+    Example:
+      kanta-archive clients link --temporary 1.2.246.10.91000021.22.2024.3 --hetu 010180-9026
+    """
+    with open_service(store_path, index_url, user) as svc:
+        actor = resolve_actor(store_path, as_org)
+        svc.link(temporary_id, hetu, actor or user or "unknown")
+    write_stdout(f"linked {temporary_id} -> {hetu}\n")
+
+
+@clients.command("inform")
+@click.argument("hetu")
+@click.option("--by", "by_oid", required=True, help="The organisation that informed the client.")
+@click.option("--date", "on", required=True, help="When (YYYY-MM-DD).")
+@_user
+@_store_options
+def clients_inform(
+    hetu: str, by_oid: str, on: str, user: str | None, store_path: Path, index_url: str | None
+) -> None:
+    """Record that the client was informed about Kanta (needed before disclosures).
+
+    \b
+    Example:
+      kanta-archive clients inform 150612A904S --by 1.2.246.10.91000013 --date 2024-06-01
+    """
+    with open_service(store_path, index_url, user) as svc:
+        svc.inform(hetu, by_oid, _iso_date(on, "--date"))
+    write_stdout(f"recorded: {hetu} informed by {by_oid} on {on}\n")
+
+
+# ---------------------------------------------------------------------- disclosure
+
+
+@click.command("disclose")
+@click.argument("document_oids", nargs=-1, required=True)
+@click.option("--to", "to_oid", required=True, help="The receiving organisation.")
+@click.option("--consent", default=None, help="OID of the client's consent document.")
+@click.option("--date", "on", default=None, help="Disclosure date (YYYY-MM-DD), default today.")
+@as_option
+@_user
+@_store_options
+def disclose(
+    document_oids: tuple[str, ...],
+    to_oid: str,
+    consent: str | None,
+    on: str | None,
+    as_org: str | None,
+    user: str | None,
+    store_path: Path,
+    index_url: str | None,
+) -> None:
+    """Disclose documents to another organisation (all checked before any is recorded).
+
+    Both organisations must have joined; within social welfare the client must have been
+    informed; to health care a valid consent document is needed; a disclosure ban blocks.
+
+    \b
+    Example:
+      kanta-archive disclose 1.2.246.10.91000013.11.2001.1 --to 1.2.246.10.91000021 \\
+          --as 1.2.246.10.91000013
+    """
+    from kanta_archive.errors import UsageError
+
+    with open_service(store_path, index_url, user) as svc:
+        actor = resolve_actor(store_path, as_org)
+        if actor is None:
+            raise UsageError("disclose needs an organisation registry and --as <OID>")
+        day = _iso_date(on, "--date") if on else None
+        rows = svc.disclose(document_oids, to_oid, actor, consent=consent, on=day)
+    for document_oid, client in rows:
+        write_stdout(f"disclosed {document_oid} (client {client}) to {to_oid}\n")
+
+
+@click.command("disclosures")
+@click.option("--client", required=True, help="The client's HETU.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@_store_options
+def disclosures(client: str, fmt: str, store_path: Path, index_url: str | None) -> None:
+    """List the disclosures of a client's data (the client can follow them).
+
+    \b
+    Example:
+      kanta-archive disclosures --client 150612A904S
+    """
+    with open_service(store_path, index_url) as svc:
+        items = svc.access.disclosures(client)
+    if fmt == "json":
+        write_stdout(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
+        return
+    lines = [
+        f"{d['time']}  {d['document_oid']}  {d['from_oid']} -> {d['to_oid']}"
+        + (f"  consent {d['consent_oid']}" if d["consent_oid"] else "")
+        for d in items
+    ]
+    write_stdout("\n".join(lines) + ("\n" if lines else ""))
+
+
+COMMANDS = (orgs, rights, audit, clients, disclose, disclosures)

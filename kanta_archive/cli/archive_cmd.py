@@ -25,7 +25,7 @@ from kanta_archive.cli.common import (
 from kanta_archive.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from kanta_archive.access.service import AccessService
+    from kanta_archive.access.service import ClientService
     from kanta_archive.archive import Archive
     from kanta_archive.index import IndexRow
 
@@ -99,8 +99,34 @@ def _acting(store_path: Path, as_org: str | None) -> str | None:
     return resolve_actor(store_path, as_org)
 
 
+def _restore_links(arch: Archive) -> int:
+    """Replay the client links recorded in the access store (if any) into the index."""
+    from kanta_archive.access import ACCESS_FILE
+
+    if not (arch.store.path / ACCESS_FILE).is_file():
+        return 0
+    with _access(arch, None) as svc:
+        return svc.restore_links()
+
+
+def _audit_transfer(arch: Archive, report: Any, reason: str, actor: str | None) -> None:
+    """Record a controller transfer in the audit log of a store with access control."""
+    from kanta_archive.access import ACCESS_FILE
+    from kanta_archive.access.audit import AuditLog
+    from kanta_archive.archive.service import default_actor
+
+    if not (arch.store.path / ACCESS_FILE).is_file():
+        return
+    AuditLog(arch.store.path).append(
+        "controller-transfer",
+        actor=actor or default_actor(),
+        documents=list(report.moved),
+        details={"from": report.from_controller, "to": report.to_controller, "reason": reason},
+    )
+
+
 @contextmanager
-def _access(arch: Archive, user: str | None) -> Iterator[AccessService]:
+def _access(arch: Archive, user: str | None) -> Iterator[ClientService]:
     from kanta_archive.access.service import open_service
 
     svc = open_service(arch, user)
@@ -567,6 +593,7 @@ def transfer_controller(
             report = arch.transfer_controller(
                 from_oid, to_oid, reason, actor=actor, progress=advance
             )
+        _audit_transfer(arch, report, reason, actor)
     write_stdout(
         f"transferred {len(report.moved)} document set(s) from {from_oid} to {to_oid}"
         + (f" ({len(report.resumed)} resumed)" if report.resumed else "")
@@ -647,7 +674,12 @@ def reindex(quiet: bool, store_path: Path, index_url: str | None) -> None:
         _progress("Reindexing", arch.object_count(), quiet) as advance,
     ):
         count = arch.reindex(progress=advance)
-    write_stdout(f"indexed {count} document version(s)\n")
+        links = _restore_links(arch)
+    write_stdout(
+        f"indexed {count} document version(s)"
+        + (f", restored {links} client link(s)" if links else "")
+        + "\n"
+    )
 
 
 @click.command("export")

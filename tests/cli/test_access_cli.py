@@ -270,3 +270,117 @@ def test_audit_verify_detects_a_deleted_last_line_and_reordering(run_cli: Run, s
     log.write_text("".join(swapped), encoding="utf-8")
     result = run_cli("audit", "verify", "--store", store)
     assert result.exit_code == 1 and "line 2" in result.output
+
+
+# ------------------------------------------------------------------ clients and disclosures
+
+HEALTH = "1.2.246.10.91000013.10.9"
+
+
+@pytest.fixture
+def health_store(run_cli: Run, tmp_store: Path, tmp_path: Path) -> Path:
+    """The sample registry plus a health-care unit of the county."""
+    csv = tmp_path / "orgs.csv"
+    csv.write_text(
+        ORGS.read_text(encoding="utf-8")
+        + f'{HEALTH},"Esimerkkilän hyvinvointialue, terveyskeskus",9100001-3,health_care,'
+        "direct,,,2023-01-01,\n",
+        encoding="utf-8",
+    )
+    assert run_cli("orgs", "import", csv, "--store", tmp_store).exit_code == 0
+    return tmp_store
+
+
+def test_link_temporary_id_survives_reindex(run_cli: Run, store: Path) -> None:
+    doc = VALID / "client-record-entry-temporary-id.json"
+    assert run_cli("archive", doc, "--store", store, "--as", CITY).exit_code == 0
+    hetu = "220788-926D"
+    linked = run_cli("clients", "link", "--temporary", "1.2.246.10.91000021.22.2024.3",
+                     "--hetu", hetu, "--store", store, "--as", CITY)  # fmt: skip
+    assert linked.exit_code == 0, linked.output
+
+    def found() -> int:
+        out = run_cli("query", "--client", hetu, "--store", store, "--as", CITY, "--format", "json")
+        return int(json.loads(out.stdout)["total"])
+
+    assert found() == 1
+    (store / "index.sqlite").unlink()
+    reindexed = run_cli("reindex", "--store", store)
+    assert "restored 1 client link(s)" in reindexed.output
+    assert found() == 1
+    bad = run_cli("clients", "link", "--temporary", "x", "--hetu", hetu, "--store", store,
+                  "--as", CITY)  # fmt: skip
+    assert bad.exit_code == 2
+
+
+def test_disclosure_within_social_welfare_needs_informed_client(run_cli: Run, store: Path) -> None:
+    run_cli("archive", VALID / "client-record-entry.json", "--store", store, "--as", COUNTY)
+    oid = "1.2.246.10.91000013.11.2001.1"
+    refused = run_cli("disclose", oid, "--to", CITY, "--store", store, "--as", COUNTY)
+    assert refused.exit_code == 1 and "disclosure-client-informed" in refused.output
+    assert run_cli("show", oid, "--store", store, "--as", CITY).exit_code == 1
+    informed = run_cli("clients", "inform", "150612A904S", "--by", COUNTY, "--date",
+                       "2024-06-01", "--store", store)  # fmt: skip
+    assert informed.exit_code == 0, informed.output
+    allowed = run_cli("disclose", oid, "--to", CITY, "--store", store, "--as", COUNTY)
+    assert allowed.exit_code == 0, allowed.output
+    assert run_cli("show", oid, "--store", store, "--as", CITY).exit_code == 0
+    listed = run_cli("disclosures", "--client", "150612A904S", "--store", store)
+    assert f"{COUNTY} -> {CITY}" in listed.output
+    audit = run_cli("audit", "--store", store, "--client", "150612A904S", "--format", "json")
+    events = [e["event"] for e in json.loads(audit.output)]
+    assert "disclose" in events and "client-inform" in events
+    assert run_cli("audit", "verify", "--store", store).exit_code == 0
+
+
+def test_only_the_controller_discloses(run_cli: Run, store: Path) -> None:
+    run_cli("archive", VALID / "client-record-entry.json", "--store", store, "--as", COUNTY)
+    run_cli("clients", "inform", "150612A904S", "--by", COUNTY, "--date", "2024-06-01",
+            "--store", store)  # fmt: skip
+    result = run_cli("disclose", "1.2.246.10.91000013.11.2001.1", "--to", MEMBER,
+                     "--store", store, "--as", CITY)  # fmt: skip
+    assert result.exit_code == 1 and "disclosure-by-controller" in result.output
+    unknown = run_cli("disclose", "1.2.246.10.91000013.11.2001.1", "--to",
+                      "1.2.246.10.95000010", "--store", store, "--as", COUNTY)  # fmt: skip
+    assert unknown.exit_code == 1 and "not registered" in unknown.output
+
+
+def test_disclosure_to_health_care_needs_valid_consent(run_cli: Run, health_store: Path) -> None:
+    store = health_store
+    result = run_cli("archive", VALID / "case-document-closed.json",
+                     VALID / "disclosure-consent.json", "--store", store, "--as", CITY)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc, consent = "1.2.246.10.91000021.11.3001.1", "1.2.246.10.91000021.11.3004.1"
+    args = ("--to", HEALTH, "--store", store, "--as", CITY)
+    without = run_cli("disclose", doc, *args, "--date", "2024-08-01")
+    assert without.exit_code == 1 and "disclosure-health-care-consent" in without.output
+    expired = run_cli("disclose", doc, *args, "--consent", consent, "--date", "2027-01-01")
+    assert expired.exit_code == 1 and "not valid on 2027-01-01" in expired.output
+    allowed = run_cli("disclose", doc, *args, "--consent", consent, "--date", "2024-08-01")
+    assert allowed.exit_code == 0, allowed.output
+    listed = run_cli("disclosures", "--client", "220788-926D", "--store", store)
+    assert f"consent {consent}" in listed.output
+
+
+def test_disclosure_ban_blocks(run_cli: Run, store: Path) -> None:
+    result = run_cli("archive", VALID / "case-document-shared.json", VALID / "disclosure-ban.json",
+                     "--store", store, "--as", COUNTY)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for hetu in ("030385-911N", "290216A9481"):
+        run_cli("clients", "inform", hetu, "--by", COUNTY, "--date", "2024-01-01",
+                "--store", store)  # fmt: skip
+    doc = json.loads((VALID / "case-document-shared.json").read_text())["metadata"]["document_oid"]
+    banned = run_cli("disclose", doc, "--to", "1.2.246.10.92000015", "--store", store,
+                     "--as", COUNTY)  # fmt: skip
+    assert banned.exit_code == 1 and "disclosure-ban" in banned.output
+    other = run_cli("disclose", doc, "--to", CITY, "--store", store, "--as", COUNTY)
+    assert other.exit_code == 0, other.output
+
+
+def test_controller_transfer_is_audited(run_cli: Run, store: Path) -> None:
+    run_cli("archive", VALID / "case-document-closed.json", "--store", store, "--as", CITY)
+    moved = run_cli("transfer-controller", "--from", CITY, "--to", COUNTY, "--reason", "merger",
+                    "--store", store)  # fmt: skip
+    assert moved.exit_code == 0, moved.output
+    audit = run_cli("audit", "--store", store, "--format", "json")
+    assert json.loads(audit.output)[-1]["event"] == "controller-transfer"

@@ -292,9 +292,9 @@ def _query_details(q: Query) -> dict[str, Any]:
     return out
 
 
-def open_service(archive: Archive, user: str | None = None) -> ClientService:
+def open_service(archive: Archive, user: str | None = None) -> RevealService:
     """The access service of an open archive (opens ``<store>/access.sqlite``)."""
-    return ClientService(archive, AccessStore.open(archive.store.path), user)
+    return RevealService(archive, AccessStore.open(archive.store.path), user)
 
 
 # ---------------------------------------------------------------------- clients, disclosure
@@ -437,3 +437,116 @@ class ClientService(AccessService):
             Query(client=client, document_type=document_type, patient_data=None, limit=MAX_LIMIT)
         )
         return [r.document_oid for r in result.rows]
+
+
+# ---------------------------------------------------------------------- non-disclosure, summary
+
+
+def is_protected(shown: ShownDocument) -> bool:
+    """True when a client of the document has a non-disclosure marking."""
+    from kanta_archive.access.masking import protected_clients
+
+    return bool(protected_clients(Metadata.from_raw(shown.metadata)))
+
+
+def masked_content(shown: ShownDocument) -> dict[str, Any]:
+    """The document's content with non-disclosure-protected fields masked."""
+    from kanta_archive.access.masking import mask_document_content
+
+    model = shown.content()
+    return mask_document_content(Metadata.from_raw(shown.metadata), model.get("content", {}))
+
+
+class RevealService(ClientService):
+    """:class:`ClientService` with revealing protected data and the client summary."""
+
+    def reveal(self, shown: ShownDocument, actor: str, reason: str | None) -> None:
+        """Allow (and audit) unmasked output of a protected document: only its controller
+        (or a unit of that public organisation), and only with a reason."""
+        if not reason or not reason.strip():
+            raise UsageError("--reveal needs --reason (it is recorded in the audit log)")
+        acting = self._known_org(actor, "acting organisation")
+        controller = self.access.org(shown.controller_oid)
+        same = controller is not None and (
+            controller.oid == acting.oid
+            or (
+                controller.sector == acting.sector == "public"
+                and controller.root_oid == acting.root_oid
+            )
+        )
+        if not same:
+            raise RefusedError(
+                f"non-disclosure-reveal: only the controller {shown.controller_oid} may reveal "
+                f"data under a non-disclosure marking, not {actor}"
+            )
+        meta = Metadata.from_raw(shown.metadata)
+        self.audit.append(
+            "reveal",
+            actor=actor,
+            user=self.user,
+            client=",".join(c.identifier or "" for c in meta.clients) or None,
+            documents=[shown.document_oid],
+            details={"reason": reason},
+        )
+
+    def summary(
+        self,
+        client: str,
+        actor: str | None,
+        *,
+        patient_data: bool = False,
+        reveal: bool = False,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """The client data summary (kooste): the client's documents the actor may read,
+        newest first, content masked for non-disclosure unless revealed by the controller."""
+        q = Query(client=client, patient_data=None if patient_data else False, limit=MAX_LIMIT)
+        if actor is None:
+            result = self.archive.query(q)
+            rows, hidden = list(result.rows), 0
+        else:
+            filtered = self.query(q, actor)
+            rows, hidden = list(filtered.result.rows), filtered.hidden
+        documents: list[dict[str, Any]] = []
+        non_disclosure = False
+        for row in rows:
+            shown = self.archive.show(row.document_oid)
+            protected = is_protected(shown)
+            non_disclosure = non_disclosure or protected
+            revealed = False
+            if protected and reveal and actor is not None:
+                self.reveal(shown, actor, reason)
+                revealed = True
+            content = shown.content().get("content", {}) if revealed else masked_content(shown)
+            meta = shown.metadata
+            documents.append(
+                {
+                    "document_oid": row.document_oid,
+                    "effective_time": row.effective_time,
+                    "title": row.title,
+                    "document_type": (meta.get("document_type") or {}).get("display"),
+                    "service_task": (meta.get("service_task") or {}).get("display"),
+                    "controller": row.controller_oid,
+                    "producer": row.producer_oid,
+                    "status": row.status,
+                    "patient_data": row.patient_data,
+                    "non_disclosure": protected,
+                    "masked": protected and not revealed,
+                    "content": content,
+                }
+            )
+        if actor is not None:
+            self.audit.append(
+                "summary",
+                actor=actor,
+                user=self.user,
+                client=client,
+                documents=[d["document_oid"] for d in documents],
+                details={"hidden": hidden, "patient_data": patient_data, "revealed": reveal},
+            )
+        return {
+            "client": client,
+            "non_disclosure": non_disclosure,
+            "documents": documents,
+            "hidden": hidden,
+        }

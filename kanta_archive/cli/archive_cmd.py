@@ -25,7 +25,7 @@ from kanta_archive.cli.common import (
 from kanta_archive.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from kanta_archive.access.service import ClientService
+    from kanta_archive.access.service import RevealService
     from kanta_archive.archive import Archive
     from kanta_archive.index import IndexRow
 
@@ -99,6 +99,50 @@ def _acting(store_path: Path, as_org: str | None) -> str | None:
     return resolve_actor(store_path, as_org)
 
 
+def _reveal_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--reason", default=None, help="Why the data are revealed (recorded in the audit log)."
+    )(func)
+    return click.option(
+        "--reveal",
+        is_flag=True,
+        help="Show data under a non-disclosure marking unmasked (controller only, with --as "
+        "and --reason; audited).",
+    )(func)
+
+
+def _check_reveal(acting: str | None, reveal: bool) -> None:
+    from kanta_archive.errors import UsageError
+
+    if reveal and acting is None:
+        raise UsageError("--reveal needs an organisation registry and --as <OID>")
+
+
+def _guard_protected(
+    svc: RevealService,
+    shown: list[Any],
+    acting: str,
+    reveal: bool,
+    reason: str | None,
+    unmasked_output: bool,
+    what: str,
+) -> None:
+    """Reveal (audited, controller only) or refuse unmaskable output of protected data."""
+    from kanta_archive.access.service import is_protected
+    from kanta_archive.errors import RefusedError
+
+    protected = [s for s in shown if is_protected(s)]
+    if reveal:
+        for item in protected or shown[-1:]:
+            svc.reveal(item, acting, reason)
+    elif protected and unmasked_output:
+        raise RefusedError(
+            f"non-disclosure: {what} would output {protected[0].document_oid} unmasked; a "
+            "client has a non-disclosure marking, so only the controller may, with --reveal "
+            "--reason"
+        )
+
+
 def _restore_links(arch: Archive) -> int:
     """Replay the client links recorded in the access store (if any) into the index."""
     from kanta_archive.access import ACCESS_FILE
@@ -126,7 +170,7 @@ def _audit_transfer(arch: Archive, report: Any, reason: str, actor: str | None) 
 
 
 @contextmanager
-def _access(arch: Archive, user: str | None) -> Iterator[ClientService]:
+def _access(arch: Archive, user: str | None) -> Iterator[RevealService]:
     from kanta_archive.access.service import open_service
 
     svc = open_service(arch, user)
@@ -434,12 +478,15 @@ def query(
 @click.option("--metadata", "what", flag_value="metadata", help="Print metadata.json.")
 @click.option("--content", "what", flag_value="content", help="Print the content as JSON.")
 @click.option("--raw", "what", flag_value="raw", help="Print the exact submitted bytes.")
+@_reveal_options
 @_as_org
 @_store_options
 def show(
     oid: str,
     version: int | None,
     what: str | None,
+    reveal: bool,
+    reason: str | None,
     as_org: str | None,
     store_path: Path,
     index_url: str | None,
@@ -453,14 +500,18 @@ def show(
       kanta-archive show 1.2.246.10.91000013.11.2001.1 --raw > copy.json
       kanta-archive show 1.2.246.10.91000013.11.2001 --version 2 --metadata
     """
+    from kanta_archive.access.service import masked_content
+
     _oid(oid, "OID")
     acting = _acting(store_path, as_org)
+    _check_reveal(acting, reveal)
     with _open(store_path, index_url) as arch:
         if acting is None:
             shown = arch.show(oid, version)
         else:
             with _access(arch, None) as svc:
                 shown = svc.show(oid, version, acting)
+                _guard_protected(svc, [shown], acting, reveal, reason, what == "raw", "show --raw")
     if what == "raw":
         stream = sys.stdout
         if hasattr(stream, "buffer"):
@@ -473,8 +524,8 @@ def show(
         write_stdout(json.dumps(dict(shown.metadata), indent=2, ensure_ascii=False) + "\n")
         return
     if what == "content":
-        model = shown.content()
-        write_stdout(json.dumps(model["content"], indent=2, ensure_ascii=False) + "\n")
+        content = shown.content()["content"] if reveal else masked_content(shown)
+        write_stdout(json.dumps(content, indent=2, ensure_ascii=False) + "\n")
         return
     meta = shown.metadata
     lines = [
@@ -691,16 +742,37 @@ def reindex(quiet: bool, store_path: Path, index_url: str | None) -> None:
     type=click.Path(path_type=Path),
     help="Directory to create (must not exist, or be empty).",
 )
+@_reveal_options
+@_as_org
 @_store_options
-def export(set_oid: str, target: Path, store_path: Path, index_url: str | None) -> None:
+def export(
+    set_oid: str,
+    target: Path,
+    reveal: bool,
+    reason: str | None,
+    as_org: str | None,
+    store_path: Path,
+    index_url: str | None,
+) -> None:
     """Export a document set as a self-contained OCFL object (every version, inventory).
+
+    With an organisation registry, --as must be allowed to read the set; a set whose
+    client has a non-disclosure marking is exported (unmasked bytes) only by its
+    controller with --reveal --reason.
 
     \b
     Example:
       kanta-archive export 1.2.246.10.91000013.11.2001 --to ./export/2001
     """
     _oid(set_oid, "document set OID")
+    acting = _acting(store_path, as_org)
+    _check_reveal(acting, reveal)
     with _open(store_path, index_url) as arch:
+        if acting is not None:
+            with _access(arch, None) as svc:
+                head = svc.show(set_oid, None, acting)
+                versions = [arch.show(set_oid, n) for n in range(1, head.version + 1)]
+                _guard_protected(svc, versions, acting, reveal, reason, True, "export")
         path = arch.export(set_oid, target)
     write_stdout(f"exported {set_oid} to {path}\n")
 

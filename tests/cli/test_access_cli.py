@@ -384,3 +384,100 @@ def test_controller_transfer_is_audited(run_cli: Run, store: Path) -> None:
     assert moved.exit_code == 0, moved.output
     audit = run_cli("audit", "--store", store, "--format", "json")
     assert json.loads(audit.output)[-1]["event"] == "controller-transfer"
+
+
+# ------------------------------------------------------------------ non-disclosure, summary
+
+ND_DOC = VALID / "client-record-entry-non-disclosure.json"
+ND_OID = json.loads(ND_DOC.read_text(encoding="utf-8"))["metadata"]["document_oid"]
+ND_HETU = "140503A9759"
+
+
+@pytest.fixture
+def nd_store(run_cli: Run, store: Path) -> Path:
+    result = run_cli("archive", ND_DOC, VALID / "client-record-entry.json", "--store", store,
+                     "--as", COUNTY)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return store
+
+
+def test_show_content_masks_non_disclosure_data(run_cli: Run, nd_store: Path) -> None:
+    result = run_cli("show", ND_OID, "--content", "--store", nd_store, "--as", COUNTY)
+    assert result.exit_code == 0
+    assert "Salakuja" not in result.output and '"katuosoite": "***"' in result.output
+
+
+def test_show_raw_of_protected_document_needs_reveal(run_cli: Run, nd_store: Path) -> None:
+    refused = run_cli("show", ND_OID, "--raw", "--store", nd_store, "--as", COUNTY)
+    assert refused.exit_code == 1 and "non-disclosure" in refused.output
+    no_reason = run_cli("show", ND_OID, "--raw", "--reveal", "--store", nd_store, "--as", COUNTY)
+    assert no_reason.exit_code == 2 and "--reason" in no_reason.output
+    revealed = run_cli("show", ND_OID, "--content", "--reveal", "--reason", "court order",
+                       "--store", nd_store, "--as", COUNTY)  # fmt: skip
+    assert revealed.exit_code == 0 and "Salakuja" in revealed.output
+    audit = run_cli("audit", "--store", nd_store, "--format", "json", "--client", ND_HETU)
+    reveal = [e for e in json.loads(audit.output) if e["event"] == "reveal"]
+    assert reveal and reveal[0]["details"]["reason"] == "court order"
+
+
+def test_only_the_controller_reveals(run_cli: Run, nd_store: Path) -> None:
+    run_cli("clients", "inform", ND_HETU, "--by", COUNTY, "--date", "2024-01-01",
+            "--store", nd_store)  # fmt: skip
+    assert run_cli("disclose", ND_OID, "--to", CITY, "--store", nd_store,
+                   "--as", COUNTY).exit_code == 0  # fmt: skip
+    masked = run_cli("show", ND_OID, "--content", "--store", nd_store, "--as", CITY)
+    assert masked.exit_code == 0 and "Salakuja" not in masked.output
+    refused = run_cli("show", ND_OID, "--content", "--reveal", "--reason", "curious",
+                      "--store", nd_store, "--as", CITY)  # fmt: skip
+    assert refused.exit_code == 1 and "non-disclosure-reveal" in refused.output
+
+
+def test_export_of_protected_set_needs_reveal(run_cli: Run, nd_store: Path, tmp_path: Path) -> None:
+    set_oid = ND_OID.rsplit(".", 1)[0]
+    refused = run_cli("export", set_oid, "--to", tmp_path / "x", "--store", nd_store,
+                      "--as", COUNTY)  # fmt: skip
+    assert refused.exit_code == 1 and not (tmp_path / "x").exists()
+    allowed = run_cli("export", set_oid, "--to", tmp_path / "x", "--store", nd_store,
+                      "--as", COUNTY, "--reveal", "--reason", "court order")  # fmt: skip
+    assert allowed.exit_code == 0, allowed.output
+
+
+def test_summary_masks_and_filters(run_cli: Run, nd_store: Path) -> None:
+    text = run_cli("summary", "--client", ND_HETU, "--store", nd_store, "--as", COUNTY)
+    assert text.exit_code == 0, text.output
+    assert "Ella Turvanen, *** *** ***, ***" in text.output and "Salakuja" not in text.output
+    data = json.loads(run_cli("summary", "--client", ND_HETU, "--format", "json",
+                              "--store", nd_store, "--as", COUNTY).output)  # fmt: skip
+    assert data["non_disclosure"] is True and data["documents"][0]["masked"] is True
+    html = run_cli("summary", "--client", ND_HETU, "--format", "html", "--store", nd_store,
+                   "--as", COUNTY)  # fmt: skip
+    assert html.output.startswith("<!DOCTYPE html>") and "Salakuja" not in html.output
+    revealed = run_cli("summary", "--client", ND_HETU, "--store", nd_store, "--as", COUNTY,
+                       "--reveal", "--reason", "client asked for a copy")  # fmt: skip
+    assert "Salakuja" in revealed.output
+    city = run_cli("summary", "--client", ND_HETU, "--store", nd_store, "--as", CITY)
+    assert "0 document(s), 1 hidden" in city.output
+
+
+def test_summary_and_query_leave_out_patient_data(
+    run_cli: Run, store: Path, tmp_path: Path
+) -> None:
+    doc = json.loads((VALID / "client-record-entry.json").read_text(encoding="utf-8"))
+    doc["metadata"]["patient_data"] = True
+    path = tmp_path / "patient.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    result = run_cli("archive", path, "--store", store, "--as", COUNTY)
+    assert result.exit_code == 0, result.output
+    args = ("--client", "150612A904S", "--store", store, "--as", COUNTY, "--format", "json")
+    assert json.loads(run_cli("summary", *args).output)["documents"] == []
+    assert len(json.loads(run_cli("summary", *args, "--patient-data").output)["documents"]) == 1
+    assert json.loads(run_cli("query", *args).stdout)["total"] == 0
+    assert json.loads(run_cli("query", *args, "--patient-data", "include").stdout)["total"] == 1
+
+
+def test_legacy_store_masks_content_too(run_cli: Run, tmp_store: Path) -> None:
+    assert run_cli("archive", ND_DOC, "--store", tmp_store).exit_code == 0
+    result = run_cli("show", ND_OID, "--content", "--store", tmp_store)
+    assert result.exit_code == 0 and "Salakuja" not in result.output
+    reveal = run_cli("show", ND_OID, "--content", "--reveal", "--reason", "x", "--store", tmp_store)
+    assert reveal.exit_code == 2

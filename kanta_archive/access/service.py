@@ -544,9 +544,12 @@ class RevealService(ClientService):
                 documents=[d["document_oid"] for d in documents],
                 details={"hidden": hidden, "patient_data": patient_data, "revealed": reveal},
             )
+        from kanta_archive.summary import build_summary
+
         return {
             "client": client,
             "non_disclosure": non_disclosure,
             "documents": documents,
             "hidden": hidden,
+            "summary": build_summary(documents),
         }

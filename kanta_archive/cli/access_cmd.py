@@ -493,85 +493,6 @@ def disclosures(client: str, fmt: str, store_path: Path, index_url: str | None) 
 # ---------------------------------------------------------------------- summary
 
 
-def _summary_text(data: dict[str, Any]) -> str:
-    lines = [
-        f"client {data['client']}"
-        + ("  (non-disclosure marking: contact data masked)" if data["non_disclosure"] else ""),
-        f"{len(data['documents'])} document(s)"
-        + (f", {data['hidden']} hidden" if data["hidden"] else ""),
-        "",
-    ]
-    for d in data["documents"]:
-        lines.append(
-            f"{d['effective_time']}  {d['document_type']}  {d['title']}  "
-            f"[{d['service_task']}; controller {d['controller']}; {d['status']}]"
-            + ("  patient data" if d["patient_data"] else "")
-            + ("  MASKED" if d["masked"] else "")
-        )
-        for client in _clients_of(d["content"]):
-            lines.append(f"    {client}")
-    return "\n".join(lines) + "\n"
-
-
-def _clients_of(content: Any) -> list[str]:
-    out: list[str] = []
-    if not isinstance(content, dict):
-        return out
-    for body in content.values():
-        if not isinstance(body, dict):
-            continue
-        for client in body.get("asiakas") or []:
-            if not isinstance(client, dict):
-                continue
-            name = client.get("nimi") or {}
-            contact = client.get("yhteystiedot") or {}
-            address = contact.get("osoite") or {}
-            parts = [
-                f"{name.get('etunimet', '')} {name.get('sukunimi', '')}".strip(),
-                " ".join(
-                    str(address.get(k, ""))
-                    for k in ("katuosoite", "postinumero", "postitoimipaikka")
-                ).strip(),
-                str(contact.get("puhelinnumero", "")),
-            ]
-            out.append(", ".join(p for p in parts if p))
-    return out
-
-
-def _summary_html(data: dict[str, Any]) -> str:
-    from html import escape
-
-    rows = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{escape(str(v))}</td>"
-            for v in (
-                d["effective_time"],
-                d["document_type"],
-                d["title"],
-                d["service_task"],
-                d["controller"],
-                d["status"],
-                "; ".join(_clients_of(d["content"])),
-            )
-        )
-        + "</tr>"
-        for d in data["documents"]
-    )
-    note = (
-        "<p>Non-disclosure marking: contact data are masked.</p>" if data["non_disclosure"] else ""
-    )
-    return (
-        '<!DOCTYPE html>\n<html lang="fi"><head><meta charset="utf-8">'
-        f"<title>Asiakastietojen kooste {escape(data['client'])}</title></head><body>"
-        f"<h1>Asiakastietojen kooste {escape(data['client'])}</h1>{note}"
-        "<table><thead><tr><th>Aika</th><th>Asiakirjatyyppi</th><th>Otsikko</th>"
-        "<th>Palvelutehtävä</th><th>Rekisterinpitäjä</th><th>Tila</th><th>Asiakas</th>"
-        f"</tr></thead><tbody>{rows}</tbody></table>"
-        f"<p>{len(data['documents'])} document(s), {data['hidden']} hidden</p></body></html>\n"
-    )
-
-
 @click.command("summary")
 @click.option("--client", required=True, help="The client's HETU (or temporary identifier).")
 @click.option(
@@ -614,12 +535,14 @@ def summary(
         if reveal and actor is None:
             raise UsageError("--reveal needs an organisation registry and --as <OID>")
         data = svc.summary(client, actor, patient_data=patient_data, reveal=reveal, reason=reason)
+    from kanta_archive.reports.summary import render_html, render_text
+
     if fmt == "json":
         write_stdout(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     elif fmt == "html":
-        write_stdout(_summary_html(data))
+        write_stdout(render_html(data))
     else:
-        write_stdout(_summary_text(data))
+        write_stdout(render_text(data))
     if data["hidden"]:
         click.echo(f"{data['hidden']} document(s) hidden: {actor} may not read them", err=True)
 

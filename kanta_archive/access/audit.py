@@ -35,6 +35,7 @@ EVENTS: Final = frozenset(
     {
         "store",
         "read",
+        "invalidate",
         "query",
         "reveal",
         "disclose",

@@ -460,11 +460,9 @@ def masked_content(shown: ShownDocument) -> dict[str, Any]:
 class RevealService(ClientService):
     """:class:`ClientService` with revealing protected data and the client summary."""
 
-    def reveal(self, shown: ShownDocument, actor: str, reason: str | None) -> None:
-        """Allow (and audit) unmasked output of a protected document: only its controller
-        (or a unit of that public organisation), and only with a reason."""
-        if not reason or not reason.strip():
-            raise UsageError("--reveal needs --reason (it is recorded in the audit log)")
+    def require_controller(self, shown: ShownDocument, actor: str, rule: str, action: str) -> None:
+        """Refuse unless ``actor`` is the document's controller (or a unit of that public
+        organisation): only the controller may ``action`` its documents."""
         acting = self._known_org(actor, "acting organisation")
         controller = self.access.org(shown.controller_oid)
         same = controller is not None and (
@@ -476,9 +474,34 @@ class RevealService(ClientService):
         )
         if not same:
             raise RefusedError(
-                f"non-disclosure-reveal: only the controller {shown.controller_oid} may reveal "
-                f"data under a non-disclosure marking, not {actor}"
+                f"{rule}: only the controller {shown.controller_oid} may {action}, not {actor}"
             )
+
+    def invalidate(self, oid: str, reason: str, actor: str) -> ShownDocument:
+        """Invalidate the current version of ``oid`` as ``actor``: the controller only; audited."""
+        self.require_controller(
+            self.archive.show(oid), actor, "invalidate-controller-only", f"invalidate {oid}"
+        )
+        shown = self.archive.invalidate(oid, reason, actor=self.user or actor)
+        meta = Metadata.from_raw(shown.metadata)
+        self.audit.append(
+            "invalidate",
+            actor=actor,
+            user=self.user,
+            client=",".join(c.identifier or "" for c in meta.clients) or None,
+            documents=[shown.document_oid],
+            details={"reason": reason},
+        )
+        return shown
+
+    def reveal(self, shown: ShownDocument, actor: str, reason: str | None) -> None:
+        """Allow (and audit) unmasked output of a protected document: only its controller
+        (or a unit of that public organisation), and only with a reason."""
+        if not reason or not reason.strip():
+            raise UsageError("--reveal needs --reason (it is recorded in the audit log)")
+        self.require_controller(
+            shown, actor, "non-disclosure-reveal", "reveal data under a non-disclosure marking"
+        )
         meta = Metadata.from_raw(shown.metadata)
         self.audit.append(
             "reveal",

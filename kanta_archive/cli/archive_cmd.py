@@ -554,18 +554,26 @@ def show(
     default="text",
     show_default=True,
 )
+@_as_org
 @_store_options
-def history(oid: str, fmt: str, store_path: Path, index_url: str | None) -> None:
+def history(
+    oid: str, fmt: str, as_org: str | None, store_path: Path, index_url: str | None
+) -> None:
     """Every version of a document set: when, who, and what changed.
 
-    OID is a set OID or any of its document OIDs.
+    OID is a set OID or any of its document OIDs. With an organisation registry, the
+    actor (--as) must be allowed to read the document, as for show; the read is audited.
 
     \b
     Example:
       kanta-archive history 1.2.246.10.91000013.11.2001
     """
     _oid(oid, "OID")
+    acting = _acting(store_path, as_org)
     with _open(store_path, index_url) as arch:
+        if acting is not None:
+            with _access(arch, None) as svc:
+                svc.show(oid, None, acting)  # the read rule and its audit entry
         entries = arch.history(oid)
     if fmt == "json":
         write_stdout(json.dumps([asdict(e) for e in entries], indent=2, ensure_ascii=False) + "\n")
@@ -593,21 +601,33 @@ def history(oid: str, fmt: str, store_path: Path, index_url: str | None) -> None
 @click.argument("oid")
 @click.option("--reason", required=True, help="Why the document is invalidated.")
 @_actor
+@_as_org
 @_store_options
 def invalidate(
-    oid: str, reason: str, actor: str | None, store_path: Path, index_url: str | None
+    oid: str,
+    reason: str,
+    actor: str | None,
+    as_org: str | None,
+    store_path: Path,
+    index_url: str | None,
 ) -> None:
     """Invalidate the current version of a document (its content stays retrievable).
 
-    Queries hide invalidated documents unless --include-invalidated.
+    Queries hide invalidated documents unless --include-invalidated. With an
+    organisation registry only the controller (--as) may invalidate; it is audited.
 
     \b
     Example:
       kanta-archive invalidate 1.2.246.10.91000013.11.2001.2 --reason "wrong client"
     """
     _oid(oid, "OID")
+    acting = _acting(store_path, as_org)
     with _open(store_path, index_url) as arch:
-        shown = arch.invalidate(oid, reason, actor=actor)
+        if acting is None:
+            shown = arch.invalidate(oid, reason, actor=actor)
+        else:
+            with _access(arch, actor) as svc:
+                shown = svc.invalidate(oid, reason, acting)
     write_stdout(f"invalidated {shown.document_oid} (OCFL v{shown.ocfl_version})\n")
 
 

@@ -481,3 +481,48 @@ def test_legacy_store_masks_content_too(run_cli: Run, tmp_store: Path) -> None:
     assert result.exit_code == 0 and "Salakuja" not in result.output
     reveal = run_cli("show", ND_OID, "--content", "--reveal", "--reason", "x", "--store", tmp_store)
     assert reveal.exit_code == 2
+
+
+# ------------------------------------------------------------------ history and invalidate
+
+CASE_DOC = VALID / "case-document-open.json"  # controller: the county
+CASE_DOC_OID = "1.2.246.10.91000013.11.1001.1"
+
+
+def _county_case(run_cli: Run, store: Path) -> None:
+    stored = run_cli("archive", CASE_DOC, "--store", store, "--as", COUNTY)
+    assert stored.exit_code == 0, stored.output + stored.stderr
+
+
+def test_history_refused_for_another_register(run_cli: Run, store: Path) -> None:
+    _county_case(run_cli, store)
+    result = run_cli("history", CASE_DOC_OID, "--store", store, "--as", CITY)
+    assert result.exit_code == 1
+    assert "may not read" in result.stderr
+
+
+def test_controller_reads_history_and_the_read_is_audited(run_cli: Run, store: Path) -> None:
+    _county_case(run_cli, store)
+    result = run_cli("history", CASE_DOC_OID, "--store", store, "--as", COUNTY)
+    assert result.exit_code == 0, result.output + result.stderr
+    audit = run_cli("audit", "--actor", COUNTY, "--store", store)
+    assert "read" in audit.output and CASE_DOC_OID in audit.output
+
+
+def test_invalidate_refused_for_another_organisation(run_cli: Run, store: Path) -> None:
+    _county_case(run_cli, store)
+    result = run_cli("invalidate", CASE_DOC_OID, "--reason", "x", "--store", store, "--as", CITY)
+    assert result.exit_code == 1
+    assert "invalidate-controller-only" in result.stderr
+    shown = run_cli("show", CASE_DOC_OID, "--metadata", "--store", store, "--as", COUNTY)
+    assert json.loads(shown.output)["status"] == "active"
+
+
+def test_controller_invalidates_its_document(run_cli: Run, store: Path) -> None:
+    _county_case(run_cli, store)
+    result = run_cli(
+        "invalidate", CASE_DOC_OID, "--reason", "wrong client", "--store", store, "--as", COUNTY
+    )
+    assert result.exit_code == 0, result.output + result.stderr
+    audit = run_cli("audit", "--actor", COUNTY, "--store", store)
+    assert "invalidate" in audit.output

@@ -44,6 +44,7 @@ EVENTS: Final = frozenset(
         "controller-transfer",
         "orgs-import",
         "client-link",
+        "client-unlink",
         "client-inform",
         "summary",
     }

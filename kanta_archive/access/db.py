@@ -250,6 +250,15 @@ class AccessStore:
                 (temporary_id, hetu, now_utc()),
             )
 
+    def unlink_client(self, temporary_id: str) -> str | None:
+        """Remove the link of ``temporary_id``; return the HETU it pointed to, if any."""
+        with self.transaction() as con:
+            row = con.execute(
+                "SELECT hetu FROM client_links WHERE temporary_id = ?", (temporary_id,)
+            ).fetchone()
+            con.execute("DELETE FROM client_links WHERE temporary_id = ?", (temporary_id,))
+        return str(row[0]) if row else None
+
     def client_links(self) -> list[tuple[str, str]]:
         """Every recorded ``(temporary_id, hetu)`` link."""
         rows = self._con.execute(

@@ -319,6 +319,23 @@ class ClientService(AccessService):
             details={"temporary_id": temporary_id},
         )
 
+    def unlink(self, temporary_id: str, actor: str) -> str:
+        """Undo a link made by mistake; stored documents were never rewritten, so nothing
+        else changes. Returns the HETU it was linked to; audited."""
+        hetu = self.access.linked_hetu(temporary_id)
+        if hetu is None:
+            raise UsageError(f"--temporary {temporary_id!r} is not linked to any HETU")
+        self.archive.index.unlink_client(temporary_id)
+        self.access.unlink_client(temporary_id)
+        self.audit.append(
+            "client-unlink",
+            actor=actor,
+            user=self.user,
+            client=hetu,
+            details={"temporary_id": temporary_id},
+        )
+        return hetu
+
     def restore_links(self) -> int:
         """Replay the recorded links into the index (after ``reindex``); return how many."""
         links = self.access.client_links()

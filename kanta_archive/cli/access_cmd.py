@@ -403,6 +403,32 @@ def clients_link(
     write_stdout(f"linked {temporary_id} -> {hetu}\n")
 
 
+@clients.command("unlink")
+@click.option("--temporary", "temporary_id", required=True, help="The temporary identifier.")
+@as_option
+@_user
+@_store_options
+def clients_unlink(
+    temporary_id: str,
+    as_org: str | None,
+    user: str | None,
+    store_path: Path,
+    index_url: str | None,
+) -> None:
+    """Undo a link: queries by the HETU no longer find the temporary identifier's documents.
+
+    Stored documents are never rewritten by linking or unlinking; the change is audited.
+
+    \b
+    Example:
+      kanta-archive clients unlink --temporary 1.2.246.10.91000021.22.2024.3
+    """
+    with open_service(store_path, index_url, user) as svc:
+        actor = resolve_actor(store_path, as_org)
+        hetu = svc.unlink(temporary_id, actor or user or "unknown")
+    write_stdout(f"unlinked {temporary_id} (was {hetu})\n")
+
+
 @clients.command("inform")
 @click.argument("hetu")
 @click.option("--by", "by_oid", required=True, help="The organisation that informed the client.")

@@ -526,3 +526,29 @@ def test_controller_invalidates_its_document(run_cli: Run, store: Path) -> None:
     assert result.exit_code == 0, result.output + result.stderr
     audit = run_cli("audit", "--actor", COUNTY, "--store", store)
     assert "invalidate" in audit.output
+
+
+def test_unlinking_a_temporary_id_is_reversible_and_survives_reindex(
+    run_cli: Run, store: Path
+) -> None:
+    doc = VALID / "client-record-entry-temporary-id.json"
+    temporary, hetu = "1.2.246.10.91000021.22.2024.3", "220788-926D"
+    assert run_cli("archive", doc, "--store", store, "--as", CITY).exit_code == 0
+    run_cli("clients", "link", "--temporary", temporary, "--hetu", hetu, "--store", store,
+            "--as", CITY)  # fmt: skip
+
+    def found() -> int:
+        out = run_cli("query", "--client", hetu, "--store", store, "--as", CITY, "--format", "json")
+        return int(json.loads(out.stdout)["total"])
+
+    assert found() == 1
+    unlinked = run_cli("clients", "unlink", "--temporary", temporary, "--store", store,
+                       "--as", CITY)  # fmt: skip
+    assert unlinked.exit_code == 0, unlinked.output
+    assert found() == 0
+    run_cli("reindex", "--store", store)
+    assert found() == 0
+    again = run_cli("clients", "unlink", "--temporary", temporary, "--store", store, "--as", CITY)
+    assert again.exit_code == 2
+    audit = run_cli("audit", "--client", hetu, "--store", store)
+    assert "client-unlink" in audit.output

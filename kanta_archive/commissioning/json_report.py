@@ -15,25 +15,10 @@ from kanta_archive.commissioning.runner import (
     CoverageRow,
     DocumentRecord,
 )
-from kanta_archive.findings import Finding
+from kanta_archive.reports.json_report import finding_to_json
 
 #: Bumped when the shape of the JSON report changes incompatibly.
 REPORT_FORMAT = "kanta-archive/commissioning-report/1"
-
-
-def _finding(finding: Finding) -> dict[str, Any]:
-    loc = finding.location
-    return {
-        "code": finding.code,
-        "severity": finding.severity.value,
-        "message": finding.message,
-        "location": {
-            "pointer": loc.pointer,
-            "xpath": loc.xpath,
-            "line": loc.line,
-            "column": loc.column,
-        },
-    }
 
 
 def _document(record: DocumentRecord) -> dict[str, Any]:
@@ -47,7 +32,7 @@ def _document(record: DocumentRecord) -> dict[str, Any]:
         "valid": record.valid,
         "archived": record.archived,
         "archive_reason": record.archive_reason,
-        "findings": [_finding(f) for f in record.findings],
+        "findings": [finding_to_json(f) for f in record.findings],
     }
 
 

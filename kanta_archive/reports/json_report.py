@@ -10,7 +10,8 @@ from kanta_archive.findings import Finding, ValidationResult
 from kanta_archive.reports.base import TOOL_NAME, Reporter, Summary
 
 
-def _finding(finding: Finding) -> dict[str, Any]:
+def finding_to_json(finding: Finding) -> dict[str, Any]:
+    """One finding as the JSON object every kanta-archive JSON report uses."""
     loc = finding.location
     return {
         "code": finding.code,
@@ -32,7 +33,7 @@ def _result(result: ValidationResult) -> dict[str, Any]:
         "structure": result.structure,
         "document_oid": result.document_oid,
         "valid": result.valid,
-        "findings": [_finding(f) for f in result.findings],
+        "findings": [finding_to_json(f) for f in result.findings],
     }
 
 

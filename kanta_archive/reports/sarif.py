@@ -73,10 +73,15 @@ class SarifReporter(Reporter):
         tool_version: str,
         color: bool = False,
     ) -> str:
+        from kanta_archive.catalogue import BY_CODE
+
         descriptions: dict[str, str] = {}
         for result in results:
             for finding in result.findings:
-                descriptions.setdefault(finding.code, finding.message)
+                # The catalogue describes the rule; a code outside it (none today) falls
+                # back to its first message.
+                info = BY_CODE.get(finding.code)
+                descriptions.setdefault(finding.code, info.summary if info else finding.message)
         rule_ids = sorted(descriptions)
         rule_index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
         rules = [

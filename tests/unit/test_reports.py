@@ -542,3 +542,15 @@ def test_sarif_artifact_uri_uses_forward_slashes_and_percent_encoding(
     source: str, uri: str
 ) -> None:
     assert artifact_uri(source) == uri
+
+
+def test_sarif_rule_description_comes_from_the_finding_catalogue() -> None:
+    from kanta_archive.catalogue import BY_CODE
+    from kanta_archive.findings import Finding, Location, Severity, ValidationResult
+    from kanta_archive.reports import get_reporter
+
+    finding = Finding("KA-HETU-INVALID", Severity.ERROR, "'x': bad", Location("/metadata"))
+    result = ValidationResult("a.json", (finding,), "json")
+    sarif = json.loads(get_reporter("sarif").render([result], tool_version="0"))
+    [rule] = sarif["runs"][0]["tool"]["driver"]["rules"]
+    assert rule["shortDescription"]["text"] == BY_CODE["KA-HETU-INVALID"].summary

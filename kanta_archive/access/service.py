@@ -4,7 +4,7 @@ an audit entry. The CLI uses this when the store has an organisation registry.""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -247,15 +247,33 @@ class AccessService:
                 f"{RULE_READ}: {actor} may not read {shown.document_oid}: it belongs to the "
                 f"register of {shown.controller_oid} and no usage right or disclosure covers it"
             )
-        self.audit.append(
+        self._audit_document(
             "read",
+            shown,
+            actor,
+            {"controller": shown.controller_oid, "day": str(effective_day(meta))},
+            meta,
+        )
+        return shown
+
+    def _audit_document(
+        self,
+        event: str,
+        shown: ShownDocument,
+        actor: str,
+        details: Mapping[str, Any],
+        meta: Metadata | None = None,
+    ) -> None:
+        """Append one audit entry about one stored document, naming its clients."""
+        meta = meta or Metadata.from_raw(shown.metadata)
+        self.audit.append(
+            event,
             actor=actor,
             user=self.user,
             client=",".join(c.identifier or "" for c in meta.clients) or None,
             documents=[shown.document_oid],
-            details={"controller": shown.controller_oid, "day": str(effective_day(meta))},
+            details=details,
         )
-        return shown
 
     def audit_entries(
         self, *, client: str | None = None, actor: str | None = None
@@ -500,15 +518,7 @@ class RevealService(ClientService):
             self.archive.show(oid), actor, "invalidate-controller-only", f"invalidate {oid}"
         )
         shown = self.archive.invalidate(oid, reason, actor=self.user or actor)
-        meta = Metadata.from_raw(shown.metadata)
-        self.audit.append(
-            "invalidate",
-            actor=actor,
-            user=self.user,
-            client=",".join(c.identifier or "" for c in meta.clients) or None,
-            documents=[shown.document_oid],
-            details={"reason": reason},
-        )
+        self._audit_document("invalidate", shown, actor, {"reason": reason})
         return shown
 
     def reveal(self, shown: ShownDocument, actor: str, reason: str | None) -> None:
@@ -519,15 +529,7 @@ class RevealService(ClientService):
         self.require_controller(
             shown, actor, "non-disclosure-reveal", "reveal data under a non-disclosure marking"
         )
-        meta = Metadata.from_raw(shown.metadata)
-        self.audit.append(
-            "reveal",
-            actor=actor,
-            user=self.user,
-            client=",".join(c.identifier or "" for c in meta.clients) or None,
-            documents=[shown.document_oid],
-            details={"reason": reason},
-        )
+        self._audit_document("reveal", shown, actor, {"reason": reason})
 
     def summary(
         self,

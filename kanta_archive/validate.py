@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kanta_archive.catalogue import severity_of
+from kanta_archive.catalogue import BY_CODE, severity_of
 from kanta_archive.codesets import CodeSet, load_codesets
 from kanta_archive.findings import Finding, Location, Severity, ValidationResult
 from kanta_archive.formats import pointer as ptr
@@ -23,7 +23,7 @@ from kanta_archive.formats.read import read_bytes as _read_bytes
 from kanta_archive.formats.read import read_path as _read_path
 from kanta_archive.model import Document, Metadata
 from kanta_archive.rules import run_rules
-from kanta_archive.rules.context import RuleContext, gather
+from kanta_archive.rules.context import RuleContext
 from kanta_archive.schemas import SchemaRegistry, StructureSchema
 
 _MAX_MESSAGE = 300
@@ -114,14 +114,13 @@ class Validator:
         structure = self.registry.get(*key) if key else None
         found += self._content_findings(document, key, structure)
         schema_pointers = {f.location.pointer for f in found if f.code in _SCHEMA_CODES}
-        context = RuleContext(
+        context = RuleContext.build(
             document,
-            meta,
             self.codesets,
-            gather(document.content),
-            self.today or date.today(),
-            signature_required(structure),
-            self.trust_anchors,
+            self.today,
+            signature_required=signature_required(structure),
+            trust_anchors=self.trust_anchors,
+            metadata=meta,
         )
         # A value that already fails its schema is not checked again by the rules:
         # one problem, one finding.
@@ -193,8 +192,6 @@ def signature_required(structure: StructureSchema | None) -> bool:
 
 
 def _assert_message(code: str) -> str:
-    from kanta_archive.catalogue import BY_CODE
-
     return f"XSD assertion failed: {BY_CODE[code].summary}"
 
 

@@ -88,11 +88,13 @@ class RuleContext:
         *,
         signature_required: bool = False,
         trust_anchors: tuple[bytes, ...] = (),
+        metadata: Metadata | None = None,
     ) -> RuleContext:
-        """Build the context, walking the content once."""
+        """Build the context, walking the content once. ``metadata`` is the document's
+        typed metadata view when the caller has already built it."""
         return cls(
             document,
-            document.metadata,
+            metadata or document.metadata,
             codesets,
             gather(document.content),
             today or date.today(),

@@ -8,6 +8,7 @@ module only loads keys and certificates and phrases the outcome as a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from kanta_archive.errors import UsageError
 if TYPE_CHECKING:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+    from cryptography.x509 import verification
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,17 @@ def parse_time(text: str | None) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
+@functools.lru_cache(maxsize=16)
+def _trust_store(anchors: tuple[bytes, ...]) -> verification.Store:
+    # One set of --trust anchors serves every document of a run: parse it once.
+    from cryptography.x509 import verification
+
+    roots: list[x509.Certificate] = []
+    for pem in anchors:
+        roots.extend(load_certificates(pem))
+    return verification.Store(roots)
+
+
 def chain_problem(
     chain: Sequence[x509.Certificate], anchors: Sequence[bytes], at: datetime | None
 ) -> str | None:
@@ -155,12 +168,9 @@ def chain_problem(
     """
     from cryptography.x509 import verification
 
-    roots: list[x509.Certificate] = []
-    for pem in anchors:
-        roots.extend(load_certificates(pem))
     builder = (
         verification.PolicyBuilder()
-        .store(verification.Store(roots))
+        .store(_trust_store(tuple(anchors)))
         .time((at or datetime.now(UTC)).astimezone(UTC))
         .extension_policies(
             ee_policy=verification.ExtensionPolicy.permit_all(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import bisect
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -15,6 +15,29 @@ from kanta_archive.model import Document, SourcePosition
 
 _WS = re.compile(r"[ \t\n\r]*")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+# A JSON string as "unrolled loop" (runs of plain characters between escapes): far fewer
+# steps for the regex engine than one alternation per character.
+_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+_SCALAR = rf"(?:{_STRING}|[-+0-9.eE]+|true|false|null)"
+# Unambiguous (no two ways to split the white space), so a failing match cannot
+# backtrack quadratically over a long run of white space.
+_SEP = r"[ \t\n\r]*(?:,[ \t\n\r]*)?"
+# An object of scalars only, like a coded value {"system", "code", "display"}.
+_FLAT_OBJECT = rf"\{{[ \t\n\r]*(?:{_STRING}[ \t\n\r]*:[ \t\n\r]*{_SCALAR}{_SEP})*\}}"
+
+
+@functools.lru_cache(maxsize=256)
+def _members_before(token: str) -> re.Pattern[str]:
+    """A run of object members to skip while looking for the key ``token``: members whose
+    key is written without escapes, is not ``token``, and whose value is a string, number,
+    literal or an object of those. One C-speed match skips the whole run; the rest go one by
+    one."""
+    key = rf'"(?!{re.escape(token)}")[^"\\]*"'
+    return re.compile(rf"(?:{key}[ \t\n\r]*:[ \t\n\r]*(?:{_SCALAR}|{_FLAT_OBJECT}){_SEP})*")
+
+
+_KEY = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"[ \t\n\r]*:[ \t\n\r]*')
+_SEPARATOR = re.compile(_SEP)
 
 
 _DECODER = json.JSONDecoder()
@@ -24,46 +47,44 @@ def _unescape(token: str) -> str:
     return token.replace("~1", "/").replace("~0", "~")
 
 
+def _key(written: str) -> str:
+    return json.loads(f'"{written}"') if "\\" in written else written
+
+
 def offset_of(text: str, pointer: str) -> tuple[int, bool]:
     """The offset of ``pointer`` in ``text``: of its key for an object member, else its value.
 
-    Walks only the path to the pointer; sibling values are skipped with the C
-    JSON decoder. Returns the deepest offset reached and whether the whole
-    pointer was found. Assumes ``text`` is valid JSON (it has been parsed).
+    Walks only the path to the pointer: a run of scalar sibling members is skipped by one
+    regular expression, an object or array by the C JSON decoder. Returns the deepest
+    offset reached and whether the whole pointer was found. Assumes ``text`` is valid JSON
+    (it has been parsed).
     """
-
-    def skip(i: int) -> int:
-        match = _WS.match(text, i)
-        return match.end() if match else i
-
-    i = skip(0)
+    i = _WS.match(text, 0).end()  # type: ignore[union-attr]  # matches the empty string
     here = i
     for raw_token in pointer.split("/")[1:] if pointer else ():
         token = _unescape(raw_token)
         char = text[i]
         if char == "{":
-            i = skip(i + 1)
-            while text[i] != "}":
-                key, after_key = _DECODER.raw_decode(text, i)
-                value_at = skip(skip(after_key) + 1)
-                if key == token:
-                    here, i = i, value_at
+            i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+            skip_run = _members_before(token)
+            while True:
+                i = skip_run.match(text, i).end()  # type: ignore[union-attr]  # may be empty
+                if text[i] == "}":
+                    return here, False
+                member = _KEY.match(text, i)
+                assert member is not None  # valid JSON: a member starts with its key
+                if _key(member.group(1)) == token:
+                    here, i = i, member.end()
                     break
-                _, after_value = _DECODER.raw_decode(text, value_at)
-                i = skip(after_value)
-                if text[i] == ",":
-                    i = skip(i + 1)
-            else:
-                return here, False
+                _, after_value = _DECODER.raw_decode(text, member.end())
+                i = _SEPARATOR.match(text, after_value).end()  # type: ignore[union-attr]
         elif char == "[" and token.isdigit():
-            i = skip(i + 1)
+            i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
             for _ in range(int(token)):
                 if text[i] == "]":
                     return here, False
                 _, after_value = _DECODER.raw_decode(text, i)
-                i = skip(after_value)
-                if text[i] == ",":
-                    i = skip(i + 1)
+                i = _SEPARATOR.match(text, after_value).end()  # type: ignore[union-attr]
             if text[i] == "]":
                 return here, False
             here = i
@@ -73,15 +94,10 @@ def offset_of(text: str, pointer: str) -> tuple[int, bool]:
 
 
 def _locator(text: str) -> Callable[[str], SourcePosition]:
-    line_starts: list[int] = []
-
     def locate(pointer: str) -> SourcePosition:
-        if not line_starts:
-            line_starts.append(0)
-            line_starts.extend(m.end() for m in re.finditer("\n", text))
         offset, _found = offset_of(text, pointer)
-        line = bisect.bisect_right(line_starts, offset)
-        return SourcePosition(line=line, column=offset - line_starts[line - 1] + 1)
+        line_start = text.rfind("\n", 0, offset) + 1
+        return SourcePosition(line=text.count("\n", 0, offset) + 1, column=offset - line_start + 1)
 
     return locate
 
@@ -99,7 +115,7 @@ def read_json(data: bytes, source: str) -> ReadOutcome:
         )
     text = text.removeprefix("\ufeff")
     try:
-        parsed: Any = json.loads(text, parse_constant=_refuse_constant)
+        parsed: Any = _STRICT_DECODER.decode(text)
     except json.JSONDecodeError as exc:
         return ReadOutcome(
             None,
@@ -138,6 +154,10 @@ def read_json(data: bytes, source: str) -> ReadOutcome:
 def _refuse_constant(name: str) -> Any:
     # NaN and Infinity are not JSON (RFC 8259), though Python's parser accepts them.
     raise json.JSONDecodeError(f"{name} is not a JSON value", name, 0)
+
+
+# Made once: json.loads with any keyword argument builds a new decoder on every call.
+_STRICT_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
 def _short(message: str) -> str:

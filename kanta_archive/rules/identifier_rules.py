@@ -7,22 +7,25 @@ from collections.abc import Iterator
 
 from kanta_archive import identifiers as ids
 from kanta_archive.findings import Finding
-from kanta_archive.formats import pointer as ptr
 from kanta_archive.rules.context import RuleContext, finding
 
-_ORG_OID_FIELDS = (
-    ("/metadata/controller/oid", ("controller", "oid")),
-    ("/metadata/producer_oid", ("producer_oid",)),
-    ("/metadata/service_unit_oid", ("service_unit_oid",)),
-    ("/metadata/author/organisation_oid", ("author", "organisation_oid")),
-)
-_OTHER_OID_FIELDS = (
-    "document_oid",
-    "set_oid",
-    "previous_version_oid",
-    "common_matter_oid",
-    "customership_oid",
-    "case_oid",
+# (pointer, path in the metadata, whether it names an organisation)
+_OID_FIELDS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
+    ("/metadata/controller/oid", ("controller", "oid"), True),
+    ("/metadata/producer_oid", ("producer_oid",), True),
+    ("/metadata/service_unit_oid", ("service_unit_oid",), True),
+    ("/metadata/author/organisation_oid", ("author", "organisation_oid"), True),
+    *(
+        (f"/metadata/{name}", (name,), False)
+        for name in (
+            "document_oid",
+            "set_oid",
+            "previous_version_oid",
+            "common_matter_oid",
+            "customership_oid",
+            "case_oid",
+        )
+    ),
 )
 _FINNISH_ORG = re.compile(r"^1\.2\.246\.10\.(\d{7,8})(\.|$)")
 _DATETIME_FIELDS = (
@@ -47,9 +50,7 @@ def check_oids(ctx: RuleContext) -> Iterator[Finding]:
     """Every OID in the metadata is a valid object identifier; Finnish organisation OIDs
     (``1.2.246.10.<business id>``) carry a business ID with a correct check digit."""
     raw = ctx.document.metadata_raw
-    fields = [(p, path) for p, path in _ORG_OID_FIELDS]
-    fields += [(ptr.join("/metadata", name), (name,)) for name in _OTHER_OID_FIELDS]
-    for pointer, path in fields:
+    for pointer, path, is_org in _OID_FIELDS:
         value = _get(raw, path)
         if not isinstance(value, str):
             continue
@@ -57,14 +58,14 @@ def check_oids(ctx: RuleContext) -> Iterator[Finding]:
         if problem:
             yield finding("KA-OID-SYNTAX", f"'{value}': {problem}", pointer)
             continue
-        match = _FINNISH_ORG.match(value)
-        is_org = path in (p for _, p in _ORG_OID_FIELDS)
-        if match and is_org and ids.business_id_from_org_oid(value) is None:
-            yield finding(
-                "KA-BUSINESS-ID-INVALID",
-                f"'{value}': the business ID digits {match.group(1)} have a wrong check digit",
-                pointer,
-            )
+        if is_org and ids.business_id_from_org_oid(value) is None:
+            match = _FINNISH_ORG.match(value)
+            if match:
+                yield finding(
+                    "KA-BUSINESS-ID-INVALID",
+                    f"'{value}': the business ID digits {match.group(1)} have a wrong check digit",
+                    pointer,
+                )
 
 
 def _client_ids(ctx: RuleContext) -> Iterator[tuple[str, str, str]]:

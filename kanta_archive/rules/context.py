@@ -10,7 +10,6 @@ from typing import Any
 from kanta_archive.catalogue import severity_of
 from kanta_archive.codesets import CodeSet
 from kanta_archive.findings import Finding, Location
-from kanta_archive.formats import pointer as ptr
 from kanta_archive.model import HETU_SYSTEM, Document, Metadata
 
 
@@ -29,6 +28,11 @@ def _is_coded(value: Mapping[str, Any]) -> bool:
     return "system" in value and "code" in value and "display" in value
 
 
+def _token(key: str) -> str:
+    # JSON Pointer escaping (RFC 6901), skipped for the usual key without '~' or '/'.
+    return key.replace("~", "~0").replace("/", "~1") if "~" in key or "/" in key else key
+
+
 def gather(content: Mapping[str, Any]) -> ContentFacts:
     """Walk the content once and collect coded values, identifiers, clients and dates."""
     coded: list[tuple[str, Mapping[str, Any]]] = []
@@ -36,32 +40,39 @@ def gather(content: Mapping[str, Any]) -> ContentFacts:
     temps: list[tuple[str, str]] = []
     clients: list[tuple[str, Mapping[str, Any]]] = []
     dates: list[tuple[str, str]] = []
+    # The walk runs on every validated document: exact type tests first (parsed JSON is
+    # dicts, lists and str), the abstract Mapping test only for anything else.
     stack: list[tuple[str, str, Any]] = [("", "", content)]
     while stack:
         pointer, key, value = stack.pop()
-        if isinstance(value, Mapping):
-            if _is_coded(value):
+        kind = type(value)
+        if kind is str:
+            if len(value) >= 4 and value[:4].isdigit():
+                dates.append((pointer, value))
+        elif kind is dict or (kind is not list and isinstance(value, Mapping)):
+            if "system" in value and _is_coded(value):
                 coded.append((pointer, value))
             system, ident = value.get("system"), value.get("value")
             if isinstance(system, str) and isinstance(ident, str):
                 if key == "henkilotunnus" or system == HETU_SYSTEM:
-                    hetus.append((ptr.join(pointer, "value"), ident))
+                    hetus.append((pointer + "/value", ident))
                 elif key == "tilapainen_tunnus":
-                    temps.append((ptr.join(pointer, "value"), ident))
+                    temps.append((pointer + "/value", ident))
             for k, v in value.items():
+                if type(v) is str and not (len(v) >= 4 and v[:4].isdigit()):
+                    continue  # a plain string leaf: nothing to collect
+                child = pointer + "/" + _token(k)
                 if key == "asiakas" or k != "asiakas" or not isinstance(v, list):
-                    stack.append((ptr.join(pointer, k), k, v))
+                    stack.append((child, k, v))
                 else:
                     for i, item in enumerate(v):
-                        item_pointer = ptr.join(pointer, k, i)
+                        item_pointer = f"{child}/{i}"
                         if isinstance(item, Mapping):
                             clients.append((item_pointer, item))
                         stack.append((item_pointer, "", item))
-        elif isinstance(value, list):
+        elif kind is list:
             for i, item in enumerate(value):
-                stack.append((ptr.join(pointer, i), key, item))
-        elif isinstance(value, str) and len(value) >= 4 and value[:4].isdigit():
-            dates.append((pointer, value))
+                stack.append((f"{pointer}/{i}", key, item))
     return ContentFacts(tuple(coded), tuple(hetus), tuple(temps), tuple(clients), tuple(dates))
 
 

@@ -33,7 +33,8 @@ def _str(value: Any) -> str | None:
 
 
 def _map(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    # type() first: the abstract Mapping check is slow, and parsed JSON is plain dicts.
+    return value if type(value) is dict or isinstance(value, Mapping) else {}
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Coded:
 
     @classmethod
     def from_raw(cls, raw: Any) -> Coded | None:
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):
             return None
         return cls(_str(raw.get("system")), _str(raw.get("code")), _str(raw.get("display")))
 

@@ -14,7 +14,7 @@ from kanta_archive.findings import Finding
 from kanta_archive.rules.context import RuleContext, finding
 
 if TYPE_CHECKING:
-    from kanta_archive.model import Document
+    from kanta_archive.model import Document, Metadata
     from kanta_archive.signatures.verify import SignatureCheck
 
 _AT = "/signature"
@@ -55,11 +55,14 @@ def check_signature(ctx: RuleContext) -> Iterator[Finding]:
             f"signer {check.signer!r}: {check.problem or 'certificate not trusted'}",
             _AT,
         )
-    yield from metadata_disagreements(document, check)
+    yield from metadata_disagreements(document, check, ctx.metadata)
 
 
-def metadata_disagreements(document: Document, check: SignatureCheck) -> Iterator[Finding]:
-    """KA-SIGNATURE-METADATA findings: where the metadata block and a valid signature differ."""
+def metadata_disagreements(
+    document: Document, check: SignatureCheck, meta: Metadata | None = None
+) -> Iterator[Finding]:
+    """KA-SIGNATURE-METADATA findings: where the metadata block and a valid signature differ.
+    ``meta`` is the document's typed metadata view when the caller has it already."""
     from kanta_archive.signatures.verify import parse_time
 
     signer, signed_at, certificate_sha256 = check.signer, check.signed_at, check.certificate_sha256
@@ -71,7 +74,7 @@ def metadata_disagreements(document: Document, check: SignatureCheck) -> Iterato
             _META,
         )
         return
-    meta = document.metadata
+    meta = meta or document.metadata
     if meta.signer is not None and meta.signer != signer:
         yield finding(
             "KA-SIGNATURE-METADATA",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -331,6 +330,16 @@ def codes(store: Store, full: bool = True) -> set[str]:
     return {p.code for p in store.verify(full=full)}
 
 
+def put_back_root(objdir: Path, version: str, *names: str) -> None:
+    """Make the root's ``names`` copies of ``version``'s (the state a crash leaves), the way
+    the store changes them: a new file renamed over the old one. Writing in place would
+    also change the head version's files: the root inventory is a hard link to them."""
+    for name in names:
+        tmp = objdir.parent / f"{name}.tmp"
+        tmp.write_bytes((objdir / version / name).read_bytes())
+        os.replace(tmp, objdir / name)
+
+
 def test_verify_reports_tampered_file(store: Store) -> None:
     commit(store, 0, files(1))
     target = objdir_of(store) / "v1" / "content" / "document.json"
@@ -354,8 +363,7 @@ def test_verify_and_recover_uncommitted_version(store: Store) -> None:
     commit(store, 0, files(1))
     commit(store, 1, files(2))
     objdir = objdir_of(store)
-    for name in ("inventory.json", "inventory.json.sha512"):
-        shutil.copy(objdir / "v1" / name, objdir / name)
+    put_back_root(objdir, "v1", "inventory.json", "inventory.json.sha512")
     assert store.head(CTRL, OBJ) == 1
     assert "uncommitted-version" in codes(store)
     assert "E046b" in validator_codes(objdir)
@@ -385,8 +393,7 @@ def test_recover_removes_version_whose_inventory_does_not_check_out(store: Store
     commit(store, 0, files(1))
     commit(store, 1, files(2))
     objdir = objdir_of(store)
-    for name in ("inventory.json", "inventory.json.sha512"):
-        shutil.copy(objdir / "v1" / name, objdir / name)
+    put_back_root(objdir, "v1", "inventory.json", "inventory.json.sha512")
     (objdir / "v2" / "content" / "document.json").write_bytes(b"torn")
     store.recover()
     assert store.head(CTRL, OBJ) == 1 and not (objdir / "v2").exists()
@@ -400,7 +407,7 @@ def test_recover_rewrites_stale_sidecar(store: Store) -> None:
     commit(store, 0, files(1))
     commit(store, 1, files(2))
     objdir = objdir_of(store)
-    shutil.copy(objdir / "v1" / "inventory.json.sha512", objdir / "inventory.json.sha512")
+    put_back_root(objdir, "v1", "inventory.json.sha512")
     assert "sidecar" in codes(store)
     assert "E060" in validator_codes(objdir)
     assert any("sidecar" in a for a in store.recover())
@@ -424,8 +431,7 @@ def test_commit_recovers_its_object_first(store: Store) -> None:
     commit(store, 0, files(1))
     commit(store, 1, files(2))
     objdir = objdir_of(store)
-    for name in ("inventory.json", "inventory.json.sha512"):
-        shutil.copy(objdir / "v1" / name, objdir / name)
+    put_back_root(objdir, "v1", "inventory.json", "inventory.json.sha512")
     leftover = store.path / ".staging" / f"{lock_key(CTRL, OBJ)}.feedfacefeedface"
     leftover.mkdir()
     # the interrupted v2 is rolled forward, so head is 2 for the next writer
@@ -504,3 +510,61 @@ def test_commit_many_conflict_writes_nothing(store: Store) -> None:
         store.commit_many([request("1.2.246.99.1"), request("1.2.246.99.1")])
     assert tree(store.path) == before
     assert store.commit_many([]) == []
+
+
+# ---------------------------------------------------------------- hard links and syncs
+
+
+def test_new_object_root_inventory_is_a_link_to_v1(store: Store) -> None:
+    commit(store, 0, files(1))
+    store.commit_many([request("1.2.246.99.1")])
+    for objdir in (objdir_of(store), objdir_of(store, obj="1.2.246.99.1")):
+        for name in ("inventory.json", "inventory.json.sha512"):
+            assert (objdir / name).read_bytes() == (objdir / "v1" / name).read_bytes()
+            assert os.path.samefile(objdir / name, objdir / "v1" / name)
+            assert os.stat(objdir / name).st_nlink == 2
+    assert store.verify(full=True) == []
+    assert_ocfl_valid(store.path)
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_later_version_leaves_earlier_inventories_unchanged(store: Store, batch: bool) -> None:
+    commit(store, 0, files(1))
+    objdir = objdir_of(store)
+    names = ("inventory.json", "inventory.json.sha512")
+    v1 = {name: (objdir / "v1" / name).read_bytes() for name in names}
+    for head in (1, 2):
+        if batch:
+            store.commit_many([request(OBJ, head=head, n=head + 1)])
+        else:
+            commit(store, head, files(head + 1))
+    for name in names:
+        assert (objdir / "v1" / name).read_bytes() == v1[name]
+        assert os.stat(objdir / "v1" / name).st_nlink == 1
+        assert os.stat(objdir / "v2" / name).st_nlink == 1
+        assert os.path.samefile(objdir / name, objdir / "v3" / name)
+    assert json.loads((objdir / "v1" / "inventory.json").read_bytes())["head"] == "v1"
+    assert json.loads((objdir / "v2" / "inventory.json").read_bytes())["head"] == "v2"
+    assert store.head(CTRL, OBJ) == 3
+    assert store.verify(full=True) == []
+    assert_ocfl_valid(store.path)
+
+
+def test_without_hard_links_the_inventories_are_written(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_link(*_args: object, **_kwargs: object) -> None:
+        raise OSError(1, "Operation not permitted")  # e.g. a filesystem without hard links
+
+    monkeypatch.setattr(os, "link", no_link)
+    commit(store, 0, files(1))
+    commit(store, 1, files(2))
+    store.commit_many([request("1.2.246.99.1"), request(OBJ, head=2, n=3)])
+    for objdir, head in ((objdir_of(store), 3), (objdir_of(store, obj="1.2.246.99.1"), 1)):
+        for name in ("inventory.json", "inventory.json.sha512"):
+            assert (objdir / name).read_bytes() == (objdir / f"v{head}" / name).read_bytes()
+            assert not os.path.samefile(objdir / name, objdir / f"v{head}" / name)
+            assert os.stat(objdir / name).st_nlink == 1
+    assert store.read(CTRL, OBJ, "document.json", 2) == b'{"doc": 2}'
+    assert store.verify(full=True) == []
+    assert_ocfl_valid(store.path)

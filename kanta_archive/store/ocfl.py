@@ -633,12 +633,23 @@ class Store:
         for plan in plans:
             target = plan.objdir if plan.version == 1 else plan.objdir / plan.staged.name
             self._rename_into(plan.staged, target, plan.root, touched)
-        self._fsync_dirs(touched, batch=batch)
+        # Every version directory is durable before any root inventory names it.
+        self._sync_dirs(touched, batch=batch)
         updates = [plan for plan in plans if plan.version > 1]
         for name in (INVENTORY, SIDECAR):  # inventory first, sidecar last
             for plan in updates:
                 os.replace(plan.workspace / name, plan.objdir / name)
-            self._fsync_dirs({plan.objdir for plan in updates}, batch=batch)
+            self._sync_dirs({plan.objdir for plan in updates}, batch=batch)
+
+    def _sync_dirs(self, directories: set[Path], *, batch: bool) -> None:
+        """Make the entries of ``directories`` durable: in a batch one ``syncfs(2)`` (a
+        single flush instead of one journal commit per directory), else (or without
+        ``syncfs``) an fsync of each directory."""
+        if not directories:
+            return
+        if batch and syncfs(self._controllers):
+            return
+        self._fsync_dirs(directories, batch=batch)
 
     @staticmethod
     def _fsync_dirs(directories: set[Path], *, batch: bool) -> None:

@@ -568,3 +568,77 @@ def test_without_hard_links_the_inventories_are_written(
     assert store.read(CTRL, OBJ, "document.json", 2) == b'{"doc": 2}'
     assert store.verify(full=True) == []
     assert_ocfl_valid(store.path)
+
+
+def test_batch_syncs_the_filesystem_between_the_steps(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch makes its renames durable with syncfs(2), not one fsync per directory, and
+    still in order: version directories, then root inventories, then sidecars."""
+    import kanta_archive.store.ocfl as ocfl_module
+
+    commit(store, 0, files(1))
+    events: list[str] = []
+    real_rename, real_replace, real_syncfs = os.rename, os.replace, ocfl_module.syncfs
+
+    def rename(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        events.append(f"rename {Path(dst).name}")
+        real_rename(src, dst)
+
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        events.append(f"replace {Path(dst).name}")
+        real_replace(src, dst)
+
+    def syncfs(path: Path) -> bool:
+        events.append("syncfs")
+        return real_syncfs(path)
+
+    def fsync_path(path: Path) -> None:
+        events.append(f"fsync {path.name}")
+
+    monkeypatch.setattr(os, "rename", rename)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(ocfl_module, "syncfs", syncfs)
+    monkeypatch.setattr(ocfl_module, "fsync_path", fsync_path)
+    store.commit_many([request("1.2.246.99.1"), request(OBJ, head=1, n=2)])
+    new_dir = objdir_of(store, obj="1.2.246.99.1").name
+    assert events == [
+        "syncfs",  # the staged files and directories
+        f"rename {new_dir}",
+        "rename v2",
+        "syncfs",  # the new object and v2 are in place
+        "replace inventory.json",
+        "syncfs",
+        "replace inventory.json.sha512",
+        "syncfs",
+    ]
+    monkeypatch.setattr(ocfl_module, "syncfs", real_syncfs)
+    monkeypatch.setattr(ocfl_module, "fsync_path", ocfl_module.fsync_path)
+    assert store.verify(full=True) == []
+
+
+def test_batch_without_syncfs_fsyncs_each_directory(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kanta_archive.store.ocfl as ocfl_module
+
+    commit(store, 0, files(1))
+    synced: list[Path] = []
+    real_fsync = ocfl_module.fsync_path
+
+    def fsync_path(path: Path) -> None:
+        synced.append(path)
+        real_fsync(path)
+
+    monkeypatch.setattr(ocfl_module, "syncfs", lambda _path: False)
+    monkeypatch.setattr(ocfl_module, "fsync_path", fsync_path)
+    store.commit_many([request("1.2.246.99.1"), request(OBJ, head=1, n=2)])
+    new_obj = objdir_of(store, obj="1.2.246.99.1")
+    objdir = objdir_of(store)
+    assert new_obj.parent in synced  # the new object's entry
+    assert objdir in synced  # v2's entry, then the root inventory and the sidecar
+    assert synced.count(objdir) == 3
+    staged = [p for p in synced if ".staging" in p.parts]
+    assert sum(p.name == "document.json" for p in staged) == 2  # each staged file
+    assert store.verify(full=True) == []
+    assert_ocfl_valid(store.path)

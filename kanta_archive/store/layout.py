@@ -34,7 +34,11 @@ MAX_OID_LENGTH = 256
 # ASCII digits only (re.ASCII keeps \d from matching other Unicode digits).
 _OID_RE = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*", re.ASCII)
 _SEGMENT_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,254}", re.ASCII)
-_SAFE_CHAR_RE = re.compile(r"[A-Za-z0-9_-]", re.ASCII)
+_UNSAFE_CHARS_RE = re.compile(r"[^A-Za-z0-9_-]+")
+# Percent-encoding of every ASCII character outside A-Za-z0-9_- (lower-case hex).
+_ASCII_ESCAPES = str.maketrans(
+    {c: f"%{c:02x}" for c in range(128) if not re.fullmatch(r"[A-Za-z0-9_-]", chr(c))}
+)
 MAX_LOGICAL_PATH_LENGTH = 1024
 
 
@@ -87,14 +91,15 @@ def object_id_from_ocfl_id(identifier: str) -> str | None:
         return None
 
 
+def _percent_encode(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02x}" for byte in match.group().encode("utf-8"))
+
+
 def _encapsulation_directory(identifier: str, digest: str) -> str:
-    out = []
-    for char in identifier:
-        if _SAFE_CHAR_RE.fullmatch(char):
-            out.append(char)
-        else:
-            out.extend(f"%{byte:02x}" for byte in char.encode("utf-8"))
-    name = "".join(out)
+    if identifier.isascii():
+        name = identifier.translate(_ASCII_ESCAPES)
+    else:
+        name = _UNSAFE_CHARS_RE.sub(_percent_encode, identifier)
     if len(name) > 100:
         return f"{name[:100]}-{digest}"
     return name

@@ -184,7 +184,15 @@ def test_storage_root_files(store: Store) -> None:
 
 @pytest.mark.parametrize(
     "identifier",
-    ["urn:oid:1.2.3", "urn:oid:" + ".".join(["1234567"] * 30), "object-01", "..hor/rib:le-$id"],
+    [
+        "urn:oid:1.2.3",
+        "urn:oid:" + ".".join(["1234567"] * 30),
+        "object-01",
+        "..hor/rib:le-$id",
+        "".join(chr(c) for c in range(32, 127)),  # every printable ASCII character
+        "urn:oid:1.2 äö€\U0001f600/x",  # non-ASCII: percent-encoded UTF-8 bytes
+        "é" * 60,  # encoded name longer than 100 characters
+    ],
 )
 def test_layout_path_matches_extension_0003(identifier: str) -> None:
     assert os.path.join(*layout_path(identifier)) == _id_to_path(identifier, "sha256", 3, 3)

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 
-def write_file(path: Path, data: bytes, *, sync: bool) -> None:
+def write_file(path: str | os.PathLike[str], data: bytes, *, sync: bool) -> None:
     """Create ``path`` (must not exist) with ``data``; fsync it when ``sync``."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
     try:
@@ -22,7 +22,7 @@ def write_file(path: Path, data: bytes, *, sync: bool) -> None:
         os.close(fd)
 
 
-def fsync_path(path: Path) -> None:
+def fsync_path(path: str | os.PathLike[str]) -> None:
     """fsync a file or a directory by path."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:

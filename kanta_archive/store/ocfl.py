@@ -180,8 +180,8 @@ class _Plan:
     staged: Path  # staged object (new object) or staged vN directory
     inventory: bytes
     sidecar: bytes
-    files: list[Path] = field(default_factory=list)
-    dirs: list[Path] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # staged files and directories
+    dirs: list[str] = field(default_factory=list)
 
 
 class Store:
@@ -461,10 +461,10 @@ class Store:
             self._ensure_root(controller)
         with exclusive_locks([self._lock_file(k) for k in keys]):
             current: list[dict[str, Any] | None] = []
+            objdirs = [self._object_dir(r.controller_oid, r.object_id) for r in requests]
             conflicts = []
-            for request, key in zip(requests, keys, strict=True):
+            for request, key, objdir in zip(requests, keys, objdirs, strict=True):
                 self._recover_object_locked(request.controller_oid, request.object_id, key)
-                objdir = self._object_dir(request.controller_oid, request.object_id)
                 inventory = self._load_inventory(objdir)
                 head = 0 if inventory is None else self._head_of(inventory, request.object_id)
                 if head != request.expected_head:
@@ -484,7 +484,7 @@ class Store:
                     plans = list(
                         pool.map(
                             lambda args: self._stage(*args, sync=not batch),
-                            zip(requests, keys, current, workspaces, strict=True),
+                            zip(requests, keys, current, workspaces, objdirs, strict=True),
                         )
                     )
                 self._sync_staged(plans, batch=batch)
@@ -501,6 +501,7 @@ class Store:
         key: str,
         current: dict[str, Any] | None,
         workspace: Path,
+        objdir: Path,
         *,
         sync: bool,
     ) -> _Plan:
@@ -544,23 +545,25 @@ class Store:
         inv_bytes, sidecar = _dump_inventory(inventory)
 
         root = self._root_dir(request.controller_oid)
-        objdir = self._object_dir(request.controller_oid, request.object_id)
         # A new object is staged as the workspace itself (renamed to the object path); a new
         # version of an existing object is staged as <workspace>/vN, next to the temp root
         # inventory and sidecar.
         staged = workspace if current is None else workspace / vname
-        base = workspace
         plan = _Plan(request, key, root, objdir, version, workspace, staged, inv_bytes, sidecar)
+        # Plain string paths and no existence checks: the workspace is new, so everything
+        # in it is made here (pathlib costs more than some of these system calls).
+        base = os.fspath(workspace)
+        vdir = f"{base}/{vname}"
 
-        def mkdir(path: Path) -> None:
-            path.mkdir()
+        def mkdir(path: str) -> None:
+            os.mkdir(path)
             plan.dirs.append(path)
 
-        def write(path: Path, data: bytes) -> None:
+        def write(path: str, data: bytes) -> None:
             write_file(path, data, sync=sync)
             plan.files.append(path)
 
-        def link(source: Path, path: Path, data: bytes) -> None:
+        def link(source: str, path: str, data: bytes) -> None:
             # A second name for a file with the same bytes: a hard link costs a directory
             # entry, a new file a new inode (several times slower on ext4). Store files are
             # never written in place (a later version replaces the root inventory with a new
@@ -572,28 +575,29 @@ class Store:
             except OSError:
                 write(path, data)
 
-        mkdir(workspace)
+        mkdir(base)
         if current is None:
-            write(staged / OBJECT_NAMASTE, OBJECT_NAMASTE_TEXT)
-        vdir = base / vname
+            write(f"{base}/{OBJECT_NAMASTE}", OBJECT_NAMASTE_TEXT)
         mkdir(vdir)
+        made = {vdir}
         for content_path, data in new_content:
-            target = base / content_path
-            missing = []
-            parent = target.parent
-            while not parent.exists():
-                missing.append(parent)
-                parent = parent.parent
-            for directory in reversed(missing):
+            target = f"{base}/{content_path}"
+            parents = []
+            parent = os.path.dirname(target)
+            while parent not in made:
+                parents.append(parent)
+                parent = os.path.dirname(parent)
+            for directory in reversed(parents):
                 mkdir(directory)
+                made.add(directory)
             write(target, data)
-        write(vdir / INVENTORY, inv_bytes)
-        write(vdir / SIDECAR, sidecar)
+        write(f"{vdir}/{INVENTORY}", inv_bytes)
+        write(f"{vdir}/{SIDECAR}", sidecar)
         # Root inventory: inside the staged object (new object) or as temp files in the
         # workspace that replace the root inventory after the version dir is in place. Same
         # bytes as the version's inventory and sidecar: hard links to them.
-        link(vdir / INVENTORY, workspace / INVENTORY, inv_bytes)
-        link(vdir / SIDECAR, workspace / SIDECAR, sidecar)
+        link(f"{vdir}/{INVENTORY}", f"{base}/{INVENTORY}", inv_bytes)
+        link(f"{vdir}/{SIDECAR}", f"{base}/{SIDECAR}", sidecar)
         return plan
 
     def _sync_staged(self, plans: list[_Plan], *, batch: bool) -> None:

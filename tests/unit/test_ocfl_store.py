@@ -601,8 +601,8 @@ def test_batch_syncs_the_filesystem_between_the_steps(
         events.append("syncfs")
         return real_syncfs(path)
 
-    def fsync_path(path: Path) -> None:
-        events.append(f"fsync {path.name}")
+    def fsync_path(path: str | os.PathLike[str]) -> None:
+        events.append(f"fsync {Path(path).name}")
 
     monkeypatch.setattr(os, "rename", rename)
     monkeypatch.setattr(os, "replace", replace)
@@ -634,8 +634,8 @@ def test_batch_without_syncfs_fsyncs_each_directory(
     synced: list[Path] = []
     real_fsync = ocfl_module.fsync_path
 
-    def fsync_path(path: Path) -> None:
-        synced.append(path)
+    def fsync_path(path: str | os.PathLike[str]) -> None:
+        synced.append(Path(path))
         real_fsync(path)
 
     monkeypatch.setattr(ocfl_module, "syncfs", lambda _path: False)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kanta_archive.errors import StoreError
+from kanta_archive.jsontext import indented
 
 METADATA_FILE = "metadata.json"
 DOCUMENT_FILES = {"json": "document.json", "xhtml": "document.xhtml"}
@@ -31,7 +32,7 @@ def document_file(storage_format: str) -> str:
 
 def dump(metadata: Mapping[str, Any]) -> bytes:
     """Serialise metadata for ``metadata.json`` (UTF-8, indented, key order kept)."""
-    return json.dumps(dict(metadata), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+    return indented(dict(metadata), 2).encode("utf-8") + b"\n"  # = json.dumps(indent=2)
 
 
 def load(data: bytes, where: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from kanta_archive.errors import ConflictError, StoreError, UsageError
+from kanta_archive.jsontext import indented
 from kanta_archive.store.fsync import fsync_path, makedirs_durable, syncfs, write_file
 from kanta_archive.store.layout import (
     LAYOUT_CONFIG,
@@ -124,7 +125,8 @@ def _sha512(data: bytes) -> str:
 
 
 def _dump_inventory(inventory: Mapping[str, Any]) -> tuple[bytes, bytes]:
-    data = json.dumps(inventory, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    # json.dumps(inventory, indent=1, sort_keys=True, ensure_ascii=False), faster
+    data = indented(inventory, 1, sort_keys=True).encode("utf-8")
     return data, f"{_sha512(data)}  {INVENTORY}\n".encode("ascii")
 
 

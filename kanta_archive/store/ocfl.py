@@ -375,9 +375,15 @@ class Store:
             dirs.sort()
 
     def _controller_roots(self) -> Iterator[tuple[str, Path]]:
-        for entry in sorted(os.scandir(self._controllers), key=lambda e: e.name):
-            if entry.is_dir() and (Path(entry.path) / ROOT_NAMASTE).is_file():
-                yield entry.name, Path(entry.path)
+        for name, root in self._controller_root_paths():
+            yield name, Path(root)
+
+    def _controller_root_paths(self) -> list[tuple[str, str]]:
+        """(controller OID, path) of every storage root, by name; plain strings, as
+        ``find_object`` runs once per ingested document."""
+        with os.scandir(self._controllers) as entries:
+            found = [(e.name, e.path) for e in entries if e.is_dir()]
+        return [(n, p) for n, p in sorted(found) if os.path.isfile(f"{p}/{ROOT_NAMASTE}")]
 
     def iter_objects(self) -> Iterator[tuple[str, str]]:
         """(controller OID, object id) of every object, ids read from the inventories."""
@@ -393,9 +399,9 @@ class Store:
     def find_object(self, object_id: str) -> str | None:
         """Controller OID of the storage root holding ``object_id``, or ``None``."""
         check_oid(object_id, "object id")
-        segments = layout_path(ocfl_id(object_id))
-        for controller, root in self._controller_roots():
-            if root.joinpath(*segments, OBJECT_NAMASTE).is_file():
+        relative = "/".join((*layout_path(ocfl_id(object_id)), OBJECT_NAMASTE))
+        for controller, root in self._controller_root_paths():
+            if os.path.isfile(f"{root}/{relative}"):
                 return controller
         return None
 

@@ -470,9 +470,14 @@ class Store:
         with exclusive_locks([self._lock_file(k) for k in keys]):
             current: list[dict[str, Any] | None] = []
             objdirs = [self._object_dir(r.controller_oid, r.object_id) for r in requests]
+            # One listing for the whole batch: only holders of these locks add entries for
+            # these keys, and this process holds them all.
+            leftovers = {name.split(".", 1)[0] for name in os.listdir(self._staging)}
             conflicts = []
             for request, key, objdir in zip(requests, keys, objdirs, strict=True):
-                self._recover_object_locked(request.controller_oid, request.object_id, key)
+                self._recover_object_locked(
+                    request.controller_oid, request.object_id, key, leftovers=leftovers
+                )
                 inventory = self._load_inventory(objdir)
                 head = 0 if inventory is None else self._head_of(inventory, request.object_id)
                 if head != request.expected_head:
@@ -862,10 +867,16 @@ class Store:
                 removed.append(f"removed {STAGING}/{entry.name}")
         return removed
 
-    def _recover_object_locked(self, controller_oid: str, object_id: str, key: str) -> list[str]:
-        actions = self._remove_staging(key + ".")
+    def _recover_object_locked(
+        self, controller_oid: str, object_id: str, key: str, *, leftovers: set[str] | None = None
+    ) -> list[str]:
+        """Recover one object whose lock the caller holds. ``leftovers``: the keys that have
+        entries in ``.staging`` (one listing for a whole batch); default: look now."""
+        actions = []
+        if leftovers is None or key in leftovers:
+            actions += self._remove_staging(key + ".")
         objdir = self._object_dir(controller_oid, object_id)
-        if objdir.is_dir():
+        if os.path.isdir(objdir):
             actions += self._repair_object(objdir, key)
         return actions
 

@@ -509,6 +509,27 @@ def test_commit_many(store: Store) -> None:
     assert_ocfl_valid(store.path)
 
 
+def test_commit_many_recovers_its_objects_only(store: Store) -> None:
+    commit(store, 0, files(1))
+    commit(store, 1, files(2))
+    objdir = objdir_of(store)
+    put_back_root(objdir, "v1", "inventory.json", "inventory.json.sha512")  # crash before root
+    staging = store.path / ".staging"
+    mine = staging / f"{lock_key(CTRL, OBJ)}.feedfacefeedface"
+    other = staging / f"{lock_key(CTRL, '1.2.246.99.77')}.feedfacefeedface"  # not in the batch
+    for leftover in (mine, other):
+        (leftover / "v9").mkdir(parents=True)
+    with pytest.raises(ConflictError):  # v2 is rolled forward first: head is 2, not 1
+        store.commit_many([request("1.2.246.99.1"), request(OBJ, head=1, n=3)])
+    assert not mine.exists() and other.exists()
+    assert store.commit_many([request("1.2.246.99.1"), request(OBJ, head=2, n=3)]) == [1, 3]
+    assert store.read(CTRL, OBJ, "document.json", 2) == b'{"doc": 2}'
+    assert other.exists()
+    store.recover()
+    assert not other.exists()
+    assert store.verify(full=True) == []
+
+
 def test_commit_many_conflict_writes_nothing(store: Store) -> None:
     commit(store, 0, files(1))
     before = tree(store.path)

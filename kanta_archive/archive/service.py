@@ -326,14 +326,16 @@ class Archive:
                 source = str(item)
                 outcome = read_path(Path(item), max_bytes=validator.max_bytes)
                 document, findings, fmt = outcome.document, tuple(outcome.findings), outcome.format
+            meta = None
             if document is not None:
                 findings += tuple(validator.validate_document(document))
-            oid = document.metadata.document_oid if document is not None else None
+                meta = document.metadata  # built on each access: once here
+            oid = meta.document_oid if meta is not None else None
             result = ValidationResult(source, findings, fmt, None, oid)
-            if document is None or not result.valid:
+            if document is None or meta is None or not result.valid:
                 bad.append((position, result))
             else:
-                good.append(_Candidate(position, source, document, document.metadata))
+                good.append(_Candidate(position, source, document, meta))
             progress(1)
         return good, bad
 

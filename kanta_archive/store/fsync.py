@@ -31,25 +31,31 @@ def fsync_path(path: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
-def makedirs_durable(path: Path, stop: Path, *, sync: bool = True) -> list[Path]:
+def makedirs_durable(
+    path: str | os.PathLike[str], stop: str | os.PathLike[str], *, sync: bool = True
+) -> list[str]:
     """Create ``path`` and missing parents below ``stop`` (which must exist), fsyncing the
     parent of each directory created (unless ``sync=False``: then the caller must fsync the
     parents of the returned directories). Returns the directories created. Tolerates other
     processes creating the same directories concurrently."""
-    missing: list[Path] = []
-    current = path
-    while current != stop and not current.is_dir():
+    stop = os.fspath(stop)
+    missing: list[str] = []
+    current = os.fspath(path)
+    while current != stop and not os.path.isdir(current):
         missing.append(current)
-        current = current.parent
-    created: list[Path] = []
+        parent = os.path.dirname(current)
+        if not parent or parent == current:
+            break
+        current = parent
+    created: list[str] = []
     for directory in reversed(missing):
         try:
-            directory.mkdir()
+            os.mkdir(directory)
         except FileExistsError:
             continue
         created.append(directory)
         if sync:
-            fsync_path(directory.parent)
+            fsync_path(os.path.dirname(directory) or ".")
     return created
 
 

@@ -623,14 +623,15 @@ class Store:
             for directory in reversed(plan.dirs):
                 fsync_path(directory)
 
-    def _rename_into(self, source: Path, target: Path, stop: Path, touched: set[Path]) -> None:
+    def _rename_into(self, source: Path, target: Path, stop: Path, touched: set[str]) -> None:
         """Rename ``source`` to ``target``, creating the target's parents; refuse to replace
         a non-empty directory. A concurrent cleanup may remove an empty parent between the
         mkdir and the rename: retry then. Every directory whose entries changed is added to
         ``touched``; the caller fsyncs them all before reporting success."""
+        parent = os.path.dirname(target)
         for _attempt in range(_RENAME_RETRIES):
-            for created in makedirs_durable(target.parent, stop, sync=False):
-                touched.add(created.parent)
+            for created in makedirs_durable(parent, stop, sync=False):
+                touched.add(os.path.dirname(created))
             try:
                 os.rename(source, target)
             except FileNotFoundError:
@@ -641,12 +642,12 @@ class Store:
                 if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
                     raise ConflictError(f"{target} already exists") from exc
                 raise
-            touched.add(target.parent)
+            touched.add(parent)
             return
         raise StoreError(f"could not rename {source} to {target}: parent keeps disappearing")
 
     def _install(self, plans: list[_Plan], *, batch: bool) -> None:
-        touched: set[Path] = set()
+        touched: set[str] = set()
         for plan in plans:
             target = plan.objdir if plan.version == 1 else plan.objdir / plan.staged.name
             self._rename_into(plan.staged, target, plan.root, touched)
@@ -656,9 +657,9 @@ class Store:
         for name in (INVENTORY, SIDECAR):  # inventory first, sidecar last
             for plan in updates:
                 os.replace(plan.workspace / name, plan.objdir / name)
-            self._sync_dirs({plan.objdir for plan in updates}, batch=batch)
+            self._sync_dirs({os.fspath(plan.objdir) for plan in updates}, batch=batch)
 
-    def _sync_dirs(self, directories: set[Path], *, batch: bool) -> None:
+    def _sync_dirs(self, directories: set[str], *, batch: bool) -> None:
         """Make the entries of ``directories`` durable: in a batch one ``syncfs(2)`` (a
         single flush instead of one journal commit per directory), else (or without
         ``syncfs``) an fsync of each directory."""
@@ -669,8 +670,8 @@ class Store:
         self._fsync_dirs(directories, batch=batch)
 
     @staticmethod
-    def _fsync_dirs(directories: set[Path], *, batch: bool) -> None:
-        ordered = sorted(directories, key=lambda p: len(p.parts), reverse=True)
+    def _fsync_dirs(directories: set[str], *, batch: bool) -> None:
+        ordered = sorted(directories, key=lambda p: p.count(os.sep), reverse=True)
         if batch and len(ordered) > 1:
             with ThreadPoolExecutor(max_workers=_STAGE_THREADS) as pool:
                 list(pool.map(fsync_path, ordered))
@@ -738,9 +739,9 @@ class Store:
             target = self._object_dir(to_controller, object_id)
             if target.exists():
                 raise ConflictError(f"controller {to_controller} already has object {object_id}")
-            touched: set[Path] = set()
+            touched: set[str] = set()
             self._rename_into(source, target, target_root, touched)
-            touched.add(source.parent)
+            touched.add(os.fspath(source.parent))
             for directory in touched:
                 fsync_path(directory)
             self._prune_empty(source.parent, self._root_dir(from_controller))

@@ -3,7 +3,7 @@
 Usage: python benchmarks/store_ocfl.py [--count N] [--batch-size B] [--dir PATH]
 
 Measures ``Store.commit`` (one object per call, fsync per file and directory) and
-``Store.commit_many`` (B objects per call, one syncfs + one fsync per touched directory),
+``Store.commit_many`` (B objects per call, made durable with a few syncfs calls),
 each over N new objects in a fresh store in a temporary directory, with full durability.
 """
 

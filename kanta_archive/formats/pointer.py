@@ -7,7 +7,10 @@ from collections.abc import Iterable
 
 def escape(token: str | int) -> str:
     """Escape one reference token."""
-    return str(token).replace("~", "~0").replace("/", "~1")
+    text = str(token)
+    if "~" not in text and "/" not in text:
+        return text  # the usual key: nothing to escape (this runs for every content node)
+    return text.replace("~", "~0").replace("/", "~1")
 
 
 def join(base: str, *tokens: str | int) -> str:

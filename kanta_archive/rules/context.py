@@ -10,6 +10,7 @@ from typing import Any
 from kanta_archive.catalogue import severity_of
 from kanta_archive.codesets import CodeSet
 from kanta_archive.findings import Finding, Location
+from kanta_archive.formats import pointer as ptr
 from kanta_archive.model import HETU_SYSTEM, Document, Metadata
 
 
@@ -26,11 +27,6 @@ class ContentFacts:
 
 def _is_coded(value: Mapping[str, Any]) -> bool:
     return "system" in value and "code" in value and "display" in value
-
-
-def _token(key: str) -> str:
-    # JSON Pointer escaping (RFC 6901), skipped for the usual key without '~' or '/'.
-    return key.replace("~", "~0").replace("/", "~1") if "~" in key or "/" in key else key
 
 
 def gather(content: Mapping[str, Any]) -> ContentFacts:
@@ -61,7 +57,7 @@ def gather(content: Mapping[str, Any]) -> ContentFacts:
             for k, v in value.items():
                 if type(v) is str and not (len(v) >= 4 and v[:4].isdigit()):
                     continue  # a plain string leaf: nothing to collect
-                child = pointer + "/" + _token(k)
+                child = pointer + "/" + ptr.escape(k)
                 if key == "asiakas" or k != "asiakas" or not isinstance(v, list):
                     stack.append((child, k, v))
                 else:

@@ -85,18 +85,19 @@ def canonical_json(value: Any) -> bytes:
 
     The ``rfc8785`` package is the reference, but it serialises in Python one string at a
     time (about 170 µs for a 4 KB document). For the usual document (integers below 2**53
-    in size, no floats, no characters beyond U+FFFF) JCS is exactly ``json.dumps`` with
-    sorted keys, no whitespace and no ASCII escaping (the same string escapes:
-    ``\\b \\f \\n \\r \\t``, other controls as ``\\u00xx``), which C does in a fraction of
-    the time; anything else goes to ``rfc8785``. A property test holds the two to the same
-    bytes.
+    in size, no floats, no characters beyond U+FFFF) JCS is exactly what ``orjson`` writes
+    with sorted keys: no whitespace, UTF-8 as is, and the same string escapes
+    (``\\b \\f \\n \\r \\t``, other controls as ``\\u00xx``), in about a tenth of the time of
+    ``json.dumps(sort_keys=True)``; anything else goes to ``rfc8785``. A property test holds
+    the two to the same bytes.
     """
     if type(value) is dict and _plain_json(value):
-        text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        import orjson
+
         try:
-            data = text.encode("utf-8")
-        except UnicodeEncodeError:
-            data = None  # a lone surrogate: rfc8785 refuses it with a reason
+            data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
+        except TypeError:
+            data = None  # e.g. a lone surrogate: rfc8785 refuses it with a reason
         if data is not None and not any(lead in data for lead in _FOUR_BYTE_LEADS):
             return data
     import rfc8785

@@ -30,7 +30,12 @@ CATALOGUE: tuple[CodeInfo, ...] = (
     CodeInfo("KA-INPUT-BINARY", E, "read", "The input contains NUL bytes: a binary file."),
     CodeInfo("KA-INPUT-ENCODING", E, "read", "The input is not UTF-8 (e.g. UTF-16 or Latin-1)."),
     CodeInfo("KA-INPUT-FORMAT", E, "read", "The input is neither JSON nor XHTML."),
-    CodeInfo("KA-JSON-SYNTAX", E, "read", "The JSON is malformed (with line and column)."),
+    CodeInfo(
+        "KA-JSON-SYNTAX",
+        E,
+        "read",
+        "The JSON is malformed (with line and column), or nested more than 200 levels deep.",
+    ),
     CodeInfo("KA-XML-SYNTAX", E, "read", "The XML is not well-formed (with line and column)."),
     CodeInfo(
         "KA-XML-FORBIDDEN",

@@ -13,6 +13,10 @@ from kanta_archive.formats import pointer as ptr
 from kanta_archive.formats.read import ReadOutcome
 from kanta_archive.model import Document, SourcePosition
 
+# Deeper than any real document; deep enough below the limits of what runs on the parsed
+# value (jsonschema-rs reports errors in values up to ~255 levels, rfc8785 recurses in Python).
+MAX_JSON_DEPTH = 200
+
 _WS = re.compile(r"[ \t\n\r]*")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 # A JSON string as "unrolled loop" (runs of plain characters between escapes): far fewer
@@ -126,6 +130,9 @@ def read_json(data: bytes, source: str) -> ReadOutcome:
         return ReadOutcome(None, (error("KA-JSON-SYNTAX", "JSON is nested too deeply"),), "json")
     except ValueError as exc:  # e.g. an integer literal over Python's digit limit
         return ReadOutcome(None, (error("KA-JSON-SYNTAX", _short(str(exc))),), "json")
+    if _deeper_than(parsed, MAX_JSON_DEPTH, text):
+        message = f"JSON is nested more than {MAX_JSON_DEPTH} levels deep"
+        return ReadOutcome(None, (error("KA-JSON-SYNTAX", message),), "json")
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(parsed):
         return ReadOutcome(
             None,
@@ -162,6 +169,20 @@ _STRICT_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 def _short(message: str) -> str:
     return message if len(message) <= 200 else message[:199] + "…"
+
+
+def _deeper_than(parsed: Any, limit: int, text: str) -> bool:
+    """Whether ``parsed`` has more than ``limit`` nested objects and arrays on one path."""
+    if text.count("{") + text.count("[") <= limit:
+        return False  # too few brackets to nest that deep: no walk on the usual document
+    stack: list[tuple[Any, int]] = [(parsed, 1)] if type(parsed) in (dict, list) else []
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if type(value) is dict else value
+        stack += [(v, depth + 1) for v in children if type(v) is dict or type(v) is list]
+    return False
 
 
 def _has_lone_surrogate(parsed: Any) -> bool:

@@ -17,6 +17,7 @@ import pytest
 from click.testing import Result
 
 from kanta_archive.findings import ValidationResult
+from kanta_archive.formats.json_reader import MAX_JSON_DEPTH
 from kanta_archive.formats.read import read_path
 from kanta_archive.validate import Validator
 
@@ -137,6 +138,34 @@ def test_deeply_nested_xml_is_a_syntax_error(validator: Validator) -> None:
 )
 def test_deeply_nested_json_is_a_syntax_error(validator: Validator, data: bytes) -> None:
     assert codes(validator.validate_bytes(data, "deep.json")) == ["KA-JSON-SYNTAX"]
+
+
+def _signed_sample_nested(levels: int) -> bytes:
+    """A signed valid sample with a value added to its content so that the document is
+    ``levels`` containers deep (the root object and the content object are two of them)."""
+    document = json.loads((VALID / "case-document-closed.json").read_bytes())
+    value: object = 1
+    for _ in range(levels - 2):
+        value = [value]
+    document["content"]["nested"] = value
+    return json.dumps(document).encode()
+
+
+@pytest.mark.parametrize("levels", [MAX_JSON_DEPTH + 1, 300, 600, 900])
+def test_json_nested_deeper_than_the_limit_is_a_syntax_error(
+    validator: Validator, levels: int
+) -> None:
+    # Parsable by Python, but deeper than the schema validator and canonicaliser go.
+    found = validator.validate_bytes(_signed_sample_nested(levels), "deep.json")
+    assert codes(found) == ["KA-JSON-SYNTAX"]
+    assert f"{MAX_JSON_DEPTH} levels" in found.findings[0].message
+
+
+def test_json_nested_up_to_the_limit_is_read(validator: Validator) -> None:
+    data = _signed_sample_nested(MAX_JSON_DEPTH)
+    found = codes(validator.validate_bytes(data, "deep.json"))
+    assert "KA-JSON-SYNTAX" not in found
+    assert "KA-CONTENT-SCHEMA" in found  # 'nested' is not in the structure schema
 
 
 @pytest.mark.parametrize(

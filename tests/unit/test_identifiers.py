@@ -734,3 +734,43 @@ def test_parse_datetime_pads_short_fraction() -> None:
 def test_parse_datetime_raises_without_zone() -> None:
     with pytest.raises(ValueError, match="no time zone"):
         parse_datetime("2024-05-02T10:15:00")
+
+
+def _two_digits(low: int, high: int) -> st.SearchStrategy[str]:
+    return st.integers(low, high).map(lambda n: f"{n:02d}")
+
+
+# Near and past every boundary: month 13, day 32, hour 24, second 60, offsets past 14:00.
+near_datetimes = st.builds(
+    lambda year, month, day, hour, minute, second, fraction, zone: (
+        f"{year:04d}-{month}-{day}T{hour}:{minute}{second}{fraction}{zone}"
+    ),
+    st.integers(0, 9999),
+    _two_digits(0, 13),
+    _two_digits(0, 32),
+    _two_digits(0, 25),
+    _two_digits(0, 61),
+    st.sampled_from(["", ":00", ":59", ":60"]) | _two_digits(0, 61).map(lambda s: ":" + s),
+    st.sampled_from(["", ".", ".5", ".123", ".123456", ".1234567"]),
+    st.sampled_from(["", "Z", "z", "+00:00", "-00:00", "+14:00", "-14:00", "+14:01", "+03:60"])
+    | st.builds(
+        lambda sign, h, m: f"{sign}{h}:{m}",
+        st.sampled_from("+-"),
+        _two_digits(0, 25),
+        _two_digits(0, 61),
+    ),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(near_datetimes)
+def test_fast_date_time_reading_agrees_with_the_field_by_field_checks(value: str) -> None:
+    from kanta_archive.identifiers import _checked_datetime, _datetime_or_problem
+
+    fast, checked = _datetime_or_problem.__wrapped__(value), _checked_datetime(value)
+    assert type(fast) is type(checked)
+    if isinstance(fast, datetime) and isinstance(checked, datetime):
+        assert fast.utcoffset() == checked.utcoffset()
+        assert fast.replace(tzinfo=None) == checked.replace(tzinfo=None)
+    else:
+        assert fast == checked

@@ -144,10 +144,11 @@ class SchemaRegistry:
 
     def metadata_validator(self) -> Any:
         """The compiled metadata schema (validates ``{"metadata": …}``)."""
-        path = self.bundled_dir / "metadata.schema.json"
-        if "metadata" not in self._validators:
-            return self._compile("metadata", _load_json(path), path)
-        return self._validators["metadata"]
+        validator = self._validators.get("metadata")
+        if validator is None:  # first use; later calls (one per document) skip the Path
+            path = self.bundled_dir / "metadata.schema.json"
+            validator = self._compile("metadata", _load_json(path), path)
+        return validator
 
     def structure_validator(self, structure: StructureSchema) -> Any:
         """The compiled validator of one structure schema."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -210,11 +209,15 @@ def _merge(found: Iterable[Finding]) -> list[Finding]:
 def _locate(document: Document, found: list[Finding]) -> list[Finding]:
     located: list[Finding] = []
     for item in found:
-        where = document.locate(item.location.pointer)
+        pointer = item.location.pointer
+        where = document.locate(pointer)
+        # Built directly: dataclasses.replace costs more than the whole finding.
         located.append(
-            replace(
-                item,
-                location=Location(item.location.pointer, where.xpath, where.line, where.column),
+            Finding(
+                item.code,
+                item.severity,
+                item.message,
+                Location(pointer, where.xpath, where.line, where.column),
             )
         )
     return located

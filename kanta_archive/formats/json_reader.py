@@ -16,6 +16,7 @@ from kanta_archive.model import Document, SourcePosition
 # Deeper than any real document; deep enough below the limits of what runs on the parsed
 # value (jsonschema-rs reports errors in values up to ~255 levels, rfc8785 recurses in Python).
 MAX_JSON_DEPTH = 200
+_TOO_DEEP = f"JSON is nested more than {MAX_JSON_DEPTH} levels deep"
 
 _WS = re.compile(r"[ \t\n\r]*")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
@@ -127,12 +128,11 @@ def read_json(data: bytes, source: str) -> ReadOutcome:
             "json",
         )
     except RecursionError:
-        return ReadOutcome(None, (error("KA-JSON-SYNTAX", "JSON is nested too deeply"),), "json")
+        return ReadOutcome(None, (error("KA-JSON-SYNTAX", _TOO_DEEP),), "json")
     except ValueError as exc:  # e.g. an integer literal over Python's digit limit
         return ReadOutcome(None, (error("KA-JSON-SYNTAX", _short(str(exc))),), "json")
     if _deeper_than(parsed, MAX_JSON_DEPTH, text):
-        message = f"JSON is nested more than {MAX_JSON_DEPTH} levels deep"
-        return ReadOutcome(None, (error("KA-JSON-SYNTAX", message),), "json")
+        return ReadOutcome(None, (error("KA-JSON-SYNTAX", _TOO_DEEP),), "json")
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(parsed):
         return ReadOutcome(
             None,

@@ -207,6 +207,9 @@ class XmlSource:
 
     ``elements`` maps JSON Pointers of the model to the elements they came from,
     so that XSD errors can be reported at the same pointers as JSON Schema errors.
+    ``root`` is the document as parsed (signatures are checked on it); ``metadata``
+    and ``elements`` may belong to a copy without comments and processing
+    instructions, the view the reader and the head XSD work on.
     """
 
     root: Any

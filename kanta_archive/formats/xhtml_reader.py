@@ -7,6 +7,7 @@ entities, loads DTDs or touches the network.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -100,7 +101,7 @@ def read_xhtml(data: bytes, source: str) -> ReadOutcome:
         )
     elements: dict[str, Any] = {}
     try:
-        metadata_el, content_el = _parts(root)
+        metadata_el, content_el = _parts(_data_view(root))
         metadata = _metadata_object(metadata_el, metadata_schema_node(), "/metadata", elements)
         elements["/content"] = content_el
         content = _content_node(content_el, "/content", elements)
@@ -131,6 +132,22 @@ class _Zero:
 
 
 _m0 = _Zero()
+
+
+def _data_view(root: Any) -> Any:
+    """``root``, or a copy of it without comments and processing instructions.
+
+    They carry no data, but xmlschema counts them as children of a simple-typed
+    element (and reads only the text before them), so ``<ka:version>1<!-- x --></ka:version>``
+    would fail the head XSD. Values and XSD errors are read from this view; the
+    signature is verified on ``root`` itself, because its canonical form keeps
+    processing instructions. The copy keeps source lines, so findings stay located.
+    """
+    if next(root.iter(etree.Comment, etree.ProcessingInstruction), None) is None:
+        return root
+    view = copy.deepcopy(root)
+    etree.strip_tags(view, etree.Comment, etree.ProcessingInstruction)
+    return view
 
 
 def _parts(root: Any) -> tuple[Any, Any]:

@@ -8,7 +8,7 @@ whitespace between elements and line endings. Each variant is built from a sampl
 or text transformation; its finding keys (code, severity, pointer) must equal the sample's.
 
 Validating a document costs ~10 ms (the head XSD), so each rule is tested on a few
-representative samples.
+representative samples, and every sample gets one variant with all the spellings at once.
 
 A signature covers the canonical form of the document (docs/signatures.md): prefixes,
 namespace declarations, whitespace and processing instructions are in it, so a variant that
@@ -362,6 +362,19 @@ def _between_elements(make: Callable[[], Any]) -> Callable[[Any], None]:
     return edit
 
 
+def _inside_values(make: Callable[[], Any], which: slice = slice(None)) -> Callable[[Any], None]:
+    def edit(root: Any) -> None:
+        for value in list(_values(root))[which]:
+            if len(value):
+                continue
+            text = value.text or ""
+            node = make()
+            value.text, node.tail = text[: len(text) // 2] or None, text[len(text) // 2 :] or None
+            value.append(node)
+
+    return edit
+
+
 def _comment() -> Any:
     return etree.Comment(" written by the vendor's system ")
 
@@ -376,6 +389,11 @@ def test_comments_between_elements_do_not_change_findings(validator: Validator, 
 
 
 @pytest.mark.parametrize("path", REPRESENTATIVE, **IDS)
+def test_comments_inside_values_do_not_change_findings(validator: Validator, path: Path) -> None:
+    _assert_same_findings(validator, path, _tree(_inside_values(_comment)))
+
+
+@pytest.mark.parametrize("path", REPRESENTATIVE, **IDS)
 def test_processing_instructions_between_elements_do_not_change_findings(
     validator: Validator, path: Path
 ) -> None:
@@ -383,11 +401,19 @@ def test_processing_instructions_between_elements_do_not_change_findings(
     _assert_same_findings(validator, path, transform, signed_form=True)
 
 
+@pytest.mark.parametrize("path", REPRESENTATIVE, **IDS)
+def test_processing_instructions_inside_values_do_not_change_findings(
+    validator: Validator, path: Path
+) -> None:
+    transform = _tree(_inside_values(_processing_instruction))
+    _assert_same_findings(validator, path, transform, signed_form=True)
+
+
 # -- how characters are written ------------------------------------------------------------
 
 
-def _cdata(root: Any) -> None:
-    for value in list(_values(root)):
+def _cdata(root: Any, which: slice = slice(None)) -> None:
+    for value in list(_values(root))[which]:
         if value.text and not len(value):
             value.text = etree.CDATA(value.text)
 
@@ -642,6 +668,45 @@ def test_line_endings_do_not_change_findings(
     validator: Validator, path: Path, newline: bytes
 ) -> None:
     _assert_same_findings(validator, path, lambda data: data.replace(b"\n", newline))
+
+
+# -- all at once, on every sample ----------------------------------------------------------
+
+
+# Processing instructions go inside every other value, CDATA sections around the rest.
+EVEN, ODD = slice(0, None, 2), slice(1, None, 2)
+
+
+def _in_signed_form(data: bytes) -> bytes:
+    """The spellings that canonicalisation keeps (a signature covers them)."""
+    data = _metadata_namespace_as_default(_xhtml_prefixed(data))
+    return _tree(
+        _between_elements(_processing_instruction),
+        _inside_values(_processing_instruction, EVEN),
+        _add_whitespace,
+        _pad_xsd_integers_and_booleans,
+    )(data)
+
+
+def _outside_signed_form(data: bytes) -> bytes:
+    """The spellings that canonicalisation removes."""
+    cdata = functools.partial(_cdata, which=ODD)
+    data = _tree(_between_elements(_comment), cdata, _reverse_attributes)(data)
+    data = _text(_character_references, _swap_quotes)(_empty_as_pairs(data))
+    return _byte_order_mark(_doctype(_declaration(b"")(data))).replace(b"\n", b"\r\n")
+
+
+@pytest.mark.parametrize("path", PARSED, **IDS)
+def test_every_equivalent_spelling_at_once_does_not_change_findings(
+    validator: Validator, path: Path
+) -> None:
+    _assert_same_findings(
+        validator,
+        path,
+        _in_signed_form if b"<ka:metadata" in path.read_bytes() else _xhtml_prefixed,
+        signed_form=True,
+        after_signing=_outside_signed_form,
+    )
 
 
 # -- what a signature covers ----------------------------------------------------------------

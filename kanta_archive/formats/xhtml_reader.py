@@ -59,7 +59,10 @@ def _forbidden(data: bytes) -> str | None:
     return None
 
 
-_XML_DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+# A UTF-8 byte order mark may precede the declaration; it must not hide a declared encoding.
+_XML_DECLARED_ENCODING = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']"
+)
 
 
 def _encoding_problem(data: bytes) -> ReadOutcome | None:

@@ -589,6 +589,19 @@ def test_utf8_byte_order_mark_does_not_change_findings(validator: Validator, pat
     _assert_same_findings(validator, path, _byte_order_mark)
 
 
+@pytest.mark.parametrize("encoding", [b"ISO-8859-1", b"windows-1252"])
+def test_utf8_byte_order_mark_does_not_hide_a_declared_encoding_other_than_utf8(
+    validator: Validator, encoding: bytes
+) -> None:
+    path = REPRESENTATIVE[0]
+    declared = _declaration(b"<?xml version='1.0' encoding='" + encoding + b"'?>\n")
+    data = declared(path.read_bytes())
+    assert _keys_of(validator, data, path.name) == [("KA-INPUT-ENCODING", "error", "")]
+    assert _keys_of(validator, _byte_order_mark(data), path.name) == [
+        ("KA-INPUT-ENCODING", "error", "")
+    ]
+
+
 # -- whitespace and line ends --------------------------------------------------------------
 
 

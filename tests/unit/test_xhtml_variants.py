@@ -435,8 +435,9 @@ def test_character_references_in_text_and_attributes_do_not_change_findings(
     _assert_same_findings(validator, path, _all_character_references)
 
 
-# The samples' values hold no '&', '<', '>' or quotes; this test appends them to every value
-# and compares the spellings of that document with the one lxml writes.
+# The samples' values and keys hold no '&', '<', '>' or quotes; this test appends them to
+# every value and data-ka-key, and compares the spellings of that document with the one
+# lxml writes ('&amp;', '&lt;', '&gt;'; quotes literal, or '&quot;' in attribute values).
 _MARKUP_CHARACTERS = " R&D <tiimi> 'a' \"b\""
 
 
@@ -444,6 +445,10 @@ def _with_markup_characters(root: Any) -> None:
     for value in list(_values(root)):
         if not len(value):
             value.text = (value.text or "") + _MARKUP_CHARACTERS
+    for el in root.iter(XHTML + "*"):
+        key = el.get("data-ka-key")
+        if key is not None:
+            el.set("data-ka-key", key + _MARKUP_CHARACTERS)
 
 
 def _quotes_as_entities(text: str) -> str:
@@ -452,7 +457,11 @@ def _quotes_as_entities(text: str) -> str:
 
 @pytest.mark.parametrize(
     "spelling",
-    [_text(_quotes_as_entities), _text(_character_references), _tree(_cdata)],
+    [
+        _text(_quotes_as_entities, _in_attribute_values(_quotes_as_entities)),
+        _text(_character_references, _in_attribute_values(_character_references)),
+        _tree(_cdata),
+    ],
     ids=["predefined-entities", "character-references", "cdata"],
 )
 @pytest.mark.parametrize("path", REPRESENTATIVE[:4], **IDS)

@@ -27,7 +27,10 @@ from kanta_archive.formats.xhtml_common import (
 from kanta_archive.model import NOWHERE, Document, SourcePosition, XmlSource
 
 # A DOCTYPE is tolerated only in its plain HTML5 form; anything with an internal
-# subset can declare entities (billion laughs, external entities).
+# subset can declare entities (billion laughs, external entities). The bytes are
+# searched before parsing, so the markup is refused even inside a comment, CDATA
+# section or PI, where it would be harmless: one simple rule (docs/metadata.md),
+# and no parser state to get right before the parser has run.
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _PLAIN_DOCTYPE = re.compile(rb"<!DOCTYPE\s+html\s*>", re.IGNORECASE)
 _ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
@@ -52,10 +55,17 @@ def _parser() -> etree.XMLParser:
 
 def _forbidden(data: bytes) -> str | None:
     if _ENTITY.search(data):
-        return "entity declarations are not allowed"
+        return (
+            "entity declarations are not allowed: '<!ENTITY' is refused anywhere in the file, "
+            "also in a comment, CDATA section or PI (write '&lt;!ENTITY' in text)"
+        )
     for match in _DOCTYPE.finditer(data):
         if not _PLAIN_DOCTYPE.match(data, match.start()):
-            return "only a plain '<!DOCTYPE html>' is allowed (no external or internal DTD)"
+            return (
+                "only a plain '<!DOCTYPE html>' is allowed (no external or internal DTD); "
+                "other '<!DOCTYPE' is refused anywhere in the file, also in a comment, "
+                "CDATA section or PI (write '&lt;!DOCTYPE' in text)"
+            )
     return None
 
 

@@ -751,3 +751,35 @@ def test_signature_no_longer_verifies_when_the_canonical_form_changes_after_sign
     assert _signature_verifies(validator, path)
     keys = _keys_of(validator, transform(path.read_bytes()), path.name)
     assert ("KA-SIGNATURE-INVALID", "error", "/signature") in keys
+
+
+# -- refused on purpose ---------------------------------------------------------------------
+
+_HIDING_PLACES = {
+    "comment": (b"<!-- ", b" -->"),
+    "cdata": (b"<![CDATA[", b"]]>"),
+    "processing-instruction": (b"<?vendor-app ", b"?>"),
+}
+
+
+@pytest.mark.parametrize("markup", [b"<!ENTITY x 'y'>", b"<!DOCTYPE x SYSTEM 'y'>"])
+@pytest.mark.parametrize("place", _HIDING_PLACES.values(), ids=_HIDING_PLACES.keys())
+def test_entity_and_doctype_markup_is_refused_even_inside_comments_cdata_and_pis(
+    validator: Validator, markup: bytes, place: tuple[bytes, bytes]
+) -> None:
+    """The bytes are checked before parsing (docs/metadata.md, "The XHTML form")."""
+    path = REPRESENTATIVE[0]
+    start, end = place
+    data = path.read_bytes().replace(b"<title>", b"<title>" + start + markup + end, 1)
+    result = validator.validate_bytes(data, path.name)
+    assert [f.key() for f in result.findings] == [("KA-XML-FORBIDDEN", "error", "")]
+    assert "also in a comment, CDATA section or PI" in result.findings[0].message
+
+
+@pytest.mark.parametrize("markup", [b"&lt;!ENTITY x 'y'>", b"&lt;!DOCTYPE x SYSTEM 'y'>"])
+def test_entity_and_doctype_markup_escaped_in_text_is_only_text(
+    validator: Validator, markup: bytes
+) -> None:
+    path = REPRESENTATIVE[0]
+    data = path.read_bytes().replace(b"<title>", b"<title>" + markup, 1)
+    assert _keys_of(validator, data, path.name) == _original_keys(validator, path)

@@ -3,7 +3,7 @@
 The signature is a ``ds:Signature`` appended as the last child of ``<head>``
 (outside ``ka:metadata``, so neither the reader nor the head XSD sees it). Its
 main reference has ``URI=""`` with the enveloped-signature transform and
-exclusive canonical XML 1.0 (without comments): it covers the whole document,
+canonical XML 1.1 without comments: it covers the whole document,
 metadata block included, except the signature itself. XAdES-BES qualifying
 properties (signing time, signing certificate digest) come from signxml's
 ``XAdESSigner``; the signing certificate travels in ``KeyInfo/X509Data``.

@@ -1,0 +1,143 @@
+"""The JSON and the XHTML form of one document get the same findings, also when it is defective.
+
+Each test writes one document in both forms, checks that the XHTML form reads back to the
+same model as the JSON form, and that both get the same finding keys (code, severity, JSON
+Pointer).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any
+
+from lxml import etree
+
+from kanta_archive.formats.read import read_bytes
+from kanta_archive.formats.xhtml_common import KA, XHTML
+from kanta_archive.formats.xhtml_writer import render_xhtml
+from kanta_archive.generate import (
+    _signing_material,
+    generate_documents,
+    sign_xhtml_bytes,
+    signature_required,
+)
+from kanta_archive.identifiers import parse_datetime
+from kanta_archive.schemas import SchemaRegistry, StructureSchema
+from kanta_archive.signatures.json_jws import sign_json
+from kanta_archive.validate import Validator
+
+REGISTRY = SchemaRegistry()
+STRUCTURES = REGISTRY.structures()
+VALIDATOR = Validator(REGISTRY)
+SEEDS = 8
+
+THIS_FORM = "\x00this-form"
+OTHER_FORM = "\x00other-form"
+
+Path = tuple[str | int, ...]
+Key = tuple[str, str, str]
+
+
+@cache
+def _generated(index: int, seed: int) -> Mapping[str, Any]:
+    _stem, document = next(generate_documents(STRUCTURES[index], 1, seed, REGISTRY))
+    return document
+
+
+# -- the two forms ---------------------------------------------------------------------------
+
+
+def _with_format(metadata: Mapping[str, Any], form: str) -> dict[str, Any]:
+    other = "xhtml" if form == "json" else "json"
+    written = dict(metadata)
+    if "storage_format" in written:
+        declared = written["storage_format"]
+        written["storage_format"] = {THIS_FORM: form, OTHER_FORM: other}.get(declared, declared)
+    return written
+
+
+def _declare_format(data: bytes, declared: str) -> bytes:
+    root = etree.fromstring(data)
+    root.find(f"{XHTML}head/{KA}metadata/{KA}storage_format").text = declared
+    patched: bytes = etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True)
+    return patched
+
+
+def both_forms(
+    metadata: Mapping[str, Any], content: Mapping[str, Any], structure: StructureSchema, at: str
+) -> tuple[bytes, bytes]:
+    """The JSON and the XHTML form of one document; signed (at ``at``) if the structure says so.
+
+    Signing writes the metadata ``signature`` block in both forms alike.
+    """
+    signed = signature_required(structure)
+    whole: dict[str, Any] = {"metadata": _with_format(metadata, "json"), "content": content}
+    if signed:
+        whole = sign_json(whole, _signing_material(), parse_datetime(at))
+    as_json = (json.dumps(whole, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    as_xhtml = render_xhtml(_with_format(metadata, "xhtml"), content, structure.schema)
+    if metadata.get("storage_format", THIS_FORM) != THIS_FORM:
+        # The writer always declares the form it writes; a wrong declaration is patched in.
+        as_xhtml = _declare_format(as_xhtml, _with_format(metadata, "xhtml")["storage_format"])
+    if signed:
+        as_xhtml = sign_xhtml_bytes(as_xhtml, whole["metadata"]["signature"]["signed_at"])
+    return as_json, as_xhtml
+
+
+def _model(data: bytes, source: str) -> dict[str, Any]:
+    outcome = read_bytes(data, source)
+    assert outcome.document is not None, outcome.findings
+    metadata = {k: v for k, v in outcome.document.metadata_raw.items() if k != "storage_format"}
+    return {"metadata": metadata, "content": outcome.document.content}
+
+
+def keys(data: bytes, source: str) -> set[Key]:
+    """The finding keys of one document."""
+    return {f.key() for f in VALIDATOR.validate_bytes(data, source).findings}
+
+
+def assert_same_findings(
+    metadata: Mapping[str, Any],
+    content: Mapping[str, Any],
+    structure: StructureSchema,
+    at: str = "2024-06-01T10:00:00Z",
+) -> set[Key]:
+    """Write both forms, check they hold the same model and get the same finding keys."""
+    as_json, as_xhtml = both_forms(metadata, content, structure, at)
+    assert _model(as_xhtml, "doc.xhtml") == _model(as_json, "doc.json"), "not the same model"
+    found = keys(as_json, "doc.json")
+    assert keys(as_xhtml, "doc.xhtml") == found
+    return found
+
+
+# -- one defect at a time: the discrepancies the mutation test below found -------------------
+
+UNSIGNED = 0  # STRUCTURES[0], the client record entry, needs no signature
+
+
+def _document(where: Callable[[Mapping[str, Any]], bool]) -> dict[str, Any]:
+    """A copy of the first generated client record entry whose metadata satisfies ``where``."""
+    assert not signature_required(STRUCTURES[UNSIGNED])
+    for seed in range(50):
+        generated = _generated(UNSIGNED, seed)
+        if where(generated["metadata"]):
+            document = copy.deepcopy(dict(generated))
+            document["metadata"]["storage_format"] = THIS_FORM
+            return document
+    raise AssertionError("no generated document fits")
+
+
+def _same_findings(document: Mapping[str, Any]) -> set[Key]:
+    return assert_same_findings(document["metadata"], document["content"], STRUCTURES[UNSIGNED])
+
+
+def test_a_malformed_previous_version_oid_gets_one_finding_in_both_forms() -> None:
+    # An XSD assertion is a rule: it does not report a value that fails its schema again.
+    document = _document(lambda m: m["version"] == 1)
+    document["metadata"]["previous_version_oid"] = "1.2.03"
+    found = _same_findings(document)
+    assert ("KA-META-SCHEMA", "error", "/metadata/previous_version_oid") in found
+    assert ("KA-VERSION-CHAIN", "error", "/metadata/previous_version_oid") not in found

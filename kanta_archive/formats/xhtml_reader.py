@@ -161,6 +161,13 @@ def _ka_children(el: Any) -> Iterator[Any]:
             yield child
 
 
+# The white space XML Schema collapses around an integer or a boolean. str.strip would also
+# take U+00A0, U+2028 and the like, which make the XSD types invalid.
+_XML_SPACE = " \t\r\n"
+# ASCII digits only: \d and int() also take other scripts' digits ('١' is 1 to Python).
+_INTEGER = re.compile(r"[ \t\r\n]*-?[0-9]+[ \t\r\n]*")
+
+
 def _metadata_value(
     el: Any, node: Mapping[str, Any] | None, pointer: str, elements: dict[str, Any]
 ) -> Any:
@@ -175,10 +182,13 @@ def _metadata_value(
             for i, child in enumerate(_ka_children(el))
         ]
     text = _text(el)
-    if kind == "integer" and re.fullmatch(r"-?\d{1,18}", text.strip()):
-        return int(text)
-    if kind == "boolean" and text.strip() in ("true", "false"):
-        return text.strip() == "true"
+    if kind == "integer" and _INTEGER.fullmatch(text):
+        try:
+            return int(text)
+        except ValueError:  # more digits than Python converts: stays text, as JSON cannot say it
+            pass
+    if kind == "boolean" and text.strip(_XML_SPACE) in ("true", "false"):
+        return text.strip(_XML_SPACE) == "true"
     if kind is None and len(el):
         # Unknown element with children: keep its shape so schema validation can name it.
         return _metadata_object(el, {}, pointer, elements)

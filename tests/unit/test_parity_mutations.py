@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
+import pytest
 from lxml import etree
 
 from kanta_archive.formats.read import read_bytes
@@ -168,3 +169,30 @@ def test_the_controller_rules_compare_absent_oids_alike_in_both_forms() -> None:
     assert ("KA-CONTROLLER-PRIVATE", "error", "/metadata/controller") not in _same_findings(
         document
     )
+
+
+def test_a_version_of_any_size_gets_the_same_findings_in_both_forms() -> None:
+    # The reader took at most 18 digits: a bigger integer became text, and a schema error.
+    document = _document(lambda m: m["version"] > 1)
+    for version in (10**18, 2**64, 10**40):
+        document["metadata"]["version"] = version
+        found = _same_findings(document)
+        assert not any(pointer == "/metadata/version" for _, _, pointer in found)
+
+
+@pytest.mark.parametrize("version", ["١", "\u00a01", "1\u2028"])
+def test_a_version_in_other_digits_or_white_space_gets_the_same_findings_in_both_forms(
+    version: str,
+) -> None:
+    # Python's int() reads them, XML Schema's integer does not: a string in both forms.
+    document = _document(lambda m: m["version"] == 1 and "previous_version_oid" not in m)
+    document["metadata"]["version"] = version
+    found = _same_findings(document)
+    assert ("KA-META-SCHEMA", "error", "/metadata/version") in found
+
+
+@pytest.mark.parametrize("flag", ["\u00a0true", "false\u2028"])
+def test_patient_data_in_other_white_space_gets_the_same_findings_in_both_forms(flag: str) -> None:
+    document = _document(lambda m: True)
+    document["metadata"]["patient_data"] = flag
+    assert ("KA-META-SCHEMA", "error", "/metadata/patient_data") in _same_findings(document)

@@ -196,3 +196,15 @@ def test_patient_data_in_other_white_space_gets_the_same_findings_in_both_forms(
     document = _document(lambda m: True)
     document["metadata"]["patient_data"] = flag
     assert ("KA-META-SCHEMA", "error", "/metadata/patient_data") in _same_findings(document)
+
+
+@pytest.mark.parametrize("version", [0, -1, "+2", "٢", "\u00a02"])
+def test_the_version_chain_skips_a_version_the_rule_cannot_read_in_both_forms(
+    version: int | str,
+) -> None:
+    # The XSD assertion took '+2', '٢' and ' 2' as version 2, and checked version 0 too.
+    document = _document(lambda m: m["version"] == 1 and "previous_version_oid" not in m)
+    document["metadata"]["version"] = version
+    found = _same_findings(document)
+    assert ("KA-META-SCHEMA", "error", "/metadata/version") in found
+    assert ("KA-VERSION-CHAIN", "error", "/metadata/previous_version_oid") not in found

@@ -208,3 +208,36 @@ def test_the_version_chain_skips_a_version_the_rule_cannot_read_in_both_forms(
     found = _same_findings(document)
     assert ("KA-META-SCHEMA", "error", "/metadata/version") in found
     assert ("KA-VERSION-CHAIN", "error", "/metadata/previous_version_oid") not in found
+
+
+@pytest.mark.parametrize(
+    "created",
+    [
+        " 2024-01-01T10:00:00Z",
+        "2024-01-01T10:00:00Z\n",
+        "2024-01-01T10:00:00",
+        "2024-01-01T24:00:00Z",
+    ],
+)
+def test_the_time_order_skips_a_creation_time_the_rule_cannot_read_in_both_forms(
+    created: str,
+) -> None:
+    # The XSD assertion compared every pair castable as xs:dateTime; the rule does not.
+    document = _document(lambda m: True)
+    document["metadata"]["created"] = created
+    document["metadata"]["effective_time"] = "2024-06-01T10:00:00Z"
+    found = _same_findings(document)
+    assert ("KA-TIME-ORDER", "error", "/metadata/effective_time") not in found
+
+
+def test_the_time_order_compares_readable_times_in_both_forms() -> None:
+    document = _document(lambda m: True)
+    document["metadata"]["created"] = "2024-06-01T10:00:00.000001+03:00"
+    for effective, late in (
+        ("2024-06-01T07:00:00.000002Z", True),
+        ("2024-06-01T07:00Z", False),
+        ("2024-06-01T07:01+00:00", True),
+    ):
+        document["metadata"]["effective_time"] = effective
+        found = _same_findings(document)
+        assert (("KA-TIME-ORDER", "error", "/metadata/effective_time") in found) is late

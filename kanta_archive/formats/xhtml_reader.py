@@ -221,10 +221,28 @@ def _data_children(el: Any) -> Iterator[Any]:
             yield from _data_children(child)
 
 
+# JSON's numbers (RFC 8259). int() and float() also read 'NaN', 'Infinity', '1_000', '007'
+# and other scripts' digits: values the JSON form cannot hold.
+_JSON_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
+def _json_integer(text: str) -> int:
+    if not _JSON_INTEGER.fullmatch(text):
+        raise ValueError(text)
+    return int(text)
+
+
+def _json_number(text: str) -> int | float:
+    if not _JSON_NUMBER.fullmatch(text):
+        raise ValueError(text)
+    return int(text) if _JSON_INTEGER.fullmatch(text) else float(text)
+
+
 _SCALARS: dict[str, Callable[[str], Any]] = {
     "string": lambda text: text,
-    "integer": int,
-    "number": lambda text: int(text) if re.fullmatch(r"-?\d+", text) else float(text),
+    "integer": _json_integer,
+    "number": _json_number,
     "boolean": lambda text: {"true": True, "false": False}[text],
     "null": lambda text: None,
 }
@@ -253,7 +271,7 @@ def _content_node(el: Any, pointer: str, elements: dict[str, Any]) -> Any:
         raise _ShapeError(f"unknown data-ka type '{kind}'", el)
     text = _text(el)
     try:
-        return convert(text.strip() if kind != "string" else text)
+        return convert(text.strip(_XML_SPACE) if kind != "string" else text)
     except (ValueError, KeyError) as exc:
         raise _ShapeError(f"'{text}' is not a valid {kind}", el) from exc
 

@@ -217,6 +217,7 @@ def test_the_version_chain_skips_a_version_the_rule_cannot_read_in_both_forms(
         "2024-01-01T10:00:00Z\n",
         "2024-01-01T10:00:00",
         "2024-01-01T24:00:00Z",
+        "0000-01-01T10:00:00Z",
     ],
 )
 def test_the_time_order_skips_a_creation_time_the_rule_cannot_read_in_both_forms(

@@ -121,9 +121,15 @@ class Validator:
             trust_anchors=self.trust_anchors,
             metadata=meta,
         )
-        # A value that already fails its schema is not checked again by the rules:
-        # one problem, one finding.
-        found += [f for f in run_rules(context) if f.location.pointer not in schema_pointers]
+        found += run_rules(context)
+        if schema_pointers:
+            # A value that already fails its schema is not checked again by a rule, whether
+            # the rule is Python or one of the XSD's assertions: one problem, one finding.
+            found = [
+                f
+                for f in found
+                if f.location.pointer not in schema_pointers or BY_CODE[f.code].stage != "rule"
+            ]
         return _locate(document, _merge(found)), structure
 
     def _content_findings(

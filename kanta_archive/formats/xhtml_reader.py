@@ -191,6 +191,13 @@ def _ka_children(el: Any) -> Iterator[Any]:
             yield child
 
 
+# The white space XML Schema collapses around an integer or a boolean. str.strip would also
+# take U+00A0, U+2028 and the like, which make the XSD types invalid.
+_XML_SPACE = " \t\r\n"
+# ASCII digits only: \d and int() also take other scripts' digits ('١' is 1 to Python).
+_INTEGER = re.compile(r"[ \t\r\n]*-?[0-9]+[ \t\r\n]*")
+
+
 def _metadata_value(
     el: Any, node: Mapping[str, Any] | None, pointer: str, elements: dict[str, Any]
 ) -> Any:
@@ -205,10 +212,13 @@ def _metadata_value(
             for i, child in enumerate(_ka_children(el))
         ]
     text = _text(el)
-    if kind == "integer" and re.fullmatch(r"-?\d{1,18}", text.strip()):
-        return int(text)
-    if kind == "boolean" and text.strip() in ("true", "false"):
-        return text.strip() == "true"
+    if kind == "integer" and _INTEGER.fullmatch(text):
+        try:
+            return int(text)
+        except ValueError:  # more digits than Python converts: stays text, as JSON cannot say it
+            pass
+    if kind == "boolean" and text.strip(_XML_SPACE) in ("true", "false"):
+        return text.strip(_XML_SPACE) == "true"
     if kind is None and len(el):
         # Unknown element with children: keep its shape so schema validation can name it.
         return _metadata_object(el, {}, pointer, elements)
@@ -241,10 +251,28 @@ def _data_children(el: Any) -> Iterator[Any]:
             yield from _data_children(child)
 
 
+# JSON's numbers (RFC 8259). int() and float() also read 'NaN', 'Infinity', '1_000', '007'
+# and other scripts' digits: values the JSON form cannot hold.
+_JSON_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
+def _json_integer(text: str) -> int:
+    if not _JSON_INTEGER.fullmatch(text):
+        raise ValueError(text)
+    return int(text)
+
+
+def _json_number(text: str) -> int | float:
+    if not _JSON_NUMBER.fullmatch(text):
+        raise ValueError(text)
+    return int(text) if _JSON_INTEGER.fullmatch(text) else float(text)
+
+
 _SCALARS: dict[str, Callable[[str], Any]] = {
     "string": lambda text: text,
-    "integer": int,
-    "number": lambda text: int(text) if re.fullmatch(r"-?\d+", text) else float(text),
+    "integer": _json_integer,
+    "number": _json_number,
     "boolean": lambda text: {"true": True, "false": False}[text],
     "null": lambda text: None,
 }
@@ -273,7 +301,7 @@ def _content_node(el: Any, pointer: str, elements: dict[str, Any]) -> Any:
         raise _ShapeError(f"unknown data-ka type '{kind}'", el)
     text = _text(el)
     try:
-        return convert(text.strip() if kind != "string" else text)
+        return convert(text.strip(_XML_SPACE) if kind != "string" else text)
     except (ValueError, KeyError) as exc:
         raise _ShapeError(f"'{text}' is not a valid {kind}", el) from exc
 

@@ -144,3 +144,54 @@ def test_coded_shape_with_non_string_members() -> None:
 def test_member_order_is_kept(content: dict[str, Any]) -> None:
     back = _round_trip(content)
     assert json.dumps(back) == json.dumps(content)
+
+
+def _content_with(kind: str, text: str) -> bytes:
+    """An XHTML document whose content is one scalar ``{"a": <text as kind>}``."""
+    page = render_xhtml(METADATA, {"a": "PLACEHOLDER"})
+    return page.replace(b'data-ka="string"', f'data-ka="{kind}"'.encode()).replace(
+        b"PLACEHOLDER", text.encode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("number", "NaN"),
+        ("number", "Infinity"),
+        ("number", "-inf"),
+        ("number", "1_000.5"),
+        ("number", ".5"),
+        ("number", "1."),
+        ("number", "٣.5"),
+        ("integer", "1_000"),
+        ("integer", "007"),
+        ("integer", "+7"),
+        ("integer", "٣"),
+        ("integer", "7\u00a0"),
+        ("boolean", "\u00a0true"),
+    ],
+)
+def test_a_content_value_json_cannot_hold_is_refused_in_xhtml(kind: str, text: str) -> None:
+    # int() and float() read these; JSON has no such number, so the forms could not agree.
+    outcome = read_xhtml(_content_with(kind, text), "one.xhtml")
+    assert outcome.document is None
+    assert [f.code for f in outcome.findings] == ["KA-DOCUMENT-SHAPE"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "value"),
+    [
+        ("number", "1e+16", 1e16),
+        ("number", "-0.0", -0.0),
+        ("number", "2.5E-3", 0.0025),
+        ("number", "12", 12),
+        ("integer", "-0", 0),
+        ("integer", " 12\n", 12),
+        ("boolean", "\ttrue ", True),
+    ],
+)
+def test_a_content_value_in_json_grammar_is_read_in_xhtml(kind: str, text: str, value: Any) -> None:
+    outcome = read_xhtml(_content_with(kind, text), "one.xhtml")
+    assert outcome.document is not None, outcome.findings
+    assert _same(outcome.document.content["a"], value)

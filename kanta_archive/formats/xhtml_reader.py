@@ -269,12 +269,18 @@ def _json_number(text: str) -> int | float:
     return int(text) if _JSON_INTEGER.fullmatch(text) else float(text)
 
 
+def _json_null(text: str) -> None:
+    # The writer leaves a null empty; text there would be read by people but not by us.
+    if text:
+        raise ValueError(text)
+
+
 _SCALARS: dict[str, Callable[[str], Any]] = {
     "string": lambda text: text,
     "integer": _json_integer,
     "number": _json_number,
     "boolean": lambda text: {"true": True, "false": False}[text],
-    "null": lambda text: None,
+    "null": _json_null,
 }
 
 

@@ -170,6 +170,9 @@ def _content_with(kind: str, text: str) -> bytes:
         ("integer", "٣"),
         ("integer", "7\u00a0"),
         ("boolean", "\u00a0true"),
+        # A reader of the page would see a value where the data says there is none.
+        ("null", "unknown"),
+        ("null", "0"),
     ],
 )
 def test_a_content_value_json_cannot_hold_is_refused_in_xhtml(kind: str, text: str) -> None:
@@ -189,6 +192,8 @@ def test_a_content_value_json_cannot_hold_is_refused_in_xhtml(kind: str, text: s
         ("integer", "-0", 0),
         ("integer", " 12\n", 12),
         ("boolean", "\ttrue ", True),
+        ("null", "", None),
+        ("null", " \n", None),
     ],
 )
 def test_a_content_value_in_json_grammar_is_read_in_xhtml(kind: str, text: str, value: Any) -> None:

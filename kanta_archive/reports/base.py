@@ -75,10 +75,19 @@ _CONTROL_ESCAPES: dict[int, str] = {
 }
 
 
+# The same, for formats that carry line breaks themselves (GitHub's %0A).
+_CONTROL_ESCAPES_BUT_BREAKS = {c: e for c, e in _CONTROL_ESCAPES.items() if c not in (0x0A, 0x0D)}
+
+
+def escape_controls(text: str, *, keep_line_breaks: bool = False) -> str:
+    """``text`` with control characters shown as escapes, line breaks kept if asked."""
+    return text.translate(_CONTROL_ESCAPES_BUT_BREAKS if keep_line_breaks else _CONTROL_ESCAPES)
+
+
 def one_line(text: str) -> str:
     """``text`` with control characters shown as escapes (``\\n``, ``\\x1b``).
 
     Messages can quote document content; this keeps one finding on one line and
     stops a document from sending escape sequences to a terminal.
     """
-    return text.translate(_CONTROL_ESCAPES)
+    return escape_controls(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kanta_archive.findings import Finding, Severity, ValidationResult
-from kanta_archive.reports.base import Reporter, where
+from kanta_archive.reports.base import Reporter, escape_controls, where
 
 _COMMANDS = {
     Severity.ERROR: "error",
@@ -15,8 +15,17 @@ _COMMANDS = {
 
 
 def escape_data(value: str) -> str:
-    """Escape the message part of a workflow command (after ``::``)."""
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Escape the message part of a workflow command (after ``::``).
+
+    Messages quote document content: control characters other than line breaks are
+    shown as escapes so a document cannot send terminal sequences into the CI log.
+    """
+    return (
+        escape_controls(value, keep_line_breaks=True)
+        .replace("%", "%25")
+        .replace("\r", "%0D")
+        .replace("\n", "%0A")
+    )
 
 
 def escape_property(value: str) -> str:

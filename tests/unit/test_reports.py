@@ -333,6 +333,14 @@ def test_github_reporter_escapes_percent_and_newlines_but_not_colons_in_message(
     assert render("github", (result,)) == "::error file=a.json,title=X::100%25: a%0D%0Ab, c\n"
 
 
+def test_github_reporter_shows_control_characters_from_a_document_as_escapes() -> None:
+    message = "('a\x01b\x1b[31m\x00' was unexpected)\tx"
+    result = ValidationResult("a\x1b.json", (Finding("X", Severity.ERROR, message),))
+    assert render("github", (result,)) == (
+        "::error file=a\\x1b.json,title=X::('a\\x01b\\x1b[31m\\x00' was unexpected)\\tx\n"
+    )
+
+
 def test_github_escape_functions_follow_the_workflow_command_rules() -> None:
     assert escape_data("%\r\n:,") == "%25%0D%0A:,"
     assert escape_property("%\r\n:,") == "%25%0D%0A%3A%2C"

@@ -28,9 +28,21 @@ class CliState:
         return SchemaRegistry(self.schemas_dirs)
 
 
+def echo_error(message: object) -> None:
+    """Print ``Error: message`` to stderr.
+
+    Messages name files and quote input; control characters other than line breaks
+    (some messages list several problems) are shown as escapes, so that a file name
+    cannot send terminal sequences to the console.
+    """
+    from kanta_archive.reports.base import escape_controls
+
+    click.echo(f"Error: {escape_controls(str(message), keep_line_breaks=True)}", err=True)
+
+
 def fail(message: str, code: ExitCode) -> click.exceptions.Exit:
     """Print ``Error: message`` to stderr and return an Exit to raise."""
-    click.echo(f"Error: {message}", err=True)
+    echo_error(message)
     return click.exceptions.Exit(int(code))
 
 
@@ -58,7 +70,7 @@ class GuardedGroup(click.Group):
         try:
             return super().invoke(ctx)
         except KantaArchiveError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            echo_error(exc)
             raise click.exceptions.Exit(int(exit_code_for(exc))) from exc
 
 

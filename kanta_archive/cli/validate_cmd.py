@@ -13,6 +13,7 @@ import click
 from kanta_archive.cli.common import (
     CliState,
     NullStream,
+    echo_error,
     load_trust_anchors,
     trust_option,
     write_stdout,
@@ -156,7 +157,7 @@ def validate(
         for item in bar:
             if isinstance(item, str):
                 unreadable += 1
-                click.echo(f"Error: {item}", err=True)
+                echo_error(item)
             else:
                 results.append(item)
     if not results and not unreadable:

@@ -81,6 +81,13 @@ def _structure_from(path: Path, schema: Any) -> StructureSchema | None:
     return StructureSchema(oid, version, root, path, schema)
 
 
+def _refuse_retrieval(uri: str) -> Any:
+    # jsonschema-rs would otherwise fetch an external $ref over HTTP or read it from a
+    # file:// path: a schema folder must not make validation touch the network or read
+    # files outside it. Sosmeta exports are self-contained ("#/definitions/...").
+    raise ValueError(f"external $ref {uri!r} is not allowed: a schema must be self-contained")
+
+
 class SchemaRegistry:
     """All known schemas, compiled lazily and once.
 
@@ -136,9 +143,11 @@ class SchemaRegistry:
             import jsonschema_rs
 
             try:
-                validator = jsonschema_rs.Draft7Validator(dict(schema))
+                validator = jsonschema_rs.Draft7Validator(dict(schema), retriever=_refuse_retrieval)
             except Exception as exc:  # jsonschema_rs raises ValueError subclasses
-                raise SchemaError(f"{origin}: not a valid draft-07 schema: {exc}") from exc
+                # Its message goes on with "Failed validating in schema ..." lines.
+                reason = str(exc).split("\n", 1)[0]
+                raise SchemaError(f"{origin}: not a valid draft-07 schema: {reason}") from exc
             self._validators[key] = validator
         return validator
 

@@ -158,7 +158,9 @@ class Validator:
         schema = self.registry.metadata_xsd()
         pointers = {id(el): pointer for pointer, el in document.xml.elements.items()}
         found: list[Finding] = []
-        for err in schema.iter_errors(document.xml.metadata):
+        # No xsi:schemaLocation hint in a document may load another schema (xmlschema's
+        # default today; said here so that a new default cannot open files or the network).
+        for err in schema.iter_errors(document.xml.metadata, use_location_hints=False):
             elem = err.elem if err.elem is not None else document.xml.metadata
             code_attr: Any = getattr(getattr(err, "validator", None), "elem", None)
             code = (

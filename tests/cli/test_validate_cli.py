@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -114,11 +115,16 @@ def test_jobs_2_output_is_identical_to_jobs_1(run_cli: Run, fmt: str) -> None:
     assert one.stdout_bytes == two.stdout_bytes
 
 
-def test_schemas_dir_adds_a_structure_version(run_cli: Run, tmp_path: Path) -> None:
-    # A structure that needs no signature: the edited document stays otherwise valid.
+def _user_structure(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], None] = lambda schema: None
+) -> tuple[Path, Path]:
+    """A --schemas-dir with version 2025-03-01 of the client record entry (``edit``-ed),
+    and a valid document that follows it. That structure needs no signature, so the
+    edited document stays otherwise valid."""
     source = STRUCTURES / "1.2.246.537.6.1506.1_2024-06-01.json"
     schema = json.loads(source.read_text(encoding="utf-8"))
     schema["sosmeta"]["documentDefinitionVersion"] = "2025-03-01"
+    edit(schema)
     extra = tmp_path / "sosmeta"
     extra.mkdir()
     (extra / "1.2.246.537.6.1506.1_2025-03-01.json").write_text(
@@ -128,6 +134,22 @@ def test_schemas_dir_adds_a_structure_version(run_cli: Run, tmp_path: Path) -> N
     document["metadata"]["structure"]["version"] = "2025-03-01"
     path = tmp_path / "doc.json"
     path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    return extra, path
+
+
+def _root_ref(target: str) -> Callable[[dict[str, Any]], None]:
+    """An edit that moves the schema's root property behind a ``$ref`` to ``target``."""
+
+    def edit(schema: dict[str, Any]) -> None:
+        (root,) = schema["properties"]
+        schema.setdefault("definitions", {})["root"] = schema["properties"][root]
+        schema["properties"][root] = {"$ref": target}
+
+    return edit
+
+
+def test_schemas_dir_adds_a_structure_version(run_cli: Run, tmp_path: Path) -> None:
+    extra, path = _user_structure(tmp_path)
 
     without = run_cli("validate", path)
     assert without.exit_code == 1
@@ -140,6 +162,27 @@ def test_schemas_dir_adds_a_structure_version(run_cli: Run, tmp_path: Path) -> N
 
     listed = run_cli("--schemas-dir", extra, "schemas", "list")
     assert "2025-03-01" in listed.output
+
+
+def test_user_schema_with_internal_refs_is_used(run_cli: Run, tmp_path: Path) -> None:
+    extra, path = _user_structure(tmp_path, _root_ref("#/definitions/root"))
+    result = run_cli("--schemas-dir", extra, "validate", path)
+    assert result.exit_code == 0, result.output + result.stderr
+
+
+@pytest.mark.parametrize("scheme", ["file", "http"])
+def test_user_schema_with_an_external_ref_is_refused_without_fetching_it(
+    run_cli: Run, tmp_path: Path, scheme: str
+) -> None:
+    # The file exists and is a schema that would pass: refused all the same, unread.
+    (tmp_path / "root.json").write_text('{"type": "object"}', encoding="utf-8")
+    target = (tmp_path / "root.json").as_uri() if scheme == "file" else "http://127.0.0.1:9/x"
+    extra, path = _user_structure(tmp_path, _root_ref(target))
+    result = run_cli("--schemas-dir", extra, "validate", path)
+    assert result.exit_code == 3
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error:")
+    assert f"external $ref '{target}' is not allowed" in line
 
 
 def test_schemas_dir_that_does_not_exist_is_a_usage_error(run_cli: Run, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ findings in the result; exceptions only for the tool's own failures.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -231,8 +232,23 @@ def _locate(document: Document, found: list[Finding]) -> list[Finding]:
     return located
 
 
+def _special(path: Path) -> bool:
+    """Whether ``path`` is a FIFO, socket or device: opening a FIFO would wait for a writer.
+
+    A dangling symlink is not special: it stays in, so that it is reported as unreadable.
+    """
+    try:
+        return not stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
 def iter_inputs(paths: Sequence[Path]) -> Iterator[Path]:
-    """Expand directories (recursively, sorted, skipping hidden entries) into document files."""
+    """Expand directories (recursively, sorted, skipping hidden entries) into document files.
+
+    Inside a directory only regular files are taken (FIFOs, sockets and devices are
+    skipped); a path given by name is always read, so ``<(...)`` pipes work.
+    """
     for path in paths:
         if path.is_dir():
             found: list[Path] = []
@@ -241,7 +257,9 @@ def iter_inputs(paths: Sequence[Path]) -> Iterator[Path]:
                 found += [
                     Path(folder, name)
                     for name in files
-                    if not name.startswith(".") and Path(name).suffix.lower() in DOCUMENT_SUFFIXES
+                    if not name.startswith(".")
+                    and Path(name).suffix.lower() in DOCUMENT_SUFFIXES
+                    and not _special(Path(folder, name))
                 ]
             yield from sorted(found)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -58,3 +59,41 @@ def test_missing_file_exits_2_without_traceback(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("Error:")
     assert "Traceback" not in result.stderr
+
+
+def test_fifo_inside_a_folder_is_skipped_not_waited_on(tmp_path: Path) -> None:
+    shutil.copy(SAMPLES / "valid" / "disclosure-ban.json", tmp_path)
+    os.mkfifo(tmp_path / "pipe.json")  # nobody writes: opening it would block for ever
+    result = run("validate", tmp_path, "--format", "json", timeout=30)
+    assert result.returncode == 0, result.stdout + result.stderr
+    sources = [r["source"] for r in json.loads(result.stdout)["results"]]
+    assert sources == [str(tmp_path / "disclosure-ban.json")]
+
+
+def test_a_pipe_given_by_name_is_read() -> None:
+    # What a shell passes for `kanta-archive validate <(cat doc.json)`.
+    data = (SAMPLES / "valid" / "disclosure-ban.json").read_bytes()
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "wb") as writer:
+        writer.write(data)  # fits the pipe buffer: written before the reader starts
+    assert EXE is not None
+    result = subprocess.run(
+        [EXE, "validate", f"/dev/fd/{read_end}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        pass_fds=(read_end,),
+        check=False,
+    )
+    os.close(read_end)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 valid" in result.stdout
+
+
+def test_a_dangling_symlink_in_a_folder_is_reported_unreadable(tmp_path: Path) -> None:
+    shutil.copy(SAMPLES / "valid" / "disclosure-ban.json", tmp_path)
+    (tmp_path / "gone.json").symlink_to(tmp_path / "nowhere.json")
+    result = run("validate", tmp_path)
+    assert result.returncode == 2
+    assert "gone.json" in result.stderr
+    assert "1 valid" in result.stdout

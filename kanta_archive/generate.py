@@ -901,7 +901,9 @@ def _signing_material() -> Any:
     return SigningMaterial(key, (cert,))
 
 
-def _sign_json(document: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+def sign_json_document(document: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """Sign a JSON document (test signer, signing time ``now``): the twin of
+    :func:`sign_xhtml_bytes` for the JSON form."""
     from kanta_archive.signatures.json_jws import sign_json
 
     return sign_json(document, _signing_material(), now)
@@ -1003,7 +1005,7 @@ def generate_documents(
         document = _document(chosen, rng, index, batch, organisations, codesets)
         if sign:
             created = ids.parse_datetime(document["metadata"]["created"])
-            document = _sign_json(document, created)
+            document = sign_json_document(document, created)
         stem = f"{stem_root}-{index + 1:0{width}d}"
         if checker is not None:
             checker.check(document_bytes(document, "json", chosen), f"{stem}.json")

@@ -49,14 +49,13 @@ from kanta_archive.formats.read import read_bytes
 from kanta_archive.formats.xhtml_common import KA, XHTML, metadata_schema_node
 from kanta_archive.formats.xhtml_writer import render_xhtml
 from kanta_archive.generate import (
-    _signing_material,
     generate_documents,
+    sign_json_document,
     sign_xhtml_bytes,
     signature_required,
 )
 from kanta_archive.identifiers import make_hetu, parse_datetime
 from kanta_archive.schemas import SchemaRegistry, StructureSchema
-from kanta_archive.signatures.json_jws import sign_json
 from kanta_archive.validate import Validator
 
 REGISTRY = SchemaRegistry()
@@ -117,7 +116,7 @@ def both_forms(
     """
     whole: dict[str, Any] = {"metadata": _with_format(metadata, "json"), "content": content}
     if signed_at is not None:
-        whole = sign_json(whole, _signing_material(), parse_datetime(signed_at))
+        whole = sign_json_document(whole, parse_datetime(signed_at))
     as_json = (json.dumps(whole, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     as_xhtml = render_xhtml(_with_format(metadata, "xhtml"), content, structure.schema)
     if metadata.get("storage_format", THIS_FORM) != THIS_FORM:

@@ -13,7 +13,8 @@ layer over it. Typical use::
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from kanta_archive.errors import (
     ConflictError,
@@ -26,15 +27,44 @@ from kanta_archive.errors import (
 )
 from kanta_archive.exitcodes import ExitCode
 from kanta_archive.findings import Finding, Location, Severity, ValidationResult
-from kanta_archive.formats import read_bytes, read_path
-from kanta_archive.model import Document, Metadata
-from kanta_archive.schemas import SchemaRegistry
-from kanta_archive.validate import Validator
 
-try:
-    __version__ = version("kanta-archive")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0+unknown"
+if TYPE_CHECKING:
+    from kanta_archive.formats import read_bytes, read_path
+    from kanta_archive.model import Document, Metadata
+    from kanta_archive.schemas import SchemaRegistry
+    from kanta_archive.validate import Validator
+
+    __version__: str
+
+# Every command imports this package, `kanta-archive --help` included: the pipeline and
+# importlib.metadata (together most of the start-up time) load on first use instead.
+_LAZY = {
+    "read_bytes": "kanta_archive.formats",
+    "read_path": "kanta_archive.formats",
+    "Document": "kanta_archive.model",
+    "Metadata": "kanta_archive.model",
+    "SchemaRegistry": "kanta_archive.schemas",
+    "Validator": "kanta_archive.validate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("kanta-archive")
+        except PackageNotFoundError:  # running from a source tree without installing
+            return "0.0.0+unknown"
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kanta_archive' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "ConflictError",

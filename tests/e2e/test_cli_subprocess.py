@@ -97,3 +97,17 @@ def test_a_dangling_symlink_in_a_folder_is_reported_unreadable(tmp_path: Path) -
     assert result.returncode == 2
     assert "gone.json" in result.stderr
     assert "1 valid" in result.stdout
+
+
+def test_help_loads_no_part_of_the_pipeline() -> None:
+    # What keeps `--help` fast: the CLI and the package load the pipeline on first use.
+    probe = (
+        "import sys, kanta_archive.cli.main; "
+        "heavy = ('kanta_archive.validate', 'kanta_archive.schemas', 'kanta_archive.formats', "
+        "'importlib.metadata', 'jsonschema_rs', 'lxml'); "
+        "print([m for m in heavy if m in sys.modules])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -3,6 +3,7 @@ PostgreSQL server (started for the session by ``tests/pg_server.py``)."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -584,3 +585,40 @@ def test_several_processes_can_write_to_one_sqlite_index(tmp_path: Path) -> None
         list(pool.map(_add_range, [path] * 3, [1, 1001, 2001]))
     with open_index(f"sqlite://{path}") as index:
         assert index.count() == 120
+
+
+# --- a failing disk -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiny_fs(tmp_path: Path) -> Iterator[Path]:
+    """A 192 KiB tmpfs of the test's own, or a skip when the test cannot mount one."""
+    import subprocess
+
+    mountpoint = tmp_path / "tiny"
+    mountpoint.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs for the disk-full test needs root")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=192k", "tmpfs", str(mountpoint)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", "-l", str(mountpoint)], check=False)
+
+
+def test_a_full_disk_is_reported_as_full_not_as_a_failed_rollback(tiny_fs: Path) -> None:
+    with open_index(f"sqlite://{tiny_fs}/index.sqlite") as index:
+        with pytest.raises(StoreError) as caught:
+            for start in range(0, 100_000, 200):
+                index.add_many(
+                    doc(n, clients=[{"hetu": HETU_A}]) for n in range(start, start + 200)
+                )
+        message = str(caught.value)
+        assert "full" in message, message
+        assert "cannot rollback" not in message, message

@@ -15,6 +15,7 @@ from kanta_archive.errors import StoreError
 from kanta_archive.index.base import (
     SORT_KEYS,
     Index,
+    IndexBuild,
     IndexClient,
     IndexRow,
     Query,
@@ -22,10 +23,14 @@ from kanta_archive.index.base import (
 )
 from kanta_archive.index.migrations import CURRENT_VERSION
 
+DEFAULT_STORE_ID = "default"
+
 __all__ = [
     "CURRENT_VERSION",
+    "DEFAULT_STORE_ID",
     "SORT_KEYS",
     "Index",
+    "IndexBuild",
     "IndexClient",
     "IndexRow",
     "Query",
@@ -37,12 +42,23 @@ SQLITE_PREFIX = "sqlite://"
 POSTGRES_PREFIXES = ("postgresql://", "postgres://")
 
 
-def open_index(url: str) -> Index:
+def open_index(
+    url: str,
+    *,
+    store_id: str = DEFAULT_STORE_ID,
+    readonly: bool = False,
+    recover: bool = False,
+) -> Index:
     """Open (creating or migrating as needed) the index at ``url``.
 
     - ``sqlite://<path>``: an SQLite file; ``sqlite:///var/x.sqlite`` is absolute,
       ``sqlite://x.sqlite`` relative to the working directory;
     - ``postgresql://…`` (or ``postgres://…``): a libpq connection URI; needs psycopg.
+
+    ``store_id`` names the store whose part of the index is used: one database can
+    hold the index of several stores. ``readonly`` opens it for reading only (an SQLite
+    file that cannot be written is opened so anyway). ``recover`` (for ``reindex``) moves
+    a damaged SQLite file aside and starts an empty index instead of failing.
 
     Raises :class:`StoreError` when the URL is not understood, the database
     cannot be opened, is not a kanta-archive index, or has a newer schema
@@ -59,11 +75,11 @@ def open_index(url: str) -> Index:
             )
         from kanta_archive.index.sqlite import SqliteIndex
 
-        return SqliteIndex(path)
+        return SqliteIndex(path, store_id=store_id, readonly=readonly, recover=recover)
     if url.startswith(POSTGRES_PREFIXES):
         from kanta_archive.index.postgres import PostgresIndex
 
-        return PostgresIndex(url)
+        return PostgresIndex(url, store_id=store_id, readonly=readonly)
     scheme = url.split("://", 1)[0] if "://" in url else url
     raise StoreError(
         f"unknown index URL {scheme!r}: use sqlite://<path> or postgresql://<connection>"

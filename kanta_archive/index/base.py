@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 from types import TracebackType
-from typing import Final, Self
+from typing import Final, Protocol, Self
 
 from kanta_archive.errors import UsageError
 from kanta_archive.model import Metadata
@@ -133,6 +134,16 @@ class QueryResult:
     total: int
 
 
+class IndexBuild(Protocol):
+    """A new part of the index being filled beside the live one (see :meth:`Index.rebuild`)."""
+
+    def add_many(self, metas: Iterable[Metadata]) -> int:
+        """Add document versions; return how many."""
+
+    def keep(self, set_oids: Iterable[str]) -> int:
+        """Carry the live rows of these sets over (sets that could not be read)."""
+
+
 class Index(abc.ABC):
     """The rebuildable query index over the archived documents.
 
@@ -176,6 +187,21 @@ class Index(abc.ABC):
     @abc.abstractmethod
     def unlink_client(self, temporary_id: str) -> None:
         """End the active link of a temporary identifier (history is kept)."""
+
+    @abc.abstractmethod
+    def rebuild(self) -> AbstractContextManager[IndexBuild]:
+        """Build this store's index anew beside the live one; swap at the end of the block.
+
+        Queries see the old rows until the swap; an exception leaves them untouched.
+        """
+
+    @abc.abstractmethod
+    def is_built(self) -> bool:
+        """True when the index holds this store's part (it was written to or rebuilt)."""
+
+    @abc.abstractmethod
+    def controller_of(self, set_oid: str) -> str | None:
+        """The controller of the indexed head of a set (a hint; the store is the truth)."""
 
     @abc.abstractmethod
     def clear(self, *, include_links: bool = False) -> None:

@@ -10,12 +10,15 @@ from typing import TYPE_CHECKING, Any, Final
 from kanta_archive.errors import StoreError
 from kanta_archive.index import migrations
 from kanta_archive.index.sql import (
-    CLIENT_COLUMNS,
-    DOC_COLUMNS,
+    DEFAULT_STORE_ID,
+    WRITE_CLIENT_COLUMNS,
+    WRITE_COLUMNS,
     ClientRow,
     DocRow,
     SqlIndex,
     check_version,
+    insert_clients,
+    upsert_documents,
 )
 from kanta_archive.model import Metadata
 
@@ -30,12 +33,8 @@ COPY_THRESHOLD: Final = 50
 #: without them PostgreSQL may plan client queries as scans until autovacuum catches up.
 ANALYZE_THRESHOLD: Final = 10_000
 
-_DOC_LIST: Final = ", ".join(DOC_COLUMNS)
-_UPSERT_FROM_INCOMING: Final = (
-    f"INSERT INTO documents ({_DOC_LIST}) SELECT {_DOC_LIST} FROM incoming_documents"
-    " ON CONFLICT (document_oid) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in DOC_COLUMNS[1:])
-)
+_DOC_LIST: Final = ", ".join(WRITE_COLUMNS)
+_CLIENT_LIST: Final = ", ".join(WRITE_CLIENT_COLUMNS)
 
 
 def redact(url: str) -> str:
@@ -48,8 +47,17 @@ class PostgresIndex(SqlIndex):
 
     backend = "postgres"
 
-    def __init__(self, url: str, *, target_version: int = migrations.CURRENT_VERSION):
+    def __init__(
+        self,
+        url: str,
+        *,
+        target_version: int = migrations.CURRENT_VERSION,
+        store_id: str = DEFAULT_STORE_ID,
+        readonly: bool = False,
+    ):
         self.url = redact(url)
+        self.store_id = store_id
+        self.readonly = readonly
         try:
             import psycopg
         except ImportError as exc:
@@ -80,19 +88,34 @@ class PostgresIndex(SqlIndex):
         return int(rows[0][0]) if rows else 0
 
     def _migrate(self, target: int) -> None:
-        if self._version() == target:
+        version = self._version()
+        if version == target and (target < 3 or not self._has_legacy_rows()):
             return
-        with self._transaction():
-            self._fetchall("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
-            version = self._version()
-            if version is None:
-                raise StoreError(
-                    f"{self.url} has a documents table but is not a kanta-archive index"
-                )
-            check_version(version, migrations.CURRENT_VERSION, self.url)
-            if version >= target:
-                return
-            self._apply_migrations(version, target)
+        if self.readonly:
+            raise StoreError(
+                f"the index {self.url} has schema version {version} and needs migrating to"
+                f" {target}, but it is opened read-only"
+            )
+        # One migrating process at a time. The session lock is taken *before* the
+        # transaction starts: a transaction that began before another process committed
+        # its migration can keep seeing the tables as missing in its catalog cache (an
+        # advisory lock does not refresh it), and would then create them a second time
+        # ("relation documents already exists").
+        self._fetchall("SELECT pg_advisory_lock(?)", (MIGRATION_LOCK,))
+        try:
+            with self._transaction():
+                version = self._version()
+                if version is None:
+                    raise StoreError(
+                        f"{self.url} has a documents table but is not a kanta-archive index"
+                    )
+                check_version(version, migrations.CURRENT_VERSION, self.url)
+                if version < target:
+                    self._apply_migrations(version, target)
+                if target >= 3:
+                    self._claim_legacy_rows()
+        finally:
+            self._fetchall("SELECT pg_advisory_unlock(?)", (MIGRATION_LOCK,))
 
     def schema_version(self) -> int:
         return self._version() or 0
@@ -103,9 +126,11 @@ class PostgresIndex(SqlIndex):
             self._execute("ANALYZE documents, document_clients")
         return added
 
-    def _write_chunk(self, docs: list[DocRow], clients: list[ClientRow]) -> None:
+    def _write_chunk(
+        self, part: int, docs: list[DocRow], clients: list[ClientRow], *, replace: bool
+    ) -> None:
         if len(docs) < COPY_THRESHOLD:
-            super()._write_chunk(docs, clients)
+            super()._write_chunk(part, docs, clients, replace=replace)
             return
         conn = self._connection()
         try:
@@ -114,20 +139,28 @@ class PostgresIndex(SqlIndex):
                     "CREATE TEMP TABLE IF NOT EXISTS incoming_documents"
                     " (LIKE documents INCLUDING DEFAULTS)"
                 )
-                cur.execute("TRUNCATE incoming_documents")
+                cur.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS incoming_clients"
+                    " (LIKE document_clients INCLUDING DEFAULTS)"
+                )
+                cur.execute("TRUNCATE incoming_documents, incoming_clients")
                 with cur.copy(f"COPY incoming_documents ({_DOC_LIST}) FROM STDIN") as copy:
                     for doc in docs:
-                        copy.write_row(doc)
-                cur.execute(_UPSERT_FROM_INCOMING)
-                cur.execute(
-                    "DELETE FROM document_clients WHERE document_oid IN"
-                    " (SELECT document_oid FROM incoming_documents)"
-                )
-                with cur.copy(
-                    f"COPY document_clients ({', '.join(CLIENT_COLUMNS)}) FROM STDIN"
-                ) as copy:
+                        copy.write_row((part, *doc))
+                with cur.copy(f"COPY incoming_clients ({_CLIENT_LIST}) FROM STDIN") as copy:
                     for client in clients:
-                        copy.write_row(client)
+                        copy.write_row((part, *client))
+                cur.execute(
+                    upsert_documents(f"SELECT {_DOC_LIST} FROM incoming_documents", replace=replace)
+                )
+                if replace:
+                    cur.execute(
+                        "DELETE FROM document_clients c USING incoming_documents i"
+                        " WHERE c.part = i.part AND c.document_oid = i.document_oid"
+                    )
+                cur.execute(
+                    insert_clients(f"SELECT {_CLIENT_LIST} FROM incoming_clients", replace=replace)
+                )
         except self._psycopg.Error as exc:
             raise StoreError(f"index {self.url}: {exc}") from exc
 
@@ -140,11 +173,27 @@ class PostgresIndex(SqlIndex):
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        if self.readonly:
+            raise StoreError(f"the index {self.url} is open read-only: it cannot be changed")
         try:
             with self._connection().transaction():
                 yield
         except self._psycopg.Error as exc:
             raise StoreError(f"cannot write to index {self.url}: {exc}") from exc
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        conn = self._connection()
+        if conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
+            yield  # already inside a transaction: it is the snapshot
+            return
+        try:
+            with conn.transaction():
+                with conn.cursor() as cur:
+                    cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                yield
+        except self._psycopg.Error as exc:
+            raise StoreError(f"cannot read index {self.url}: {exc}") from exc
 
     @staticmethod
     def _sql(sql: str) -> str:

@@ -23,6 +23,7 @@ __all__ = [
     "HistoryEntry",
     "IngestItem",
     "IngestReport",
+    "ReindexReport",
     "ShownDocument",
     "TransferReport",
     "VerifyProblem",

@@ -32,7 +32,7 @@ from kanta_archive.findings import Finding, Severity, ValidationResult
 from kanta_archive.formats.read import read_bytes, read_path
 from kanta_archive.index import Index, Query, QueryResult, open_index
 from kanta_archive.model import Document, Metadata
-from kanta_archive.store import MAX_BATCH, CommitRequest, Problem, Store
+from kanta_archive.store import MAX_BATCH, CommitRequest, Problem, Store, manifest
 from kanta_archive.store.layout import check_oid, object_id_from_ocfl_id
 from kanta_archive.store.ocfl import CONTROLLERS, OBJECT_NAMASTE, ROOT_NAMASTE
 
@@ -159,6 +159,21 @@ class VerifyProblem:
 
 
 @dataclass(frozen=True)
+class ReindexReport:
+    """The outcome of :meth:`Archive.reindex`: versions indexed, index rows kept for sets
+    that could not be read, and what could not be read."""
+
+    indexed: int
+    kept: int
+    problems: tuple[VerifyProblem, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when every object in the store could be indexed."""
+        return not self.problems
+
+
+@dataclass(frozen=True)
 class VerifyReport:
     """Store problems plus index-vs-store problems."""
 
@@ -194,6 +209,8 @@ class _SetState:
     status: str | None
     # document OID -> (ocfl version, storage format); filled on demand
     known: dict[str, tuple[int, str]] | None = None
+    # document OID -> its latest metadata.json in the store; filled with ``known``
+    stored: dict[str, dict[str, Any]] = field(default_factory=dict)
     pending: dict[str, Document] = field(default_factory=dict)
 
 
@@ -227,6 +244,7 @@ class Archive:
         self.store = store
         self.index = index
         self._validator = validator
+        self._index_checked = False
 
     @classmethod
     def open(
@@ -236,13 +254,19 @@ class Archive:
         create: bool = False,
         *,
         validator: Any = None,
+        recover_index: bool = False,
     ) -> Archive:
         """Open the store at ``store_path`` (``create=True`` makes a new one) and its index
         (default ``sqlite://<store>/index.sqlite``). A directory that is not a store raises
         :class:`StoreError`. ``validator`` is a :class:`kanta_archive.validate.Validator`
-        (default: the bundled schemas)."""
+        (default: the bundled schemas). ``recover_index`` (for :meth:`reindex` and
+        :meth:`repair`) replaces a damaged index file by an empty one instead of failing."""
         store = Store.open(store_path, create=create)
-        index = open_index(index_url or default_index_url(store.path))
+        index = open_index(
+            index_url or default_index_url(store.path),
+            store_id=manifest.store_id(store.path),
+            recover=recover_index,
+        )
         return cls(store, index, validator)
 
     def close(self) -> None:
@@ -266,13 +290,41 @@ class Archive:
 
     # ------------------------------------------------------------------ reading helpers
 
+    def _require_index(self) -> None:
+        """Refuse to answer from (or write to) an index that lost this store's documents.
+
+        An index that was never built for a store holding documents was deleted or is a new
+        database: a query would find nothing and say nothing, and writing to it would
+        leave it partial.
+        """
+        if self._index_checked:
+            return
+        if not self.index.is_built() and any(True for _ in self._walk_objects()):
+            raise StoreError(
+                "the index holds none of this store's documents although the store holds"
+                " document sets: it was deleted, or is a new database; rebuild it with"
+                " `kanta-archive reindex`"
+            )
+        self._index_checked = True
+
+    def _find_set(self, set_oid: str) -> str | None:
+        """The controller whose storage root holds ``set_oid``, or ``None``.
+
+        The store is the truth; the index's lookup only says which root to look in
+        first, so that a set is not searched for in every root.
+        """
+        hint = self.index.controller_of(set_oid)
+        if hint is not None and self.store.head(hint, set_oid) > 0:
+            return hint
+        return self.store.find_object(set_oid)
+
     def _read_metadata(self, controller: str, set_oid: str, ocfl_version: int) -> dict[str, Any]:
         data = self.store.read(controller, set_oid, mf.METADATA_FILE, ocfl_version)
         return mf.load(data, f"object {set_oid} in controller {controller} v{ocfl_version}")
 
     def _locate_set(self, set_oid: str) -> str:
         check_oid(set_oid, "document set OID")
-        controller = self.store.find_object(set_oid)
+        controller = self._find_set(set_oid)
         if controller is None:
             raise UsageError(f"no document set {set_oid} in the store")
         return controller
@@ -282,7 +334,7 @@ class Archive:
         return [self._read_metadata(controller, set_oid, n) for n in range(1, head + 1)]
 
     def _load_state(self, set_oid: str) -> _SetState:
-        controller = self.store.find_object(set_oid)
+        controller = self._find_set(set_oid)
         if controller is None:
             return _SetState(None, 0, 0, None, None)
         head = self.store.head(controller, set_oid)
@@ -306,6 +358,7 @@ class Archive:
                     oid = meta.get("document_oid")
                     if isinstance(oid, str):
                         state.known[oid] = (number, str(meta.get("storage_format", "json")))
+                        state.stored[oid] = meta
         return state.known
 
     # ------------------------------------------------------------------ ingest
@@ -363,6 +416,7 @@ class Archive:
         ``partial``)."""
         progress = progress or _noop
         actor = actor or default_actor()
+        self._require_index()
         good, bad = self._read_and_validate(documents, progress)
         items: dict[int, IngestItem] = {}
         for position, result in bad:
@@ -398,7 +452,9 @@ class Archive:
                 )
             progress(len(good))
             return self._report(items, bad)
-        plans = self._plan(good, items)
+        unchanged: dict[str, _SetState] = {}
+        plans = self._plan(good, items, unchanged)
+        self._index_unchanged(unchanged)
         self._commit_plans(plans, actor, progress)
         for plan in plans:
             items[plan.position] = IngestItem(
@@ -433,7 +489,30 @@ class Archive:
             reason,
         )
 
-    def _plan(self, good: list[_Candidate], items: dict[int, IngestItem]) -> list[_Planned]:
+    def _index_unchanged(self, unchanged: Mapping[str, _SetState]) -> None:
+        """Index again the sets of documents found already stored.
+
+        A crash between a store commit and its index update leaves the document stored but
+        not indexed; the re-run finds it "unchanged" and must not leave it out of queries.
+        What is indexed is what the store holds (the latest metadata of every document of
+        the set, e.g. an invalidation since), never the re-submitted copy.
+        """
+        metas = [
+            Metadata.from_raw(meta)
+            for set_oid in sorted(unchanged)
+            for meta in unchanged[set_oid].stored.values()
+        ]
+        if metas:
+            self.index.add_many(metas)
+
+    def _plan(
+        self,
+        good: list[_Candidate],
+        items: dict[int, IngestItem],
+        unchanged: dict[str, _SetState],
+    ) -> list[_Planned]:
+        """The new versions to store; fills ``unchanged`` with the states of the sets that
+        have a submitted document already stored."""
         by_set: dict[str, list[_Candidate]] = defaultdict(list)
         for cand in good:
             assert cand.meta.set_oid is not None  # valid documents have one
@@ -444,6 +523,8 @@ class Archive:
             state = self._load_state(set_oid)
             for cand in cands:
                 status, reason = self._decide(set_oid, cand, state)
+                if status == "unchanged" and cand.meta.document_oid in state.stored:
+                    unchanged[set_oid] = state
                 if status != "stored":
                     items[cand.position] = self._item(cand, status, reason)
                     continue
@@ -556,7 +637,8 @@ class Archive:
     # ------------------------------------------------------------------ query / show / history
 
     def query(self, q: Query) -> QueryResult:
-        """Run a query on the index."""
+        """Run a query on the index (refused when the index lost this store's documents)."""
+        self._require_index()
         return self.index.query(q)
 
     def resolve(self, oid: str) -> tuple[str, str, str | None]:
@@ -564,15 +646,15 @@ class Archive:
         check_oid(oid, "OID")
         row = self.index.get(oid)
         if row is not None:
-            controller = self.store.find_object(row.set_oid)
+            controller = self._find_set(row.set_oid)
             if controller is not None:
                 return controller, row.set_oid, oid
-        controller = self.store.find_object(oid)
+        controller = self._find_set(oid)
         if controller is not None:
             return controller, oid, None
         if "." in oid:  # document OIDs are usually <set OID>.<n>: look there
             parent = oid.rsplit(".", 1)[0]
-            controller = self.store.find_object(parent)
+            controller = self._find_set(parent)
             if controller is not None:
                 return controller, parent, oid
         raise UsageError(f"no document or document set {oid} in the store")
@@ -644,6 +726,7 @@ class Archive:
         if not reason or not reason.strip():
             raise UsageError("invalidation needs a reason")
         actor = actor or default_actor()
+        self._require_index()
         controller, set_oid, document_oid = self.resolve(oid)
         head = self.store.head(controller, set_oid)
         meta = self._read_metadata(controller, set_oid, head)
@@ -690,6 +773,7 @@ class Archive:
             raise UsageError("a controller transfer needs a reason")
         progress = progress or _noop
         actor = actor or default_actor()
+        self._require_index()
         moved: list[str] = []
         resumed: list[str] = []
         sets = sorted(s for c, s in self.store.iter_objects() if c == from_controller)
@@ -843,25 +927,66 @@ class Archive:
         self.reindex(progress=progress)
         return actions
 
-    def reindex(self, *, progress: Progress | None = None) -> int:
-        """Rebuild the index from the ``metadata.json`` of every version in the store;
-        returns the number of document versions indexed."""
+    def reindex(self, *, progress: Progress | None = None) -> ReindexReport:
+        """Rebuild the index from the ``metadata.json`` of every version in the store.
+
+        The new index is built beside the live one and swapped in at the end (queries see
+        the old one until then). A set that cannot be read (a damaged inventory or
+        metadata) does not stop the rebuild: it is reported, and the index keeps the rows
+        it had for it.
+        """
         progress = progress or _noop
-        self.index.clear()
+        problems: list[VerifyProblem] = []
+        unreadable: list[str] = []
         total = 0
-        batch: list[Metadata] = []
-        for controller, set_oid in self.store.iter_objects():
-            latest: dict[str, dict[str, Any]] = {}
-            for meta in self._version_metadata(controller, set_oid):
-                latest[str(meta.get("document_oid"))] = meta  # later views win
-            batch.extend(Metadata.from_raw(m) for m in latest.values())
-            progress(1)
-            if len(batch) >= 5000:
-                total += self.index.add_many(batch)
-                batch = []
-        if batch:
-            total += self.index.add_many(batch)
-        return total
+        with self.index.rebuild() as build:
+            batch: list[Metadata] = []
+            for controller, set_oid, objdir in self._walk_objects():
+                where = str(objdir.relative_to(self.store.path))
+                progress(1)
+                if set_oid is None:
+                    problems.append(
+                        VerifyProblem(
+                            "error", "unreadable", None, where, "not an object of a set OID"
+                        )
+                    )
+                    continue
+                try:
+                    metas = self._set_metadata(controller, set_oid)
+                except (StoreError, UsageError, KeyError, TypeError, ValueError) as exc:
+                    problems.append(
+                        VerifyProblem(
+                            "error", "unreadable", f"{controller}/{set_oid}", where, str(exc)
+                        )
+                    )
+                    unreadable.append(set_oid)
+                    continue
+                batch.extend(metas)
+                if len(batch) >= 5000:
+                    total += build.add_many(batch)
+                    batch = []
+            if batch:
+                total += build.add_many(batch)
+            kept = build.keep(unreadable)
+        return ReindexReport(total, kept, tuple(problems))
+
+    def _set_metadata(self, controller: str, set_oid: str) -> list[Metadata]:
+        """What the index holds for one set: the latest metadata of each of its documents."""
+        latest: dict[str, dict[str, Any]] = {}
+        for meta in self._version_metadata(controller, set_oid):
+            latest[str(meta.get("document_oid"))] = meta  # later views win
+        metas = [Metadata.from_raw(m) for m in latest.values()]
+        for view in metas:
+            if (
+                not view.document_oid
+                or view.set_oid != set_oid
+                or not isinstance(view.version, int)
+            ):
+                raise StoreError(
+                    f"metadata.json of {view.document_oid} names set {view.set_oid!r} and"
+                    f" version {view.version!r}: it cannot be indexed"
+                )
+        return metas
 
     def export(self, set_oid: str, to: str | os.PathLike[str]) -> Path:
         """Copy the set's OCFL object (every version) to ``to``, checked against its
@@ -906,6 +1031,7 @@ __all__ = [
     "HistoryEntry",
     "IngestItem",
     "IngestReport",
+    "ReindexReport",
     "ShownDocument",
     "TransferReport",
     "VerifyProblem",

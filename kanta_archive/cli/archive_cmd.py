@@ -57,11 +57,18 @@ def _store_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextmanager
 def _open(
-    store_path: Path, index_url: str | None, *, create: bool = False, validator: Any = None
+    store_path: Path,
+    index_url: str | None,
+    *,
+    create: bool = False,
+    validator: Any = None,
+    recover_index: bool = False,
 ) -> Iterator[Archive]:
     from kanta_archive.archive import Archive
 
-    archive = Archive.open(store_path, index_url, create=create, validator=validator)
+    archive = Archive.open(
+        store_path, index_url, create=create, validator=validator, recover_index=recover_index
+    )
     try:
         yield archive
     finally:
@@ -701,7 +708,7 @@ def verify(
       kanta-archive verify --full
       kanta-archive verify --repair
     """
-    with _open(store_path, index_url) as arch:
+    with _open(store_path, index_url, recover_index=repair) as arch:
         if repair:
             for action in arch.repair():
                 click.echo(f"repaired: {action}", err=True)
@@ -736,21 +743,35 @@ def verify(
 def reindex(quiet: bool, store_path: Path, index_url: str | None) -> None:
     """Rebuild the index from the store alone (the metadata.json of every version).
 
+    The new index is built beside the old one, which answers queries until the end. A
+    damaged index file is moved aside (index.sqlite.damaged-<time>). A document set that
+    cannot be read is listed and keeps its old index rows; the exit code is then 3.
+
     \b
     Example:
       kanta-archive reindex --store ./archive
     """
+    from kanta_archive.cli.common import echo_error
+
     with (
-        _open(store_path, index_url) as arch,
+        _open(store_path, index_url, recover_index=True) as arch,
         _progress("Reindexing", arch.object_count(), quiet) as advance,
     ):
-        count = arch.reindex(progress=advance)
+        report = arch.reindex(progress=advance)
         links = _restore_links(arch)
     write_stdout(
-        f"indexed {count} document version(s)"
+        f"indexed {report.indexed} document version(s)"
         + (f", restored {links} client link(s)" if links else "")
         + "\n"
     )
+    if not report.ok:
+        for problem in report.problems:
+            echo_error(f"cannot index {problem.object or problem.path}: {problem.message}")
+        echo_error(
+            f"{len(report.problems)} object(s) could not be read; they kept their"
+            f" {report.kept} old index row(s). Run `kanta-archive verify --full` for details."
+        )
+        raise click.exceptions.Exit(int(ExitCode.FAILURE))
 
 
 @click.command("export")

@@ -156,7 +156,7 @@ def test_verify_reindex_and_export(archive: Archive, tmp_path: Path) -> None:
     archive.index.clear()
     report = archive.verify()
     assert [p.code for p in report.problems] == ["index-missing"]
-    assert archive.reindex() == 2
+    assert archive.reindex().indexed == 2
     assert archive.verify().ok and archive.query(Query(client="150612A904S")).total == 1
     target = archive.export(SET, tmp_path / "out")
     assert Validator().validate_object(str(target))

@@ -176,9 +176,5 @@ CURRENT_VERSION: Final = len(MIGRATIONS["sqlite"])
 
 assert all(len(steps) == CURRENT_VERSION for steps in MIGRATIONS.values())
 
-SCHEMA_VERSION_TABLE: Final = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
-
-
-def steps_to_apply(backend: str, current: int, target: int = CURRENT_VERSION) -> list[list[str]]:
-    """The migration steps that bring ``backend``'s schema from ``current`` to ``target``."""
-    return MIGRATIONS[backend][current:target]
+#: the one-row table holding the index schema's version.
+VERSION_TABLE: Final = "schema_version"

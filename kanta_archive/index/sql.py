@@ -16,6 +16,7 @@ from itertools import islice
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from kanta_archive.db.base import Database
 from kanta_archive.errors import ConflictError, StoreError, UsageError
 from kanta_archive.index import migrations
 from kanta_archive.index.base import (
@@ -213,39 +214,54 @@ class SqlIndex(Index):
 
     store_id: str = DEFAULT_STORE_ID
 
-    # --- what a backend provides -------------------------------------------------------
+    db: Database
 
-    @abc.abstractmethod
+    # --- the database ------------------------------------------------------------------
+
     def _transaction(self) -> AbstractContextManager[None]:
         """A write transaction; database errors inside become :class:`StoreError`."""
+        return self.db.transaction()
 
-    @abc.abstractmethod
     def _snapshot(self) -> AbstractContextManager[None]:
         """A read-only transaction: every statement inside sees the same snapshot."""
+        return self.db.snapshot()
 
-    @abc.abstractmethod
     def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one statement (``?`` placeholders) and return its rows."""
+        return self.db.fetchall(sql, params)
 
-    @abc.abstractmethod
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement and return its row count."""
+        return self.db.execute(sql, params)
 
-    @abc.abstractmethod
     def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run one statement for many parameter rows."""
+        self.db.executemany(sql, rows)
 
-    def _apply_migrations(self, version: int, target: int) -> None:
-        """Run the migration steps from ``version`` up to ``target`` and record ``target``.
+    @abc.abstractmethod
+    def _recognise(self, tables: set[str]) -> bool:
+        """Whether a database without an index schema may get one (it is not foreign)."""
 
-        The caller holds the backend's migration lock inside one transaction.
-        """
-        self._execute(migrations.SCHEMA_VERSION_TABLE)
-        for step in migrations.steps_to_apply(self.backend, version, target):
-            for statement in step:
-                self._execute(statement)
-        self._execute("DELETE FROM schema_version")
-        self._execute("INSERT INTO schema_version (version) VALUES (?)", (target,))
+    def _migrate(self, target: int) -> None:
+        """Create or migrate the schema to ``target``, then claim pre-part rows."""
+        self.db.migrate(
+            migrations.VERSION_TABLE,
+            migrations.MIGRATIONS,
+            target,
+            recognise=self._recognise,
+            after=self._claim_legacy_rows if target >= 3 else None,
+            needs_after=lambda: (
+                target >= 3
+                and self.db.schema_version(migrations.VERSION_TABLE) >= 3
+                and self._has_legacy_rows()
+            ),
+        )
+
+    def schema_version(self) -> int:
+        return self.db.schema_version(migrations.VERSION_TABLE)
+
+    def close(self) -> None:
+        self.db.close()
 
     def _claim_legacy_rows(self) -> None:
         """Give the rows of a pre-part index (no store id) to this store, once.
@@ -398,6 +414,10 @@ class SqlIndex(Index):
             )
             self._execute("UPDATE index_parts SET state = 'live' WHERE part = ?", (part,))
         self._purge_retired()
+        self._after_rebuild(build.rows)
+
+    def _after_rebuild(self, rows: int) -> None:
+        """Run after a rebuild of ``rows`` rows was swapped in (a backend may analyse)."""
 
     # --- writing -----------------------------------------------------------------------
 
@@ -647,12 +667,15 @@ class SqlIndexBuild:
     def __init__(self, index: SqlIndex, part: int) -> None:
         self._index = index
         self.part = part
+        self.rows = 0
 
     def add_many(self, metas: Iterable[Metadata]) -> int:
         """Add document versions (a row a writer added meanwhile is kept); return how many."""
         index = self._index
         with index._transaction():
-            return index._add_many([self.part], metas, replace=False)
+            added = index._add_many([self.part], metas, replace=False)
+        self.rows += added
+        return added
 
     def keep(self, set_oids: Iterable[str]) -> int:
         """Copy the live rows of these sets into the new part; return how many rows.
@@ -690,13 +713,3 @@ class SqlIndexBuild:
                     (self.part, live, live, *chunk),
                 )
         return copied
-
-
-def check_version(found: int, current: int, where: str) -> None:
-    """Refuse an index written by a newer kanta-archive."""
-    if found > current:
-        raise StoreError(
-            f"the index at {where} has schema version {found}, newer than the version"
-            f" {current} this kanta-archive understands; upgrade kanta-archive or rebuild"
-            " the index"
-        )

@@ -37,3 +37,12 @@ def run_cli() -> Callable[..., Result]:
 def tmp_store(tmp_path: Path) -> Path:
     """A path for a fresh archive store (not created yet)."""
     return tmp_path / "archive"
+
+
+@pytest.fixture(autouse=True)
+def audit_key(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test seals audit logs with a key of its own, outside every store (never the
+    user's ``~/.config/kanta-archive/audit.key``)."""
+    path = tmp_path_factory.mktemp("audit-key") / "audit.key"
+    monkeypatch.setenv("KANTA_ARCHIVE_AUDIT_KEY", str(path))
+    return path

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kanta_archive.access.audit import AuditLog
+from kanta_archive.access.audit import AuditEvent, open_audit_log
 from kanta_archive.access.db import AccessStore, now_utc
 from kanta_archive.access.policy import (
     RULE_READ,
@@ -48,7 +48,11 @@ class AccessService:
     def __init__(self, archive: Archive, access: AccessStore, user: str | None = None) -> None:
         self.archive = archive
         self.access = access
-        self.audit = AuditLog(archive.store.path)
+        self.audit = open_audit_log(
+            archive.store.path,
+            store_id=access.store_id,
+            db=access.db if archive.access_url is not None else None,
+        )
         self.user = user
 
     # ------------------------------------------------------------------ registry
@@ -168,23 +172,27 @@ class AccessService:
             progress=progress,
             authorize=authorize,
         )
+        events: list[AuditEvent] = []
         for item in report.items:
             if item.status != "stored" or item.document_oid is None:
                 continue
             meta = metas.get(item.document_oid)
             clients = [c.identifier or "" for c in meta.clients] if meta else []
-            self.audit.append(
-                "store",
-                actor=actor,
-                user=self.user,
-                client=",".join(clients) or None,
-                documents=[item.document_oid],
-                details={
-                    "set_oid": item.set_oid,
-                    "version": item.version,
-                    "controller": item.controller_oid,
-                },
+            events.append(
+                AuditEvent(
+                    "store",
+                    actor=actor,
+                    user=self.user,
+                    client=",".join(clients) or None,
+                    documents=[item.document_oid],
+                    details={
+                        "set_oid": item.set_oid,
+                        "version": item.version,
+                        "controller": item.controller_oid,
+                    },
+                )
             )
+        self.audit.append_many(events)  # one durable write for the batch
         return report
 
     # ------------------------------------------------------------------ read
@@ -311,8 +319,9 @@ def _query_details(q: Query) -> dict[str, Any]:
 
 
 def open_service(archive: Archive, user: str | None = None) -> RevealService:
-    """The access service of an open archive (opens ``<store>/access.sqlite``)."""
-    return RevealService(archive, AccessStore.open(archive.store.path), user)
+    """The access service of an open archive (opens its access store: ``access.sqlite`` in
+    the store, or the database of ``archive.access_url``)."""
+    return RevealService(archive, AccessStore.open(archive.store.path, archive.access_url), user)
 
 
 # ---------------------------------------------------------------------- clients, disclosure

@@ -27,6 +27,7 @@ from urllib.parse import unquote
 
 from kanta_archive.archive import metadata_file as mf
 from kanta_archive.archive.export import export_object
+from kanta_archive.db.url import is_postgres
 from kanta_archive.errors import RefusedError, StoreError, UsageError
 from kanta_archive.findings import Finding, Severity, ValidationResult
 from kanta_archive.formats.read import read_bytes, read_path
@@ -245,6 +246,8 @@ class Archive:
         self.index = index
         self._validator = validator
         self._index_checked = False
+        #: where the access store and audit log live (``None``: files in the store)
+        self.access_url: str | None = None
 
     @classmethod
     def open(
@@ -255,19 +258,25 @@ class Archive:
         *,
         validator: Any = None,
         recover_index: bool = False,
+        access_url: str | None = None,
     ) -> Archive:
         """Open the store at ``store_path`` (``create=True`` makes a new one) and its index
         (default ``sqlite://<store>/index.sqlite``). A directory that is not a store raises
         :class:`StoreError`. ``validator`` is a :class:`kanta_archive.validate.Validator`
         (default: the bundled schemas). ``recover_index`` (for :meth:`reindex` and
-        :meth:`repair`) replaces a damaged index file by an empty one instead of failing."""
+        :meth:`repair`) replaces a damaged index file by an empty one instead of failing.
+        ``access_url`` is where the registry, rights and audit log live; default the index
+        URL when that is PostgreSQL (one database for everything shared), else files in
+        the store."""
         store = Store.open(store_path, create=create)
         index = open_index(
             index_url or default_index_url(store.path),
             store_id=manifest.store_id(store.path),
             recover=recover_index,
         )
-        return cls(store, index, validator)
+        archive = cls(store, index, validator)
+        archive.access_url = access_url or (index_url if is_postgres(index_url) else None)
+        return archive
 
     def close(self) -> None:
         """Close the index."""

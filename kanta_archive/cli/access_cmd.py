@@ -43,11 +43,15 @@ def resolve_actor(store_path: Path, as_org: str | None) -> str | None:
     ``--actor``), so stores without a registry behave as before.
     """
     from kanta_archive.access import registry_exists
+    from kanta_archive.cli.archive_cmd import access_url_option
+    from kanta_archive.db import is_postgres
     from kanta_archive.errors import UsageError
 
     ctx = click.get_current_context()
     source = ctx.get_parameter_source("as_org")
-    if registry_exists(store_path):
+    index_url = ctx.params.get("index_url")
+    url = access_url_option() or (index_url if is_postgres(index_url) else None)
+    if registry_exists(store_path, url):
         if not as_org:
             raise UsageError(
                 "this store has an organisation registry: say which organisation acts with "
@@ -69,8 +73,9 @@ def open_service(
     """A :class:`RevealService` on the store (closed at the end)."""
     from kanta_archive.access.service import open_service as _open_service
     from kanta_archive.archive import Archive
+    from kanta_archive.cli.archive_cmd import access_url_option
 
-    archive = Archive.open(store_path, index_url, create=create)
+    archive = Archive.open(store_path, index_url, create=create, access_url=access_url_option())
     try:
         service = _open_service(archive, user)
         try:
@@ -350,15 +355,25 @@ def audit_verify(store_path: Path, index_url: str | None) -> None:
     Example:
       kanta-archive audit verify --store ./archive
     """
-    from kanta_archive.access.audit import AuditLog, verify
+    from kanta_archive.access.audit import open_audit_log, verify
+    from kanta_archive.cli.archive_cmd import access_url_option
+    from kanta_archive.db import is_postgres
     from kanta_archive.store import Store
 
     store = Store.open(store_path)
-    result = verify(AuditLog(store.path))
+    url = access_url_option() or (index_url if is_postgres(index_url) else None)
+    with open_audit_log(store.path, url) as log:
+        result = verify(log)
     if not result.ok:
-        click.echo(f"audit.log line {result.bad_line}: {result.message}", err=True)
+        where = f"audit.log line {result.bad_line}" if result.bad_line else "audit log"
+        click.echo(f"{where}: {result.message}", err=True)
         raise click.exceptions.Exit(int(ExitCode.INVALID))
-    write_stdout(f"audit log ok: {result.lines} line(s)\n")
+    note = (
+        f" ({result.unsealed} line(s) from before sealing began are hash-chained only)"
+        if result.unsealed
+        else ""
+    )
+    write_stdout(f"audit log ok: {result.lines} line(s){note}\n")
 
 
 # ---------------------------------------------------------------------- clients

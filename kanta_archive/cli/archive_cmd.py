@@ -33,7 +33,33 @@ STORE_ENV = "KANTA_ARCHIVE_STORE"
 INDEX_ENV = "KANTA_ARCHIVE_INDEX"
 
 
+ACCESS_ENV = "KANTA_ARCHIVE_ACCESS"
+_ACCESS_KEY = "kanta_archive.access_url"
+
+
+def _remember_access(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    ctx.meta[_ACCESS_KEY] = value
+
+
+def access_url_option() -> str | None:
+    """The ``--access`` URL of the running command (``None``: the default)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(_ACCESS_KEY) if ctx is not None else None
+
+
 def _store_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--access",
+        envvar=ACCESS_ENV,
+        default=None,
+        metavar="URL",
+        expose_value=False,
+        is_eager=True,
+        callback=_remember_access,
+        help="Where the registry, rights, links, disclosures and audit log live: "
+        "sqlite://<path> or postgresql://…  [default: the --index URL when it is "
+        "PostgreSQL, else files in the store; env KANTA_ARCHIVE_ACCESS]",
+    )(func)
     func = click.option(
         "--index",
         "index_url",
@@ -67,7 +93,12 @@ def _open(
     from kanta_archive.archive import Archive
 
     archive = Archive.open(
-        store_path, index_url, create=create, validator=validator, recover_index=recover_index
+        store_path,
+        index_url,
+        create=create,
+        validator=validator,
+        recover_index=recover_index,
+        access_url=access_url_option(),
     )
     try:
         yield archive
@@ -154,7 +185,7 @@ def _restore_links(arch: Archive) -> int:
     """Replay the client links recorded in the access store (if any) into the index."""
     from kanta_archive.access import ACCESS_FILE
 
-    if not (arch.store.path / ACCESS_FILE).is_file():
+    if arch.access_url is None and not (arch.store.path / ACCESS_FILE).is_file():
         return 0
     with _access(arch, None) as svc:
         return svc.restore_links()
@@ -163,17 +194,18 @@ def _restore_links(arch: Archive) -> int:
 def _audit_transfer(arch: Archive, report: Any, reason: str, actor: str | None) -> None:
     """Record a controller transfer in the audit log of a store with access control."""
     from kanta_archive.access import ACCESS_FILE
-    from kanta_archive.access.audit import AuditLog
+    from kanta_archive.access.audit import open_audit_log
     from kanta_archive.archive.service import default_actor
 
-    if not (arch.store.path / ACCESS_FILE).is_file():
+    if arch.access_url is None and not (arch.store.path / ACCESS_FILE).is_file():
         return
-    AuditLog(arch.store.path).append(
-        "controller-transfer",
-        actor=actor or default_actor(),
-        documents=list(report.moved),
-        details={"from": report.from_controller, "to": report.to_controller, "reason": reason},
-    )
+    with open_audit_log(arch.store.path, arch.access_url) as log:
+        log.append(
+            "controller-transfer",
+            actor=actor or default_actor(),
+            documents=list(report.moved),
+            details={"from": report.from_controller, "to": report.to_controller, "reason": reason},
+        )
 
 
 @contextmanager

@@ -74,10 +74,17 @@ def _update(store_path: Path, change: Mapping[str, Any]) -> dict[str, Any]:
         return merged
 
 
+def is_store(store_path: str | os.PathLike[str]) -> bool:
+    """True when ``store_path`` has a marker (is a store)."""
+    return (Path(store_path) / MARKER).is_file()
+
+
 def store_id(store_path: str | os.PathLike[str]) -> str:
-    """The store's id, made and recorded on first use; :data:`UNIDENTIFIED` for a store
-    that has none and may not be written."""
+    """The store's id, made and recorded on first use; :data:`UNIDENTIFIED` for a folder
+    that is no store, or a store that has none and may not be written."""
     root = Path(store_path)
+    if not is_store(root):
+        return UNIDENTIFIED
     found = read_marker(root).get("store_id")
     if isinstance(found, str) and found:
         return found
@@ -89,7 +96,9 @@ def store_id(store_path: str | os.PathLike[str]) -> str:
 
 
 def declared(store_path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
-    """What the store declares it holds: ``{name: details}``."""
+    """What the store declares it holds: ``{name: details}`` (nothing before it exists)."""
+    if not is_store(store_path):
+        return {}
     found = read_marker(store_path).get("declares")
     if not isinstance(found, dict):
         return {}

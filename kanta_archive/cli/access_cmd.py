@@ -355,7 +355,8 @@ def audit_verify(store_path: Path, index_url: str | None) -> None:
     Example:
       kanta-archive audit verify --store ./archive
     """
-    from kanta_archive.access.audit import open_audit_log, verify
+    from kanta_archive.access.audit import open_audit_log
+    from kanta_archive.access.audit_verify import verify
     from kanta_archive.cli.archive_cmd import access_url_option
     from kanta_archive.db import is_postgres
     from kanta_archive.store import Store

@@ -14,11 +14,11 @@ from kanta_archive.access.audit import (
     GENESIS,
     AuditEvent,
     AuditLog,
-    DbAuditLog,
     entry_hash,
     open_audit_log,
-    verify,
 )
+from kanta_archive.access.audit_db import DbAuditLog
+from kanta_archive.access.audit_verify import verify
 from kanta_archive.errors import StoreError
 from kanta_archive.store import Store
 
@@ -172,8 +172,26 @@ def test_a_head_left_behind_by_a_crash_still_verifies(tmp_path: Path) -> None:
     log.append("read", actor="a")
     head = (log.dir / "audit.head").read_bytes()
     log.append("read", actor="a")
-    (log.dir / "audit.head").write_bytes(head)  # the crash came before the head was renamed
+    (log.dir / "audit.head").write_bytes(head)  # the crash came before the head was written
     assert verify(log).ok
+
+
+def test_a_head_slot_torn_by_a_crash_still_verifies(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path)
+    log.append("read", actor="a")
+    log.append("read", actor="a")
+    path = log.dir / "audit.head"
+    data = bytearray(path.read_bytes())
+    data[0:40] = b"\x00" * 40  # seq 2's slot, half written
+    path.write_bytes(bytes(data))
+    assert verify(log).ok
+
+
+def test_a_head_file_emptied_by_someone_fails_verify(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path)
+    log.append("read", actor="a")
+    (log.dir / "audit.head").write_bytes(b"")
+    assert not verify(log).ok
 
 
 def test_verify_without_the_key_is_not_a_pass(tmp_path: Path, audit_key: Path) -> None:

@@ -441,11 +441,18 @@ class SqlIndex(Index):
     def _add_many(self, parts: list[int], metas: Iterable[Metadata], *, replace: bool) -> int:
         """Write ``metas`` into every part of ``parts``, then fix the heads of their sets.
 
-        The caller holds a write transaction.
+        Into empty parts (a first load, a rebuild's first batch) the heads are fixed over
+        the whole part at the end, which is cheaper than tracking the touched sets. The
+        caller holds a write transaction.
         """
         added = 0
-        self._execute("CREATE TEMP TABLE IF NOT EXISTS touched_sets (set_oid TEXT PRIMARY KEY)")
-        self._execute("DELETE FROM touched_sets")
+        fresh = all(
+            not self._fetchall("SELECT EXISTS (SELECT 1 FROM documents WHERE part = ?)", (p,))[0][0]
+            for p in parts
+        )
+        if not fresh:
+            self._execute("CREATE TEMP TABLE IF NOT EXISTS touched_sets (set_oid TEXT PRIMARY KEY)")
+            self._execute("DELETE FROM touched_sets")
         for chunk in _chunks(metas, _CHUNK):
             docs: dict[str, DocRow] = {}
             clients: dict[str, list[ClientRow]] = {}
@@ -457,19 +464,23 @@ class SqlIndex(Index):
             client_list = [c for rows in clients.values() for c in rows]
             for part in parts:
                 self._write_chunk(part, doc_rows, client_list, replace=replace)
-            self._executemany(
-                "INSERT INTO touched_sets (set_oid) VALUES (?) ON CONFLICT DO NOTHING",
-                [(set_oid,) for set_oid in {d[1] for d in doc_rows}],
-            )
+            if not fresh:
+                self._executemany(
+                    "INSERT INTO touched_sets (set_oid) VALUES (?) ON CONFLICT DO NOTHING",
+                    [(set_oid,) for set_oid in {d[1] for d in doc_rows}],
+                )
             added += len(chunk)
         for part in parts:
-            self._fix_heads(part)
-        self._execute("DELETE FROM touched_sets")
+            self._fix_heads(part, restrict=not fresh)
+        if not fresh:
+            self._execute("DELETE FROM touched_sets")
         return added
 
-    def _fix_heads(self, part: int) -> None:
-        """Make the highest version of each touched set its only head."""
-        scope = "part = ? AND set_oid IN (SELECT set_oid FROM touched_sets)"
+    def _fix_heads(self, part: int, *, restrict: bool) -> None:
+        """Make the highest version of each (touched) set its only head."""
+        scope = "part = ?" + (
+            " AND set_oid IN (SELECT set_oid FROM touched_sets)" if restrict else ""
+        )
         newer = (
             "EXISTS (SELECT 1 FROM documents n WHERE n.part = documents.part"
             " AND n.set_oid = documents.set_oid AND n.version > documents.version)"

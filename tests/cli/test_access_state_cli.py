@@ -183,3 +183,19 @@ def test_a_separate_access_url_holds_the_registry(
     assert not (store / "access.sqlite").exists()
     refused = run_cli("query", "--store", store, "--access", pg_url)
     assert refused.exit_code == 2 and "--as" in refused.stderr
+
+
+@pytest.mark.postgres
+def test_reindex_of_one_store_in_a_shared_postgres_index_leaves_the_other_alone(
+    run_cli: Run, tmp_path: Path, pg_url: str
+) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    client_record = SAMPLES / "valid" / "client-record-entry.json"
+    assert run_cli("archive", OPEN, "--store", first, "--index", pg_url).exit_code == 0
+    assert run_cli("archive", client_record, "--store", second, "--index", pg_url).exit_code == 0
+    rebuilt = run_cli("reindex", "--store", first, "--index", pg_url)
+    assert rebuilt.exit_code == 0 and "indexed 1 " in rebuilt.stdout, rebuilt.output
+    for store, expected in ((first, OPEN_DOC), (second, "1.2.246.10.91000013.11.2001.1")):
+        listed = run_cli("query", "--store", store, "--index", pg_url, "--format", "json")
+        assert [d["document_oid"] for d in json.loads(listed.stdout)["documents"]] == [expected]
+    assert run_cli("verify", "--store", second, "--index", pg_url).exit_code == 0

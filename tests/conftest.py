@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pg_server import PgServer, find_bindir
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -46,3 +50,18 @@ def audit_key(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     path = tmp_path_factory.mktemp("audit-key") / "audit.key"
     monkeypatch.setenv("KANTA_ARCHIVE_AUDIT_KEY", str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A real PostgreSQL server for the session (per xdist worker), or a skip with a reason."""
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip(
+            "no PostgreSQL server binaries (initdb, pg_ctl, postgres) found via"
+            " KANTA_PG_BINDIR, pg_config, PATH or /usr/lib/postgresql/*/bin;"
+            " install Debian's postgresql package to run the PostgreSQL tests"
+        )
+    server = PgServer(bindir).start()
+    yield server
+    server.stop()

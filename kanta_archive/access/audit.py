@@ -35,11 +35,11 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Self
+from typing import Any, Final
 
 from kanta_archive.access.audit_key import AuditKey, load_key
 from kanta_archive.access.db import now_utc
-from kanta_archive.db import Database, open_database
+from kanta_archive.db import Closing, Database, open_database
 from kanta_archive.errors import StoreError
 from kanta_archive.store import manifest
 from kanta_archive.store.locking import exclusive_lock
@@ -97,7 +97,7 @@ class AuditEvent:
     details: Mapping[str, Any] | None = None
 
 
-class AuditTrail(abc.ABC):
+class AuditTrail(Closing, abc.ABC):
     """An audit log: where the lines live is the subclass's business, the chain is here."""
 
     store: Path
@@ -184,14 +184,8 @@ class AuditTrail(abc.ABC):
     def describe(self) -> str:
         """Where the log is, for messages."""
 
-    def close(self) -> None:  # noqa: B027 - a file log holds nothing open
-        """Close what the log holds open (a database connection)."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
+    def close(self) -> None:
+        """Close what the log holds open (a database connection; a file log: nothing)."""
 
     def entries(self) -> Iterator[dict[str, Any]]:
         """Every entry, oldest first (unchecked; use :func:`verify` to check)."""

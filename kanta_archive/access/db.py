@@ -24,29 +24,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 
+from kanta_archive.access.registry import COLUMNS as _ORG_COLUMNS
 from kanta_archive.access.registry import Organisation
 from kanta_archive.access.rights import Right
-from kanta_archive.db import Database, Migrations, open_database
+from kanta_archive.db import Closing, Database, Migrations, open_database
 from kanta_archive.errors import StoreError, UsageError
 from kanta_archive.store import manifest
 
 ACCESS_FILE: Final = "access.sqlite"
 VERSION_TABLE: Final = "access_schema_version"
 
-_ORG_COLUMNS: Final = (
-    "oid",
-    "name",
-    "business_id",
-    "sector",
-    "joining_model",
-    "main_joiner_oid",
-    "organiser_oid",
-    "valid_from",
-    "valid_to",
-)
 _RIGHT_COLUMNS: Final = (
     "right_id",
     "organiser_oid",
@@ -189,7 +178,7 @@ def _right(row: Sequence[Any]) -> Right:
     )
 
 
-class AccessStore:
+class AccessStore(Closing):
     """The access tables of one store. Use :meth:`open`; close with :meth:`close`."""
 
     def __init__(self, db: Database, store_path: Path, store_id: str) -> None:
@@ -256,17 +245,6 @@ class AccessStore:
     def close(self) -> None:
         """Close the connection."""
         self.db.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:

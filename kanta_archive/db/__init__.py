@@ -9,12 +9,13 @@ one named schema (``migrate``).
 
 from __future__ import annotations
 
-from kanta_archive.db.base import Database, Migrations
+from kanta_archive.db.base import Closing, Database, Migrations
 from kanta_archive.db.url import POSTGRES_PREFIXES, SQLITE_PREFIX, is_postgres, open_database
 
 __all__ = [
     "POSTGRES_PREFIXES",
     "SQLITE_PREFIX",
+    "Closing",
     "Database",
     "Migrations",
     "is_postgres",

@@ -14,7 +14,26 @@ from kanta_archive.errors import StoreError
 Migrations = dict[str, list[list[str]]]
 
 
-class Database(abc.ABC):
+class Closing:
+    """``with`` support for anything with a ``close()``."""
+
+    def close(self) -> None:
+        """Release what the object holds."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class Database(Closing, abc.ABC):
     """One connection to an SQL database. Statements use ``?`` placeholders.
 
     Database errors become :class:`StoreError` naming the database (its URL without a
@@ -56,17 +75,6 @@ class Database(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Close the connection; further use is an error."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # --- versioned schemas -------------------------------------------------------------
 

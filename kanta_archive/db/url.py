@@ -14,6 +14,26 @@ def is_postgres(url: str | None) -> bool:
     return bool(url) and str(url).startswith(POSTGRES_PREFIXES)
 
 
+def parse(url: str, what: str = "database") -> tuple[str, str]:
+    """``("sqlite", path)`` or ``("postgres", url)``; a URL neither is a :class:`StoreError`."""
+    if not isinstance(url, str) or not url:
+        raise StoreError(f"no {what} URL given; use sqlite://<path> or postgresql://…")
+    if url.startswith(SQLITE_PREFIX):
+        path = url[len(SQLITE_PREFIX) :]
+        if not path or "?" in path or "#" in path:
+            raise StoreError(
+                f"bad {what} URL {url!r}: use sqlite://<path to file>, for example"
+                " sqlite:///var/kanta/index.sqlite"
+            )
+        return "sqlite", path
+    if url.startswith(POSTGRES_PREFIXES):
+        return "postgres", url
+    scheme = url.split("://", 1)[0] if "://" in url else url
+    raise StoreError(
+        f"unknown {what} URL {scheme!r}: use sqlite://<path> or postgresql://<connection>"
+    )
+
+
 def open_database(
     url: str,
     *,
@@ -28,23 +48,11 @@ def open_database(
       ``sqlite://x.sqlite`` relative to the working directory;
     - ``postgresql://…`` (or ``postgres://…``): a libpq connection URI; needs psycopg.
     """
-    if not isinstance(url, str) or not url:
-        raise StoreError(f"no {what} URL given; use sqlite://<path> or postgresql://…")
-    if url.startswith(SQLITE_PREFIX):
-        path = url[len(SQLITE_PREFIX) :]
-        if not path or "?" in path or "#" in path:
-            raise StoreError(
-                f"bad {what} URL {url!r}: use sqlite://<path to file>, for example"
-                " sqlite:///var/kanta/index.sqlite"
-            )
+    backend, where = parse(url, what)
+    if backend == "sqlite":
         from kanta_archive.db.sqlite import SqliteDatabase
 
-        return SqliteDatabase(path, readonly=readonly, synchronous=synchronous, what=what, fix=fix)
-    if url.startswith(POSTGRES_PREFIXES):
-        from kanta_archive.db.postgres import PostgresDatabase
+        return SqliteDatabase(where, readonly=readonly, synchronous=synchronous, what=what, fix=fix)
+    from kanta_archive.db.postgres import PostgresDatabase
 
-        return PostgresDatabase(url, readonly=readonly, what=what)
-    scheme = url.split("://", 1)[0] if "://" in url else url
-    raise StoreError(
-        f"unknown {what} URL {scheme!r}: use sqlite://<path> or postgresql://<connection>"
-    )
+    return PostgresDatabase(where, readonly=readonly, what=what)

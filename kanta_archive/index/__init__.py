@@ -11,7 +11,6 @@ quickly. Open one with :func:`open_index`::
 
 from __future__ import annotations
 
-from kanta_archive.errors import StoreError
 from kanta_archive.index.base import (
     SORT_KEYS,
     Index,
@@ -38,9 +37,6 @@ __all__ = [
     "open_index",
 ]
 
-SQLITE_PREFIX = "sqlite://"
-POSTGRES_PREFIXES = ("postgresql://", "postgres://")
-
 
 def open_index(
     url: str,
@@ -64,23 +60,13 @@ def open_index(
     cannot be opened, is not a kanta-archive index, or has a newer schema
     version than this code knows.
     """
-    if not isinstance(url, str) or not url:
-        raise StoreError("no index URL given; use sqlite://<path> or postgresql://…")
-    if url.startswith(SQLITE_PREFIX):
-        path = url[len(SQLITE_PREFIX) :]
-        if not path or "?" in path or "#" in path:
-            raise StoreError(
-                f"bad index URL {url!r}: use sqlite://<path to file>, for example"
-                " sqlite:///var/kanta/index.sqlite"
-            )
+    from kanta_archive.db.url import parse
+
+    backend, where = parse(url, "index")
+    if backend == "sqlite":
         from kanta_archive.index.sqlite import SqliteIndex
 
-        return SqliteIndex(path, store_id=store_id, readonly=readonly, recover=recover)
-    if url.startswith(POSTGRES_PREFIXES):
-        from kanta_archive.index.postgres import PostgresIndex
+        return SqliteIndex(where, store_id=store_id, readonly=readonly, recover=recover)
+    from kanta_archive.index.postgres import PostgresIndex
 
-        return PostgresIndex(url, store_id=store_id, readonly=readonly)
-    scheme = url.split("://", 1)[0] if "://" in url else url
-    raise StoreError(
-        f"unknown index URL {scheme!r}: use sqlite://<path> or postgresql://<connection>"
-    )
+    return PostgresIndex(where, store_id=store_id, readonly=readonly)

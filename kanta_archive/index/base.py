@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
-from types import TracebackType
-from typing import Final, Protocol, Self
+from typing import Final, Protocol
 
+from kanta_archive.db.base import Closing
 from kanta_archive.errors import UsageError
 from kanta_archive.model import Metadata
 
@@ -144,7 +144,7 @@ class IndexBuild(Protocol):
         """Carry the live rows of these sets over (sets that could not be read)."""
 
 
-class Index(abc.ABC):
+class Index(Closing, abc.ABC):
     """The rebuildable query index over the archived documents.
 
     Everything in it (except client links, see :meth:`link_client`) is derived
@@ -218,14 +218,3 @@ class Index(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Close the connection; further use is an error."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

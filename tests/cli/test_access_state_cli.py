@@ -14,7 +14,7 @@ import pytest
 from click.testing import Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pg_server import PgServer, find_bindir
+from pg_server import PgServer
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 ORGS = SAMPLES / "orgs.csv"
@@ -122,16 +122,6 @@ def test_audit_verify_fails_on_a_line_rewritten_with_recomputed_hashes(
 
 
 # --- everything shared in PostgreSQL ----------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    bindir = find_bindir()
-    if bindir is None:
-        pytest.skip("no PostgreSQL server binaries; install Debian's postgresql package")
-    server = PgServer(bindir).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -23,17 +23,7 @@ from kanta_archive.errors import StoreError
 from kanta_archive.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pg_server import PgServer, find_bindir
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    bindir = find_bindir()
-    if bindir is None:
-        pytest.skip("no PostgreSQL server binaries; install Debian's postgresql package")
-    server = PgServer(bindir).start()
-    yield server
-    server.stop()
+from pg_server import PgServer
 
 
 def test_chain_and_verify(tmp_path: Path) -> None:

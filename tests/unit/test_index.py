@@ -21,7 +21,7 @@ from kanta_archive.index.sqlite import SqliteIndex
 from kanta_archive.model import CONTROLLER_TYPE_SYSTEM, SERVICE_TASK_SYSTEM, Metadata
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pg_server import PgServer, find_bindir
+from pg_server import PgServer
 
 ORG = "1.2.246.10.24303212"
 CONTROLLER = f"{ORG}.19.1"
@@ -88,20 +88,6 @@ def oid(n: int) -> str:
 
 
 # --- fixtures: a fresh index per test on each backend --------------------------------------
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    bindir = find_bindir()
-    if bindir is None:
-        pytest.skip(
-            "no PostgreSQL server binaries (initdb, pg_ctl, postgres) found via"
-            " KANTA_PG_BINDIR, pg_config, PATH or /usr/lib/postgresql/*/bin;"
-            " install Debian's postgresql package to run the PostgreSQL index tests"
-        )
-    server = PgServer(bindir).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

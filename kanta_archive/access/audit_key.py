@@ -68,12 +68,39 @@ def load_key(store_path: str | os.PathLike[str], *, create: bool) -> AuditKey | 
             f" {KEY_ENV} to a file elsewhere), or anyone who can write the store can forge"
             " audit lines"
         )
+    if not path.exists():
+        return _make_key(path) if create else None
+    return load_key_file(path)
+
+
+def _make_key(path: Path) -> AuditKey:
+    """Make a new key file, atomically: a complete file appears, or the one another
+    process made first is used."""
+    secret = secrets.token_bytes(KEY_BYTES)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, secret.hex().encode() + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)  # never replaces a key another process made meanwhile
+        except FileExistsError:
+            return load_key_file(path)
+        finally:
+            tmp.unlink()
+    except OSError as exc:
+        raise StoreError(f"cannot make the audit key {path}: {exc}") from exc
+    return AuditKey(secret, path)
+
+
+def load_key_file(path: Path) -> AuditKey:
+    """Read a key file: at least 16 bytes, as hex."""
     try:
         text = path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        if not create:
-            return None
-        return _make_key(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise StoreError(f"cannot read the audit key {path}: {exc}") from exc
     try:
@@ -83,29 +110,3 @@ def load_key(store_path: str | os.PathLike[str], *, create: bool) -> AuditKey | 
     if len(secret) < 16:
         raise StoreError(f"the audit key {path} is not at least 16 bytes of hex")
     return AuditKey(secret, path)
-
-
-def _make_key(path: Path) -> AuditKey:
-    secret = secrets.token_bytes(KEY_BYTES)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    except FileExistsError:  # another process made it first: use that one
-        key = load_key_file(path)
-        return key
-    except OSError as exc:
-        raise StoreError(f"cannot make the audit key {path}: {exc}") from exc
-    try:
-        os.write(fd, secret.hex().encode() + b"\n")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return AuditKey(secret, path)
-
-
-def load_key_file(path: Path) -> AuditKey:
-    """Read a key file (hex)."""
-    try:
-        return AuditKey(bytes.fromhex(path.read_text(encoding="ascii").strip()), path)
-    except (OSError, ValueError) as exc:
-        raise StoreError(f"cannot read the audit key {path}: {exc}") from exc

@@ -16,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from kanta_archive.access.audit import AuditEvent, AuditKey, AuditLog, AuditTrail, open_audit_log
+from kanta_archive.access.audit import AuditEvent, AuditKey, AuditLog, AuditTrail
+from kanta_archive.access.audit_db import open_audit_log
 
 ACTOR = "1.2.246.10.91000013"
 

@@ -39,7 +39,7 @@ from typing import Any, Final
 
 from kanta_archive.access.audit_key import AuditKey, load_key
 from kanta_archive.access.db import now_utc
-from kanta_archive.db import Closing, Database, open_database
+from kanta_archive.db import Closing
 from kanta_archive.errors import StoreError
 from kanta_archive.store import manifest
 from kanta_archive.store.locking import exclusive_lock
@@ -301,31 +301,6 @@ def _last_line(path: Path) -> bytes | None:
         return data.rstrip(b"\n") or None
 
 
-def open_audit_log(
-    store_path: str | os.PathLike[str],
-    url: str | None = None,
-    store_id: str | None = None,
-    *,
-    db: Database | None = None,
-) -> AuditTrail:
-    """The store's audit log: files in the store, or the database at ``url`` (or the open
-    ``db``, which the caller keeps and closes)."""
-    if url is None and db is None:
-        return AuditLog(store_path)
-    from kanta_archive.access.audit_db import DbAuditLog
-
-    owns = db is None
-    if db is None:
-        assert url is not None
-        db = open_database(url, what="audit log", synchronous="FULL")
-    try:
-        return DbAuditLog(store_path, db, store_id or manifest.store_id(store_path), owns_db=owns)
-    except BaseException:
-        if owns:
-            db.close()
-        raise
-
-
 __all__ = [
     "AUDIT_FILE",
     "EVENTS",
@@ -337,5 +312,4 @@ __all__ = [
     "AuditTrail",
     "canonical",
     "entry_hash",
-    "open_audit_log",
 ]

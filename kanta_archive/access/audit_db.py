@@ -3,7 +3,7 @@
 Table ``audit_log (store_id, seq, line)`` holds each entry's canonical JSON;
 ``audit_heads`` holds each store's last ``seq`` and ``hash`` and is updated in the same
 transaction as the lines, under a lock on the store's head row, so concurrent writers on
-any host chain correctly.
+any host chain correctly. :func:`open_audit_log` opens a store's log, in files or here.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import os
 from collections.abc import Iterator
 from typing import Any, Final
 
-from kanta_archive.access.audit import GENESIS, AuditKey, AuditTrail, canonical
-from kanta_archive.db import Database, Migrations
+from kanta_archive.access.audit import GENESIS, AuditKey, AuditLog, AuditTrail, canonical
+from kanta_archive.db import Database, Migrations, open_database
+from kanta_archive.store import manifest
 
 AUDIT_VERSION_TABLE: Final = "audit_schema_version"
 AUDIT_MIGRATIONS: Final[Migrations] = {
@@ -111,3 +112,26 @@ class _DbLock:
 
     def __exit__(self, *exc: Any) -> None:
         self._transaction.__exit__(*exc)
+
+
+def open_audit_log(
+    store_path: str | os.PathLike[str],
+    url: str | None = None,
+    store_id: str | None = None,
+    *,
+    db: Database | None = None,
+) -> AuditTrail:
+    """The store's audit log: files in the store, or the database at ``url`` (or the open
+    ``db``, which the caller keeps and closes)."""
+    if url is None and db is None:
+        return AuditLog(store_path)
+    owns = db is None
+    if db is None:
+        assert url is not None
+        db = open_database(url, what="audit log", synchronous="FULL")
+    try:
+        return DbAuditLog(store_path, db, store_id or manifest.store_id(store_path), owns_db=owns)
+    except BaseException:
+        if owns:
+            db.close()
+        raise

@@ -15,9 +15,8 @@ from kanta_archive.access.audit import (
     AuditEvent,
     AuditLog,
     entry_hash,
-    open_audit_log,
 )
-from kanta_archive.access.audit_db import DbAuditLog
+from kanta_archive.access.audit_db import DbAuditLog, open_audit_log
 from kanta_archive.access.audit_verify import verify
 from kanta_archive.errors import StoreError
 from kanta_archive.store import Store

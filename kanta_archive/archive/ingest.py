@@ -18,6 +18,7 @@ from typing import Any
 from kanta_archive.archive import metadata_file as mf
 from kanta_archive.archive.reading import find_set, read_metadata, version_metadata
 from kanta_archive.archive.results import IngestItem, IngestReport, Progress, Status
+from kanta_archive.errors import ConflictError
 from kanta_archive.findings import Finding, Severity, ValidationResult
 from kanta_archive.formats.read import read_bytes, read_path
 from kanta_archive.index import Index
@@ -131,15 +132,20 @@ def ingest(
     unchanged: dict[str, _SetState] = {}
     plans = _plan(store, index, good, items, unchanged)
     _index_unchanged(index, unchanged)
-    _commit_plans(store, index, plans, actor, progress)
+    lost = _commit_plans(store, index, plans, actor, progress)
     for plan in plans:
+        status: Status = "stored"
+        reason: str | None = None
+        if plan.position in lost:
+            status, reason = lost[plan.position]
         items[plan.position] = IngestItem(
             plan.source,
-            "stored",
+            status,
             plan.document_oid,
             plan.set_oid,
             plan.version,
             plan.controller,
+            reason,
         )
     progress(len(good) - len(plans))
     return _report(items, bad)
@@ -341,7 +347,14 @@ def _decide(store: Store, set_oid: str, cand: _Candidate, state: _SetState) -> t
 
 def _commit_plans(
     store: Store, index: Index, plans: list[_Planned], actor: str, progress: Progress
-) -> None:
+) -> dict[int, tuple[Status, str]]:
+    """Commit the planned versions in chunks; index each chunk once it is stored.
+
+    Another writer (process or host) may store a version of a set between planning and
+    committing. That costs only the documents of that set: they are reported ("unchanged"
+    when the other writer stored this very document, else "refused"), and the batch goes
+    on. Returns the outcome of every plan that was not stored, by position.
+    """
     # Round k holds the k-th new version of every set, so one commit_many call never
     # sees the same object twice and versions land in order.
     rounds: list[list[_Planned]] = []
@@ -352,20 +365,74 @@ def _commit_plans(
         if k == len(rounds):
             rounds.append([])
         rounds[k].append(plan)
+    lost: dict[int, tuple[Status, str]] = {}
+    failed: dict[str, str] = {}  # set OID -> why its later versions are not stored either
     for batch in rounds:
         for start in range(0, len(batch), MAX_BATCH):
-            chunk = batch[start : start + MAX_BATCH]
-            requests = [
-                CommitRequest(
-                    p.controller,
-                    p.set_oid,
-                    p.request_files,
-                    p.expected_head,
-                    f"store document {p.document_oid} version {p.version}",
-                    actor,
-                )
-                for p in chunk
-            ]
-            store.commit_many(requests)
-            index.add_many(p.meta for p in chunk)
-            progress(len(chunk))
+            chunk = []
+            for plan in batch[start : start + MAX_BATCH]:
+                if plan.set_oid in failed:
+                    lost[plan.position] = ("refused", f"not stored: {failed[plan.set_oid]}")
+                else:
+                    chunk.append(plan)
+            committed = _commit_chunk(store, index, chunk, actor, lost, failed)
+            index.add_many(p.meta for p in committed)
+            progress(len(batch[start : start + MAX_BATCH]))
+    return lost
+
+
+def _request(plan: _Planned, actor: str) -> CommitRequest:
+    return CommitRequest(
+        plan.controller,
+        plan.set_oid,
+        plan.request_files,
+        plan.expected_head,
+        f"store document {plan.document_oid} version {plan.version}",
+        actor,
+    )
+
+
+def _commit_chunk(
+    store: Store,
+    index: Index,
+    chunk: list[_Planned],
+    actor: str,
+    lost: dict[int, tuple[Status, str]],
+    failed: dict[str, str],
+) -> list[_Planned]:
+    """Commit a chunk in one call; on a conflict, one object at a time. Returns what was
+    stored; records in ``lost`` and ``failed`` what another writer got to first."""
+    try:
+        store.commit_many([_request(p, actor) for p in chunk])
+        return chunk
+    except ConflictError:
+        pass  # someone else wrote one of these sets meanwhile: find which, keep the rest
+    committed = []
+    for plan in chunk:
+        try:
+            store.commit_many([_request(plan, actor)])
+        except ConflictError as exc:
+            status, reason = _after_conflict(store, index, plan, exc)
+            lost[plan.position] = (status, reason)
+            failed[plan.set_oid] = f"an earlier version of set {plan.set_oid} was not stored"
+            continue
+        committed.append(plan)
+    return committed
+
+
+def _after_conflict(
+    store: Store, index: Index, plan: _Planned, exc: ConflictError
+) -> tuple[Status, str]:
+    """What a conflict means for one document: did the other writer store this very one?"""
+    state = _load_state(store, index, plan.set_oid)
+    known = _known(store, state, plan.set_oid)
+    if plan.document_oid in known and state.controller is not None:
+        number, fmt = known[plan.document_oid]
+        stored = store.read(state.controller, plan.set_oid, mf.document_file(fmt), number)
+        if stored == plan.request_files.get(mf.document_file(fmt)):
+            index.add_many(Metadata.from_raw(m) for m in state.stored.values())
+            return "unchanged", "stored by another writer meanwhile"
+    return (
+        "refused",
+        f"conflict: set {plan.set_oid} was changed by another writer meanwhile ({exc})",
+    )

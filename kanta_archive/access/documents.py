@@ -52,12 +52,12 @@ def ingest(
     progress: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Store documents as ``actor``: each must pass :func:`may_store`."""
-    metas: dict[str, Metadata] = {}
+    clients_of: dict[str, str] = {}  # document OID -> its clients (not the whole metadata)
 
     def authorize(meta: Metadata) -> str | None:
         decision = may_store(ctx.access, actor, meta)
         if decision.allowed and meta.document_oid:
-            metas[meta.document_oid] = meta
+            clients_of[meta.document_oid] = ",".join(c.identifier or "" for c in meta.clients)
         return None if decision.allowed else decision.message
 
     report = ctx.archive.ingest(
@@ -71,14 +71,12 @@ def ingest(
     for item in report.items:
         if item.status != "stored" or item.document_oid is None:
             continue
-        meta = metas.get(item.document_oid)
-        clients = [c.identifier or "" for c in meta.clients] if meta else []
         events.append(
             AuditEvent(
                 "store",
                 actor=actor,
                 user=ctx.user,
-                client=",".join(clients) or None,
+                client=clients_of.get(item.document_oid) or None,
                 documents=[item.document_oid],
                 details={
                     "set_oid": item.set_oid,

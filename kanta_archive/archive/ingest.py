@@ -9,6 +9,7 @@ the k-th new version of every set) and then indexed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 
 from kanta_archive.archive import metadata_file as mf
 from kanta_archive.archive.reading import find_set, read_metadata, version_metadata
-from kanta_archive.archive.results import IngestItem, IngestReport, Progress, Status
+from kanta_archive.archive.results import IngestItem, IngestReport, Progress, Status, no_progress
 from kanta_archive.errors import ConflictError
 from kanta_archive.findings import Finding, Severity, ValidationResult
 from kanta_archive.formats.read import read_bytes, read_path
@@ -26,6 +27,9 @@ from kanta_archive.model import Document, Metadata
 from kanta_archive.store import MAX_BATCH, CommitRequest, Store
 
 Authorize = Callable[[Metadata], str | None]
+#: above this many files a batch is archived in chunks of this many (bounded memory: about
+#: 25 KB per document in a chunk, instead of per document in the batch).
+CHUNK = 1000
 
 
 @dataclass
@@ -95,17 +99,7 @@ def ingest(
 ) -> IngestReport:
     """See :meth:`kanta_archive.archive.Archive.ingest`."""
     good, bad = _read_and_validate(validator, documents, progress)
-    items: dict[int, IngestItem] = {}
-    for position, result in bad:
-        errors = sum(1 for f in result.findings if f.severity is Severity.ERROR)
-        items[position] = IngestItem(
-            result.source,
-            "refused",
-            result.document_oid,
-            None,
-            None,
-            reason=f"invalid: {errors} error finding(s)",
-        )
+    items: dict[int, IngestItem] = {position: _invalid_item(result) for position, result in bad}
     if authorize is not None:
         allowed: list[_Candidate] = []
         for cand in good:
@@ -129,6 +123,20 @@ def ingest(
             )
         progress(len(good))
         return _report(items, bad)
+    stored = _store(store, index, good, items, actor, progress)
+    progress(len(good) - stored)
+    return _report(items, bad)
+
+
+def _store(
+    store: Store,
+    index: Index,
+    good: list[_Candidate],
+    items: dict[int, IngestItem],
+    actor: str,
+    progress: Progress,
+) -> int:
+    """Plan, commit and index valid candidates; fill their items; return how many plans."""
     unchanged: dict[str, _SetState] = {}
     plans = _plan(store, index, good, items, unchanged)
     _index_unchanged(index, unchanged)
@@ -147,8 +155,7 @@ def ingest(
             plan.controller,
             reason,
         )
-    progress(len(good) - len(plans))
-    return _report(items, bad)
+    return len(plans)
 
 
 def _read_and_validate(
@@ -157,27 +164,115 @@ def _read_and_validate(
     good: list[_Candidate] = []
     bad: list[tuple[int, ValidationResult]] = []
     for position, item in enumerate(inputs):
-        if isinstance(item, Document):
-            document: Document | None = item
-            source = item.source
-            findings: tuple[Finding, ...] = ()
-            fmt: str | None = item.format
-        else:
-            source = str(item)
-            outcome = read_path(Path(item), max_bytes=validator.max_bytes)
-            document, findings, fmt = outcome.document, tuple(outcome.findings), outcome.format
-        meta = None
-        if document is not None:
-            findings += tuple(validator.validate_document(document))
-            meta = document.metadata  # built on each access: once here
-        oid = meta.document_oid if meta is not None else None
-        result = ValidationResult(source, findings, fmt, None, oid)
-        if document is None or meta is None or not result.valid:
+        cand, result = _check(validator, position, item)
+        if cand is None:
             bad.append((position, result))
         else:
-            good.append(_Candidate(position, source, document, meta))
+            good.append(cand)
         progress(1)
     return good, bad
+
+
+def _check(
+    validator: Any, position: int, item: Path | Document
+) -> tuple[_Candidate | None, ValidationResult]:
+    """Read (a file) and validate one input: a candidate when it is valid."""
+    if isinstance(item, Document):
+        document: Document | None = item
+        source = item.source
+        findings: tuple[Finding, ...] = ()
+        fmt: str | None = item.format
+    else:
+        source = str(item)
+        outcome = read_path(Path(item), max_bytes=validator.max_bytes)
+        document, findings, fmt = outcome.document, tuple(outcome.findings), outcome.format
+    meta = None
+    if document is not None:
+        findings += tuple(validator.validate_document(document))
+        meta = document.metadata  # built on each access: once here
+    oid = meta.document_oid if meta is not None else None
+    result = ValidationResult(source, findings, fmt, None, oid)
+    if document is None or meta is None or not result.valid:
+        return None, result
+    return _Candidate(position, source, document, meta), result
+
+
+def ingest_in_chunks(
+    store: Store,
+    index: Index,
+    validator: Any,
+    paths: Sequence[Path],
+    *,
+    chunk: int,
+    partial: bool,
+    actor: str,
+    progress: Progress,
+    authorize: Authorize | None = None,
+) -> IngestReport:
+    """:func:`ingest` of many files in bounded memory, committing ``chunk`` at a time.
+
+    Two passes over the files. The first validates (and authorises) every input and keeps
+    only the findings of the invalid ones and a small record of the valid ones, so that
+    the rule holds as for a small batch: one invalid or refused document and nothing is
+    stored, unless ``partial``. The second reads the valid ones again, ``chunk`` at a
+    time, lowest document version first (so a set's versions land in order whatever the
+    file names), plans, commits and indexes each chunk. A file that changed between the
+    passes and is no longer valid is refused alone. Memory holds one chunk of documents
+    plus about a hundred bytes per input.
+    """
+    items: dict[int, IngestItem] = {}
+    bad: list[tuple[int, ValidationResult]] = []
+    order: list[tuple[int, int]] = []  # (document version, position) of the valid ones
+    denied = 0
+    for position, path in enumerate(paths):
+        cand, result = _check(validator, position, path)
+        progress(1)
+        if cand is None:
+            bad.append((position, result))
+            items[position] = _invalid_item(result)
+            continue
+        reason = authorize(cand.meta) if authorize is not None else None
+        if reason is not None:
+            items[position] = _item(cand, "refused", reason)
+            denied += 1
+            continue
+        items[position] = _item(cand, "refused", "not stored")  # until stored
+        order.append((cand.meta.version or 0, position))
+    if (bad or denied) and not partial:
+        why = "invalid" if bad else "refused"
+        for _version, position in order:
+            items[position] = dataclasses.replace(
+                items[position], reason=f"not stored: other documents in the batch are {why}"
+            )
+        progress(len(order))
+        return _report(items, bad)
+    order.sort()
+    for start in range(0, len(order), chunk):
+        positions = [position for _version, position in order[start : start + chunk]]
+        good: list[_Candidate] = []
+        for position in positions:
+            cand, _result = _check(validator, position, paths[position])
+            if cand is None or (authorize is not None and authorize(cand.meta) is not None):
+                items[position] = dataclasses.replace(
+                    items[position], reason="not stored: the file changed while archiving"
+                )
+                continue
+            good.append(cand)
+        _store(store, index, good, items, actor, no_progress)
+        progress(len(positions))
+    return _report(items, bad)
+
+
+def _invalid_item(result: ValidationResult) -> IngestItem:
+    errors = sum(1 for f in result.findings if f.severity is Severity.ERROR)
+    return IngestItem(
+        result.source,
+        "refused",
+        result.document_oid,
+        None,
+        None,
+        reason=f"invalid: {errors} error finding(s)",
+    )
 
 
 def _report(items: dict[int, IngestItem], bad: list[tuple[int, ValidationResult]]) -> IngestReport:

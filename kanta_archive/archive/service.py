@@ -136,6 +136,7 @@ class Archive:
         actor: str | None = None,
         progress: Progress | None = None,
         authorize: Authorize | None = None,
+        chunk: int = ingesting.CHUNK,
     ) -> IngestReport:
         """Validate every input first (files or read documents); store the valid ones.
 
@@ -149,13 +150,31 @@ class Archive:
         ``authorize`` (access control, see :mod:`kanta_archive.access`) is called with the
         metadata of each valid document and returns ``None`` or the reason it is refused;
         a refused document counts like an invalid one (nothing is stored unless
-        ``partial``)."""
+        ``partial``).
+
+        More than ``chunk`` files are archived in bounded memory: validated in a first
+        pass, then read again and stored ``chunk`` at a time
+        (:func:`~kanta_archive.archive.ingest.ingest_in_chunks`), with the same rules."""
         self._require_index()
+        inputs = list(documents)
+        paths = [i for i in inputs if isinstance(i, Path)]
+        if len(inputs) > chunk and len(paths) == len(inputs):
+            return ingesting.ingest_in_chunks(
+                self.store,
+                self.index,
+                self.validator,
+                paths,
+                chunk=chunk,
+                partial=partial,
+                actor=actor or default_actor(),
+                progress=progress or no_progress,
+                authorize=authorize,
+            )
         return ingesting.ingest(
             self.store,
             self.index,
             self.validator,
-            documents,
+            inputs,
             partial=partial,
             actor=actor or default_actor(),
             progress=progress or no_progress,

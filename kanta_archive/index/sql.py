@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+import random
+import time as clock
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
 from kanta_archive.db.base import Database
@@ -110,7 +112,12 @@ DocRow = tuple[Any, ...]
 ClientRow = tuple[str, str, str, bool]
 #: how many rows one purge statement deletes (keeps write transactions short).
 _PURGE_CHUNK: Final = 10_000
-DEFAULT_STORE_ID: Final = "default"  # the same as kanta_archive.index.DEFAULT_STORE_ID
+DEFAULT_STORE_ID: Final = "default"
+#: how often a write is tried when the database aborts it to break a deadlock.
+_WRITE_ATTEMPTS: Final = 8
+#: SQLSTATEs of a transaction aborted to break a deadlock or a serialization conflict.
+_TRANSIENT: Final = frozenset({"40P01", "40001"})
+_T = TypeVar("_T")  # the same as kanta_archive.index.DEFAULT_STORE_ID
 
 
 def utc_text(value: str | None) -> str | None:
@@ -421,22 +428,42 @@ class SqlIndex(Index):
 
     # --- writing -----------------------------------------------------------------------
 
+    def _retrying(self, write: Callable[[], _T]) -> _T:
+        """Run ``write`` in a transaction, again when the database broke a deadlock.
+
+        Writers on several hosts may lock the same rows in different orders (PostgreSQL
+        then aborts one of them); every index write is an idempotent upsert, so the
+        aborted one can simply run again.
+        """
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                with self._transaction():
+                    return write()
+            except StoreError as exc:
+                transient = getattr(exc.__cause__, "sqlstate", None) in _TRANSIENT
+                if not transient or attempt == _WRITE_ATTEMPTS - 1:
+                    raise
+            clock.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        raise AssertionError("unreachable")
+
     def add(self, meta: Metadata, *, is_head: bool = True) -> None:
+        self._retrying(lambda: self._add_one(meta, is_head=is_head))
+
+    def _add_one(self, meta: Metadata, *, is_head: bool) -> None:
         doc = document_row(meta, is_head=is_head)
         clients = client_rows(meta)
-        with self._transaction():
-            for part in self._write_parts():
-                self._write_chunk(part, [doc], clients, replace=True)
-                if is_head:
-                    self._execute(
-                        "UPDATE documents SET is_head = ? WHERE part = ? AND set_oid = ?"
-                        " AND document_oid <> ? AND is_head = ?",
-                        (False, part, meta.set_oid, meta.document_oid, True),
-                    )
+        for part in self._write_parts():
+            self._write_chunk(part, [doc], clients, replace=True)
+            if is_head:
+                self._execute(
+                    "UPDATE documents SET is_head = ? WHERE part = ? AND set_oid = ?"
+                    " AND document_oid <> ? AND is_head = ?",
+                    (False, part, meta.set_oid, meta.document_oid, True),
+                )
 
     def add_many(self, metas: Iterable[Metadata]) -> int:
-        with self._transaction():
-            return self._add_many(self._write_parts(), metas, replace=True)
+        batch = list(metas)  # a retry needs them again
+        return self._retrying(lambda: self._add_many(self._write_parts(), batch, replace=True))
 
     def _add_many(self, parts: list[int], metas: Iterable[Metadata], *, replace: bool) -> int:
         """Write ``metas`` into every part of ``parts``, then fix the heads of their sets.
@@ -460,8 +487,9 @@ class SqlIndex(Index):
                 row = document_row(meta, is_head=True)
                 docs[row[0]] = row
                 clients[row[0]] = client_rows(meta)
-            doc_rows = list(docs.values())
-            client_list = [c for rows in clients.values() for c in rows]
+            # In OID order, so that concurrent writers lock shared rows in one order.
+            doc_rows = sorted(docs.values(), key=lambda d: str(d[0]))
+            client_list = sorted(c for rows in clients.values() for c in rows)
             for part in parts:
                 self._write_chunk(part, doc_rows, client_list, replace=replace)
             if not fresh:

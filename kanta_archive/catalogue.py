@@ -29,7 +29,7 @@ CATALOGUE: tuple[CodeInfo, ...] = (
     CodeInfo("KA-INPUT-TOO-LARGE", E, "read", "The input is over the size limit (--max-size)."),
     CodeInfo("KA-INPUT-BINARY", E, "read", "The input contains NUL bytes: a binary file."),
     CodeInfo("KA-INPUT-ENCODING", E, "read", "The input is not UTF-8 (e.g. UTF-16 or Latin-1)."),
-    CodeInfo("KA-INPUT-FORMAT", E, "read", "The input is neither JSON nor XHTML."),
+    CodeInfo("KA-INPUT-FORMAT", E, "read", "The input is neither JSON, XHTML nor CDA."),
     CodeInfo(
         "KA-JSON-SYNTAX",
         E,
@@ -103,14 +103,22 @@ CATALOGUE: tuple[CodeInfo, ...] = (
         "KA-CONTROLLER-PUBLIC",
         E,
         "rule",
-        "With own production, a service voucher, a purchased service or a payment commitment the "
-        "controller must be the public organiser, never the private producer.",
+        "A service produced for an organiser (outsourcingServiceCustomer: service voucher, "
+        "purchased service, payment commitment) must have the organiser as controller.",
     ),
     CodeInfo(
         "KA-CONTROLLER-PRIVATE",
         E,
         "rule",
-        "A client-paid private contract must have the private producer itself as controller.",
+        "Without an organiser the producer (the author's organisation) must itself be the "
+        "controller (own production, or a client-paid private service).",
+    ),
+    CodeInfo(
+        "KA-DOCUMENT-TYPE",
+        E,
+        "rule",
+        "The specific document type differs from the number of the structure "
+        "1.2.246.537.6.1506.<n>.",
     ),
     CodeInfo(
         "KA-CASE-NUMBER",

@@ -419,7 +419,7 @@ class ClientService(AccessService):
                 raise UsageError(f"{to} is the controller of {shown.document_oid} itself")
             clients = client_ids(meta, self.access)
             for client in clients:
-                for ban_oid in self._documents_of(client, dr.BAN_TYPE):
+                for ban_oid in self._documents_of(client, dr.BAN_GROUP):
                     ban_meta, ban = self._stored_meta(ban_oid)
                     if dr.ban_blocks(ban_meta, ban.content().get("content", {}), target, day):
                         raise RefusedError(
@@ -467,11 +467,9 @@ class ClientService(AccessService):
             )
         return [(r[0], r[1]) for r in rows]
 
-    def _documents_of(self, client: str, document_type: str) -> list[str]:
-        result = self.archive.query(
-            Query(client=client, document_type=document_type, patient_data=None, limit=MAX_LIMIT)
-        )
-        return [r.document_oid for r in result.rows]
+    def _documents_of(self, client: str, document_group: str) -> list[str]:
+        result = self.archive.query(Query(client=client, patient_data=None, limit=MAX_LIMIT))
+        return [r.document_oid for r in result.rows if r.document_group_code == document_group]
 
 
 # ---------------------------------------------------------------------- non-disclosure, summary
@@ -566,7 +564,9 @@ class RevealService(ClientService):
                     "document_oid": row.document_oid,
                     "effective_time": row.effective_time,
                     "title": row.title,
-                    "document_type": (meta.get("document_type") or {}).get("display"),
+                    "document_type": (
+                        meta.get("specific_document_type") or meta.get("document_type") or {}
+                    ).get("display"),
                     "service_task": (meta.get("service_task") or {}).get("display"),
                     "controller": row.controller_oid,
                     "producer": row.producer_oid,

@@ -147,14 +147,17 @@ def render_xhtml(
     metadata: Mapping[str, Any],
     content: Mapping[str, Any],
     structure_schema: Mapping[str, Any] | None = None,
+    *,
+    keep_storage_format: bool = False,
 ) -> bytes:
     """Render a document model as XHTML bytes (UTF-8, with XML declaration).
 
-    ``metadata['storage_format']`` is set to ``xhtml``: the form written is XHTML.
+    ``metadata['storage_format']`` is set to ``xhtml``: the form written is XHTML
+    (``keep_storage_format`` writes it as it is: the upgrade keeps a sample's defect).
     ``structure_schema`` supplies human labels; without it the keys are shown.
     """
     metadata = {**metadata}
-    if "storage_format" in metadata:
+    if "storage_format" in metadata and not keep_storage_format:
         metadata["storage_format"] = "xhtml"
     language = str(metadata.get("language") or "fi")
     title = str(metadata.get("title") or "")

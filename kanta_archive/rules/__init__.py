@@ -42,6 +42,7 @@ RULES: tuple[Rule, ...] = (
     Rule(("KA-CLIENTS-COMMON-MATTER",), metadata_rules.check_common_matter),
     Rule(("KA-INVALIDATION",), metadata_rules.check_invalidation),
     Rule(("KA-CONTROLLER-PUBLIC", "KA-CONTROLLER-PRIVATE"), metadata_rules.check_controller),
+    Rule(("KA-DOCUMENT-TYPE",), metadata_rules.check_specific_document_type),
     Rule(("KA-CASE-NUMBER",), content_rules.check_case_number),
     Rule(("KA-CASE-END-DATE",), content_rules.check_case_end_date),
     Rule(("KA-COMMON-JOIN-TIME",), content_rules.check_common_join_time),

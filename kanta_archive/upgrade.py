@@ -190,6 +190,15 @@ def _is_date(text: str) -> bool:
     return len(parts) == 3 and all(p.isascii() and p.isdigit() for p in parts)
 
 
+# The objects of model 1's metadata: an empty element of these is an empty object.
+_MODEL_1_OBJECTS = frozenset(
+    {
+        "metadata", "client", "controller", "type", "structure", "author", "invalidation",
+        "signature", "retention", "document_type", "document_group", "service_task",
+    }
+)  # fmt: skip
+
+
 def _model_1_value(el: Any, name: str) -> Any:
     """A ``ka:metadata`` element read the way model 1 wrote it (its schema is gone)."""
     from lxml import etree
@@ -197,7 +206,7 @@ def _model_1_value(el: Any, name: str) -> Any:
     children = [c for c in el if isinstance(c.tag, str)]
     if name == "clients":
         return [_model_1_value(c, "client") for c in children]
-    if children:
+    if children or name in _MODEL_1_OBJECTS:
         return {
             etree.QName(c).localname: _model_1_value(c, etree.QName(c).localname) for c in children
         }

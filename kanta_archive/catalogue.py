@@ -38,6 +38,26 @@ CATALOGUE: tuple[CodeInfo, ...] = (
     ),
     CodeInfo("KA-XML-SYNTAX", E, "read", "The XML is not well-formed (with line and column)."),
     CodeInfo(
+        "KA-CDA-BASE64",
+        E,
+        "read",
+        "A base64 part of a CDA document (nonXMLBody/text or ep2:json) does not decode.",
+    ),
+    CodeInfo(
+        "KA-CDA-JSON",
+        E,
+        "read",
+        "The decoded ep2:json of a CDA document is not a JSON object (with line and column "
+        "inside the decoded JSON), or repeats a member.",
+    ),
+    CodeInfo(
+        "KA-CDA-DISPLAY",
+        E,
+        "read",
+        "The decoded display form of a CDA document is not a well-formed XHTML <div>, or "
+        "holds a DTD or entities.",
+    ),
+    CodeInfo(
         "KA-XML-FORBIDDEN",
         E,
         "read",
@@ -112,6 +132,31 @@ CATALOGUE: tuple[CodeInfo, ...] = (
         "rule",
         "Without an organiser the producer (the author's organisation) must itself be the "
         "controller (own production, or a client-paid private service).",
+    ),
+    CodeInfo(
+        "KA-CDA-SCHEMA",
+        E,
+        "schema",
+        "The CDA envelope (realmCode, typeId, nonXMLBody) does not follow schemas/cda/.",
+    ),
+    CodeInfo(
+        "KA-CDA-BODY-ID",
+        E,
+        "rule",
+        "The CDA nonXMLBody/@ID is not 'OID' followed by the document's id/@root.",
+    ),
+    CodeInfo(
+        "KA-CDA-FRAME",
+        E,
+        "rule",
+        "The RCMR_IN200002FI01 frame's copy of the header disagrees with the document, or its "
+        "service request or usage situation is missing.",
+    ),
+    CodeInfo(
+        "KA-CLIENT-MISMATCH",
+        E,
+        "rule",
+        "A client (asiakas) of the content is not a client of the metadata (CDA recordTarget).",
     ),
     CodeInfo(
         "KA-DOCUMENT-TYPE",

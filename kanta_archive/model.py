@@ -255,6 +255,21 @@ class XmlSource:
 
 
 @dataclass(frozen=True)
+class CdaSource:
+    """The parts of a CDA document the rules and signatures need besides the model.
+
+    ``document`` is the ``ClinicalDocument`` element (inside ``frame``, the
+    ``RCMR_IN200002FI01`` message, when the input is one); ``display`` is the decoded
+    XHTML display form and ``json_text`` the decoded structured form, as text.
+    """
+
+    document: Any
+    frame: Any | None
+    display: str
+    json_text: str
+
+
+@dataclass(frozen=True)
 class Document:
     """One document: raw metadata and content as read, plus where it came from.
 
@@ -274,6 +289,8 @@ class Document:
     # The JSON form's optional top-level "signature" member ({"jws": ...}); see
     # docs/signatures.md. The XHTML form's ds:Signature stays in ``xml``.
     signature: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    # The CDA form's envelope: ClinicalDocument, the frame, the decoded display form.
+    cda: CdaSource | None = field(default=None, compare=False, repr=False)
 
     @property
     def metadata(self) -> Metadata:

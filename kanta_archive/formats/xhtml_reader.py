@@ -92,26 +92,38 @@ def _encoding_problem(data: bytes) -> ReadOutcome | None:
     return None
 
 
-def read_xhtml(data: bytes, source: str) -> ReadOutcome:
-    """Parse ``data`` as the XHTML form; findings explain any failure."""
+def parse_secure(data: bytes, fmt: str) -> tuple[Any, ReadOutcome | None]:
+    """Parse XML bytes as hostile input: ``(root, None)``, or ``(None, the refusal)``.
+
+    UTF-8 only; DTDs other than the plain HTML5 one and entity declarations are refused
+    on the bytes before parsing; entity references are refused after it.
+    """
     encoding = _encoding_problem(data)
     if encoding is not None:
-        return encoding
+        return None, ReadOutcome(None, encoding.findings, fmt)
     forbidden = _forbidden(data)
     if forbidden is not None:
         line = data.count(b"\n", 0, (_ENTITY.search(data) or _DOCTYPE.search(data) or _m0).start())
-        return ReadOutcome(None, (error("KA-XML-FORBIDDEN", forbidden, line=line + 1),), "xhtml")
+        return None, ReadOutcome(None, (error("KA-XML-FORBIDDEN", forbidden, line=line + 1),), fmt)
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (None, None)
-        return ReadOutcome(
-            None, (error("KA-XML-SYNTAX", str(exc.msg), line=line, column=column),), "xhtml"
+        return None, ReadOutcome(
+            None, (error("KA-XML-SYNTAX", str(exc.msg), line=line, column=column),), fmt
         )
     if any(isinstance(node, etree._Entity) for node in root.iter()):
-        return ReadOutcome(
-            None, (error("KA-XML-FORBIDDEN", "entity references are not allowed"),), "xhtml"
+        return None, ReadOutcome(
+            None, (error("KA-XML-FORBIDDEN", "entity references are not allowed"),), fmt
         )
+    return root, None
+
+
+def read_xhtml(data: bytes, source: str) -> ReadOutcome:
+    """Parse ``data`` as the XHTML form; findings explain any failure."""
+    root, refused = parse_secure(data, "xhtml")
+    if refused is not None:
+        return refused
     elements: dict[str, Any] = {}
     try:
         metadata_el, content_el = _parts(_data_view(root))

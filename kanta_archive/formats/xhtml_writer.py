@@ -184,3 +184,24 @@ def render_xhtml(
         tree, encoding="UTF-8", xml_declaration=True, pretty_print=True
     )
     return body_bytes
+
+
+def render_display(
+    content: Mapping[str, Any],
+    structure_schema: Mapping[str, Any] | None,
+    language: str,
+    title: str,
+) -> bytes:
+    """The display form of a CDA document: a ``<div>`` in the XHTML namespace with the
+    title and the content under the structure's Sosmeta labels (the body of the XHTML
+    form, without its page around it). UTF-8, no XML declaration."""
+    div = etree.Element(XHTML + "div", nsmap={None: XHTML_NS})  # type: ignore[dict-item]
+    div.set("lang", language)
+    _sub(div, "h1", title)
+    main = _sub(div, "div", data_ka="object", data_ka_part=CONTENT_PART)
+    root_props: Mapping[str, Any] = (structure_schema or {}).get("properties", {})
+    for key, value in content.items():
+        _sub(main, "h2", _label(root_props.get(key), key, language))
+        _render_value(main, value, root_props.get(key), language, 1, data_ka_key=key)
+    data: bytes = etree.tostring(div, encoding="UTF-8", xml_declaration=False, pretty_print=True)
+    return data

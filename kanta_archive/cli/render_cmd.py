@@ -19,8 +19,28 @@ from kanta_archive.cli.common import CliState
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write here, not stdout.",
 )
+@click.option(
+    "--frame",
+    "service_request",
+    metavar="SERVICE-REQUEST",
+    help="With --to cda: wrap the document in its RCMR_IN200002FI01 archiving message with "
+    "this service request code (1.2.246.537.6.1503, e.g. SP1).",
+)
+@click.option(
+    "--usage-situation",
+    default="1",
+    show_default=True,
+    help="With --frame: the usage situation code (1.2.246.537.6.1289).",
+)
 @click.pass_obj
-def render(state: CliState, source: Path, to: str, output: Path | None) -> None:
+def render(
+    state: CliState,
+    source: Path,
+    to: str,
+    output: Path | None,
+    service_request: str | None,
+    usage_situation: str,
+) -> None:
     """Render a document as XHTML, JSON or the national CDA R2 form.
 
     The content and metadata survive a round trip unchanged, except that
@@ -36,6 +56,7 @@ def render(state: CliState, source: Path, to: str, output: Path | None) -> None:
       kanta-archive render doc.json --to xhtml > doc.xhtml
       kanta-archive render doc.xhtml --to json -o doc.json
       kanta-archive render doc.json --to cda -o doc.xml
+      kanta-archive render doc.json --to cda --frame SP1 -o message.xml
       kanta-archive render doc.xml --to json
     """
     from kanta_archive.errors import InputError
@@ -68,6 +89,20 @@ def render(state: CliState, source: Path, to: str, output: Path | None) -> None:
                 err=True,
             )
     rendered = do_render(document, to, state.registry())
+    if service_request is not None:
+        from kanta_archive.errors import UsageError
+        from kanta_archive.formats.cda_writer import frame_cda
+
+        if to != "cda":
+            raise UsageError("--frame needs --to cda")
+        meta = document.metadata
+        rendered = frame_cda(
+            rendered,
+            message_id=f"{meta.document_oid}.1",
+            created=meta.created or "",
+            service_request=service_request,
+            usage_situation=usage_situation,
+        )
     if output is None:
         sys.stdout.buffer.write(rendered) if hasattr(sys.stdout, "buffer") else sys.stdout.write(
             rendered.decode("utf-8")

@@ -39,6 +39,7 @@ from kanta_archive.formats.xhtml_reader import parse_secure
 from kanta_archive.model import NOWHERE, CdaSource, Document, SourcePosition, XmlSource
 
 _PREFIXES = {HL7_NS: "hl7:", EP2_NS: "ep2:"}
+_NS = {"h": HL7_NS, "e": EP2_NS}
 DECODED_JSON = " (decoded JSON)"
 
 
@@ -397,6 +398,16 @@ def read_cda(data: bytes, source: str) -> ReadOutcome:
         return ReadOutcome(None, (_refusal(exc),), "cda")
     elements = reader.elements
     elements["/content"] = json_el
+    if frame is not None:
+        elements["/frame"] = frame
+        copy = frame.find("h:controlActProcess/h:subject/h:clinicalDocument", _NS)
+        for name in ("id", "setId", "versionNumber", "recordTarget", "custodian"):
+            part = copy.find(f"h:{name}", _NS) if copy is not None else None
+            if part is not None:
+                elements[f"/frame/{name}"] = part
+        reason = frame.find("h:controlActProcess/h:reasonCode", _NS)
+        if reason is not None:
+            elements["/frame/reasonCode"] = reason
     document = Document(
         source=source,
         format="cda",

@@ -225,3 +225,79 @@ def render_cda(
         etree.ElementTree(root), encoding="UTF-8", xml_declaration=True, pretty_print=True
     )
     return data
+
+
+_COPIED = ("id", "code", "title", "effectiveTime", "setId", "versionNumber")
+
+
+def frame_cda(
+    document: bytes,
+    *,
+    message_id: str,
+    created: str,
+    service_request: str,
+    usage_situation: str,
+) -> bytes:
+    """Wrap the CDA ``document`` in its HL7 V3 archiving message ``RCMR_IN200002FI01``.
+
+    The message carries its id, creation time (HL7 TS), the service request (code system
+    1.2.246.537.6.1503, e.g. ``SP1``) and usage situation (1.2.246.537.6.1289, e.g. ``1``)
+    as ``reasonCode``s, the header copy ``subject/clinicalDocument`` (id, code, title,
+    times, set, version, clients, custodian) and, after it, the document itself: where a
+    real message attaches it, kanta-archive reads it inline (docs/cda.md, "The frame").
+    """
+    from kanta_archive.formats.xhtml_reader import parse_secure
+
+    doc, refused = parse_secure(document, "cda")
+    if refused is not None or doc.tag != HL7 + "ClinicalDocument":
+        raise ValueError("not a CDA document")
+    message = etree.Element(HL7 + "RCMR_IN200002FI01", nsmap={None: HL7_NS, "ep2": EP2_NS})  # type: ignore[dict-item]
+    _el(message, HL7 + "id", {"root": message_id})
+    _el(message, HL7 + "creationTime", {"value": to_ts(created)})
+    _el(
+        message,
+        HL7 + "interactionId",
+        {"root": "2.16.840.1.113883.1.6", "extension": "RCMR_IN200002FI01"},
+    )
+    _el(message, HL7 + "processingCode", {"code": "P"})
+    _el(message, HL7 + "processingModeCode", {"code": "T"})
+    _el(message, HL7 + "acceptAckCode", {"code": "AL"})
+    for role in ("receiver", "sender"):
+        device = _el(
+            _el(message, HL7 + role, {"typeCode": "RCV" if role == "receiver" else "SND"}),
+            HL7 + "device",
+        )
+        _id(device, None)
+    process = _el(message, HL7 + "controlActProcess", {"moodCode": "EVN"})
+    _el(
+        process,
+        HL7 + "reasonCode",
+        {"code": service_request, "codeSystem": "1.2.246.537.6.1503.201601"},
+    )
+    _el(
+        process,
+        HL7 + "reasonCode",
+        {"code": usage_situation, "codeSystem": "1.2.246.537.6.1289.201901"},
+    )
+    subject = _el(process, HL7 + "subject", {"typeCode": "SUBJ"})
+    header = _el(subject, HL7 + "clinicalDocument")
+    for name in _COPIED:
+        for part in doc.findall(HL7 + name):
+            header.append(copy_element(part))
+    for name in ("recordTarget", "custodian"):
+        for part in doc.findall(HL7 + name):
+            header.append(copy_element(part))
+    subject.append(doc)
+    data: bytes = etree.tostring(
+        etree.ElementTree(message), encoding="UTF-8", xml_declaration=True, pretty_print=True
+    )
+    return data
+
+
+def copy_element(el: Any) -> Any:
+    """A deep copy of ``el`` without its tail."""
+    import copy
+
+    new = copy.deepcopy(el)
+    new.tail = None
+    return new

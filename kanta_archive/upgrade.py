@@ -206,11 +206,11 @@ def _model_1_value(el: Any, name: str) -> Any:
     children = [c for c in el if isinstance(c.tag, str)]
     if name == "clients":
         return [_model_1_value(c, "client") for c in children]
-    if children or name in _MODEL_1_OBJECTS:
+    text = "".join(el.itertext())
+    if children or (name in _MODEL_1_OBJECTS and not text.strip()):
         return {
             etree.QName(c).localname: _model_1_value(c, etree.QName(c).localname) for c in children
         }
-    text = "".join(el.itertext())
     if name == "version" and text.strip().isdigit():
         return int(text.strip())
     if name in ("patient_data", "non_disclosure") and text.strip() in ("true", "false"):

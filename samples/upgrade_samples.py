@@ -12,6 +12,11 @@ Run from the repository root after the samples' content changed or the metadata 
 4. The samples whose defect is in a field that model 2 changed get it in model-2 terms
    (``MODEL_2_DEFECTS``), made from the valid sample named there; their ``.expected``
    files are written from the defect's description and findings.
+5. The CDA samples (``*.xml``): every valid JSON sample rendered with ``render --to cda``
+   (signed again as its JSON twin was; not the two common-matter samples, which CDA cannot
+   carry), one in its archiving message (``--frame``), and
+   the invalid CDA samples of ``CDA_DEFECTS``, each one valid CDA sample changed in one
+   way. Their ``.expected`` list the defect's errors and the warnings the tool gives.
 
 It never touches the unreadable invalid samples (binary, malformed, hostile XML).
 """
@@ -186,6 +191,221 @@ def make_defect(name: str) -> None:
         print(f"made {target.relative_to(ROOT)}")
 
 
+# ---------------------------------------------------------------------------- CDA samples
+
+HL7 = "urn:hl7-org:v3"
+
+
+def _b64(data: bytes) -> bytes:
+    import base64
+
+    text = base64.b64encode(data)
+    return b"\n".join(text[i : i + 76] for i in range(0, len(text), 76))
+
+
+def _replace(pattern: bytes, replacement: bytes) -> Any:
+    def edit(data: bytes) -> bytes:
+        new, count = re.subn(pattern, replacement, data, count=1, flags=re.DOTALL)
+        if count != 1:
+            raise SystemExit(f"pattern {pattern!r} not found")
+        return new
+
+    return edit
+
+
+def _json_part(text: bytes) -> Any:
+    return _replace(rb"(<ep2:json>).*?(</ep2:json>)", rb"\g<1>" + _b64(text) + rb"\g<2>")
+
+
+def _display_part(text: bytes) -> Any:
+    return _replace(
+        rb'(<text mediaType="application/xhtml\+xml" representation="B64">).*?(</text>)',
+        rb"\g<1>" + _b64(text) + rb"\g<2>",
+    )
+
+
+def _change_content_date(data: bytes) -> bytes:
+    import base64
+
+    match = re.search(rb"<ep2:json>(.*?)</ep2:json>", data, flags=re.DOTALL)
+    assert match is not None
+    text = base64.b64decode(b"".join(match.group(1).split()))
+    new, count = re.subn(rb'("avauspaiva": ")\d{4}-\d{2}-\d{2}"', rb'\g<1>2024-06-02"', text)
+    assert count == 1
+    return data[: match.start(1)] + _b64(new) + data[match.end(1) :]
+
+
+def _reindent_body(data: bytes) -> bytes:
+    # A pretty-printer's work after signing: other white space between the body's elements.
+    return _replace(rb"(</text>)\s*(<ep2:json>)", rb"\g<1>\n\n          \g<2>")(data)
+
+
+# name: (valid CDA sample it is made from, edit of its bytes, defect, error findings)
+CDA_DEFECTS: dict[str, tuple[str, Any, str, list[tuple[str, str]]]] = {
+    "cda-base64-broken": (
+        "client-record-entry",
+        _replace(rb"(<ep2:json>).*?(</ep2:json>)", rb"\g<1>not base64!\g<2>"),
+        "The ep2:json of the CDA body is not base64.",
+        [("KA-CDA-BASE64", "")],
+    ),
+    "cda-json-broken": (
+        "client-record-entry",
+        _json_part(b'{"asiakaskertomusmerkinta": {"asiakas": ['),
+        "The decoded ep2:json is cut off: not JSON.",
+        [("KA-CDA-JSON", "")],
+    ),
+    "cda-display-broken": (
+        "client-record-entry",
+        _display_part(b'<div xmlns="http://www.w3.org/1999/xhtml"><p>Kesken</div>'),
+        "The decoded display form (nonXMLBody/text) is not well-formed XHTML.",
+        [("KA-CDA-DISPLAY", "")],
+    ),
+    "cda-display-entity": (
+        "client-record-entry",
+        _display_part(
+            b'<!DOCTYPE div [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+            b'<div xmlns="http://www.w3.org/1999/xhtml">&e;</div>'
+        ),
+        "The decoded display form declares an external entity.",
+        [("KA-CDA-DISPLAY", "")],
+    ),
+    "cda-doctype": (
+        "client-record-entry",
+        _replace(rb"(<\?xml[^>]*\?>)", rb'\g<1>\n<!DOCTYPE ClinicalDocument [<!ENTITY x "y">]>'),
+        "The CDA document has a DOCTYPE with an entity declaration.",
+        [("KA-XML-FORBIDDEN", "")],
+    ),
+    "cda-content-specification-unknown": (
+        "client-record-entry",
+        _replace(
+            rb"(<ep2:contentSpecificationId>)[^<]*(<)", rb"\g<1>1.2.246.537.6.1506.1.2099.1.1\g<2>"
+        ),
+        "contentSpecificationId names structure version 2099-01-01, for which there is no schema.",
+        [("KA-STRUCTURE-UNKNOWN", "/metadata/structure")],
+    ),
+    "cda-content-specification-missing": (
+        "client-record-entry",
+        _replace(rb"\s*<ep2:contentSpecificationId>[^<]*</ep2:contentSpecificationId>", b""),
+        "The localSocialHeader has no contentSpecificationId (the structure).",
+        [("KA-META-SCHEMA", "/metadata")],
+    ),
+    "cda-body-id-mismatch": (
+        "client-record-entry",
+        _replace(rb'(<nonXMLBody ID=")[^"]*(")', rb"\g<1>OID1.2.246.10.91000013.11.9\g<2>"),
+        "The nonXMLBody ID names another document than id/@root.",
+        [("KA-CDA-BODY-ID", "/metadata/document_oid")],
+    ),
+    "cda-realm-code": (
+        "client-record-entry",
+        _replace(rb'<realmCode code="FI"/>', b'<realmCode code="SE"/>'),
+        "The realmCode is SE, not FI.",
+        [("KA-CDA-SCHEMA", "/metadata")],
+    ),
+    "cda-client-not-in-header": (
+        "client-record-entry",
+        _replace(rb'(<id root="1.2.246.21" extension=")[^"]*(")', rb"\g<1>311299-9628\g<2>"),
+        "The header's client (recordTarget) is another person than the content's client.",
+        [("KA-CLIENT-MISMATCH", "/content/asiakaskertomusmerkinta/asiakas/0/henkilotunnus/value")],
+    ),
+    "cda-frame-copy-disagrees": (
+        "client-record-entry-message",
+        _replace(
+            rb'(<clinicalDocument>.*?<versionNumber value=")1(")', rb"\g<1>2\g<2>"
+        ),
+        "The archiving message's copy of the header has version 2, the document version 1.",
+        [("KA-CDA-FRAME", "/frame/versionNumber")],
+    ),
+    "cda-frame-without-usage-situation": (
+        "client-record-entry-message",
+        _replace(rb'\s*<reasonCode code="1" codeSystem="1.2.246.537.6.1289.201901"/>', b""),
+        "The archiving message gives no usage situation (reasonCode 1.2.246.537.6.1289).",
+        [("KA-CDA-FRAME", "/frame/reasonCode")],
+    ),
+    "cda-voucher-controller-not-organiser": (
+        "customership-service-voucher",
+        _replace(
+            rb"(<representedCustodianOrganization>\s*<id root=\")[^\"]*(\")",
+            rb"\g<1>1.2.246.10.91000021\g<2>",
+        ),
+        "A service-voucher document names its organiser, but another organisation as custodian.",
+        [("KA-CONTROLLER-PUBLIC", "/metadata/controller/oid")],
+    ),
+    "cda-case-content-changed-after-signing": (
+        "case-document-open",
+        _change_content_date,
+        "The opening date in the decoded ep2:json was changed after the document was signed.",
+        [("KA-SIGNATURE-INVALID", "/signature")],
+    ),
+    "cda-case-pretty-printed-after-signing": (
+        "case-document-closed",
+        _reindent_body,
+        "The white space between the body's elements was changed after signing (re-indented).",
+        [("KA-SIGNATURE-INVALID", "/signature")],
+    ),
+    "cda-consent-version-2-without-previous": (
+        "disclosure-consent",
+        _replace(rb'(<versionNumber value=")1(")', rb"\g<1>2\g<2>"),
+        "Version 2 of a disclosure consent does not name the version it replaces.",
+        [("KA-VERSION-CHAIN", "/metadata/previous_version_oid")],
+    ),
+    "cda-ban-unsigned": (
+        "disclosure-ban",
+        _replace(rb"\s*<signatureCollection.*?</signatureCollection>", b""),
+        "A disclosure ban (its structure requires a signature) has no signature.",
+        [("KA-SIGNATURE-MISSING", "/signature")],
+    ),
+    "cda-assessment-specific-type-not-structure-number": (
+        "service-needs-assessment",
+        _replace(rb'(<ep2:specificDocumentType code=")6(")', rb"\g<1>3\g<2>"),
+        "The specific document type is 3, but the structure is 1.2.246.537.6.1506.6.",
+        [("KA-DOCUMENT-TYPE", "/metadata/specific_document_type/code")],
+    ),
+}
+
+
+def _write_expected(target: Path, defect: str, errors: list[tuple[str, str]]) -> None:
+    from kanta_archive.validate import Validator
+
+    warnings = [
+        (f.code, f.location.pointer)
+        for f in Validator().validate_path(target).findings
+        if f.severity.value == "warning"
+    ]
+    findings = [
+        {"code": code, "severity": severity, "pointer": pointer}
+        for severity, items in (("warning", warnings), ("error", errors))
+        for code, pointer in items
+    ]
+    target.with_name(target.name + ".expected").write_text(
+        json.dumps({"defect": defect, "findings": findings}, indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+
+
+def make_cda_samples(signed: dict[Path, dict[str, str]]) -> None:
+    valid = ROOT / "samples" / "valid"
+    for source in sorted(valid.glob("*.json")):
+        target = source.with_suffix(".xml")
+        if "common_matter_oid" in json.loads(source.read_text(encoding="utf-8"))["metadata"]:
+            # CDA has no element for the common matter (docs/cda.md): such a document has
+            # no valid CDA twin, and render --to cda says what it leaves out.
+            target.unlink(missing_ok=True)
+            continue
+        tool("render", str(source), "--to", "cda", "-o", str(target))
+        if source in signed:
+            sign(target, signed[source])
+        print(f"made {target.relative_to(ROOT)}")
+    message = valid / "client-record-entry-message.xml"
+    tool("render", str(valid / "client-record-entry.json"), "--to", "cda", "--frame", "SP1",
+         "-o", str(message))  # fmt: skip
+    print(f"made {message.relative_to(ROOT)}")
+    for name, (base, edit, defect, errors) in CDA_DEFECTS.items():
+        target = ROOT / "samples" / "invalid" / f"{name}.xml"
+        target.write_bytes(edit((valid / f"{base}.xml").read_bytes()))
+        _write_expected(target, defect, errors)
+        print(f"made {target.relative_to(ROOT)}")
+
+
 def main() -> None:
     signed = signed_samples()
     print(tool("upgrade", "samples/valid", "samples/invalid"), end="")
@@ -200,6 +420,7 @@ def main() -> None:
         print(f"signed {path.relative_to(ROOT)}")
     for name in MODEL_2_DEFECTS:
         make_defect(name)
+    make_cda_samples({p: b for p, b in signed.items() if p.parent.name == "valid"})
 
 
 if __name__ == "__main__":

@@ -142,7 +142,6 @@ class _Reader:
         local = _find(self.doc, "e:localSocialHeader")
         if local is None:
             raise _Refused("KA-DOCUMENT-SHAPE", "the CDA has no ep2:localSocialHeader", self.doc)
-        self.elements["/metadata/structure"] = local
         for tag, field in LOCAL_CODED:
             el = _find(local, f"e:{tag}")
             self.put(field, _coded(el), el)

@@ -13,6 +13,7 @@ from typing import Any
 
 from kanta_archive.errors import SchemaError
 from kanta_archive.findings import Finding
+from kanta_archive.formats.cda_common import EP2
 from kanta_archive.model import Document
 from kanta_archive.paths import bundled_schemas_dir
 
@@ -37,6 +38,19 @@ def cda_xsd_findings(document: Document) -> list[Finding]:
     assert document.xml is not None
     doc = document.xml.metadata
     errors = cda_xsd().iter_errors(doc, use_location_hints=False)
+    containers = tuple(
+        el
+        for el in (
+            doc.find(f"{EP2}localSocialHeader"),
+            doc.find(f"{EP2}localSocialHeader/{EP2}signature"),
+        )
+        if el is not None
+    )
     return xsd_findings(
-        errors, doc, document.xml.elements, unmapped_code="KA-CDA-SCHEMA", xpath_of=xpath_of
+        errors,
+        doc,
+        document.xml.elements,
+        unmapped_code="KA-CDA-SCHEMA",
+        xpath_of=xpath_of,
+        containers=containers,
     )

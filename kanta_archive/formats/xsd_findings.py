@@ -30,9 +30,14 @@ def xsd_findings(
     *,
     unmapped_code: str = "KA-META-SCHEMA",
     xpath_of: Callable[[Any], str] | None = None,
+    containers: tuple[Any, ...] = (),
 ) -> list[Finding]:
-    """Findings of xmlschema's ``iter_errors`` over ``root``."""
+    """Findings of xmlschema's ``iter_errors`` over ``root``. An error about one of
+    ``containers`` (elements that hold metadata fields but are none themselves, such as
+    ``localSocialHeader``) is reported at ``/metadata``, as the JSON Schema reports a
+    missing field."""
     pointers = {id(el): pointer for pointer, el in elements.items()}
+    pointers.update({id(el): "/metadata" for el in containers})
     found: list[Finding] = []
     for err in errors:
         elem = err.elem if err.elem is not None else root

@@ -15,6 +15,7 @@ from kanta_archive.formats.cda_common import (
     SERVICE_REQUEST_SYSTEM,
     USAGE_SITUATION_SYSTEM,
 )
+from kanta_archive.identifiers import hetu_problem
 from kanta_archive.rules.context import RuleContext, finding
 
 _NS = {"h": HL7_NS}
@@ -30,11 +31,16 @@ def check_clients_match(ctx: RuleContext) -> Iterator[Finding]:
     """Every client (``asiakas``) the content identifies by HETU is a client of the
     metadata (CDA ``recordTarget``): the header and the content are about the same people."""
     known = {c.hetu for c in ctx.metadata.clients if c.hetu is not None}
-    if not ctx.metadata.clients:
-        return  # no clients at all: the metadata schema reports it
+    clients = ctx.metadata.clients
+    if (
+        not clients
+        or any(c.identifier is None for c in clients)
+        or any(hetu_problem(h) for h in known)
+    ):
+        return  # no clients, one without identifier, or a wrong HETU: reported as that
     for pointer, client in ctx.facts.clients:
         hetu = _content_hetu(client)
-        if hetu is not None and hetu not in known:
+        if hetu is not None and hetu not in known and not hetu_problem(hetu):
             yield finding(
                 "KA-CLIENT-MISMATCH",
                 f"the content's client {hetu} is not a client of the metadata "

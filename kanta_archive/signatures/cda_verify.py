@@ -93,11 +93,17 @@ def _without_layout(el: Any) -> Any:
 
 
 def _layouts(el: Any) -> list[Any]:
-    """The element as it may have been signed, before someone re-indented it."""
+    """The element as it may have been signed before someone re-indented it: with no
+    white space between elements, or pretty-printed at its depth (2 or 4 spaces, a tab)."""
     compact = _without_layout(el)
-    indented = copy.deepcopy(compact)
-    etree.indent(indented, space="  ")
-    return [compact, indented]
+    depth = sum(1 for _ in el.iterancestors())
+    variants = [compact]
+    for space in ("  ", "    ", "\t"):
+        for level in sorted({depth, 0}):
+            indented = copy.deepcopy(compact)
+            etree.indent(indented, space=space, level=level)
+            variants.append(indented)
+    return variants
 
 
 def _diagnose(root: Any, ds: Any, body_id: str) -> str:

@@ -192,7 +192,11 @@ def _merge(found: Iterable[Finding]) -> list[Finding]:
 def _locate(document: Document, found: list[Finding]) -> list[Finding]:
     located: list[Finding] = []
     for item in found:
-        pointer = item.location.pointer
+        location = item.location
+        if location.xpath is not None:
+            located.append(item)  # located by its stage already (a CDA envelope element)
+            continue
+        pointer = location.pointer
         where = document.locate(pointer)
         # Built directly: dataclasses.replace costs more than the whole finding.
         located.append(

@@ -33,7 +33,7 @@ from kanta_archive.formats.cda_common import (
     XHTML_MEDIA_TYPE,
     from_ts,
 )
-from kanta_archive.formats.read import ReadOutcome
+from kanta_archive.formats.outcome import ReadOutcome
 from kanta_archive.formats.xhtml_common import XHTML
 from kanta_archive.formats.xhtml_reader import parse_secure
 from kanta_archive.model import NOWHERE, CdaSource, Document, SourcePosition, XmlSource

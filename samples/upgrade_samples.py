@@ -12,7 +12,7 @@ Run from the repository root after the samples' content changed or the metadata 
 4. The samples whose defect is in a field that model 2 changed get it in model-2 terms
    (``MODEL_2_DEFECTS``), made from the valid sample named there; their ``.expected``
    files are written from the defect's description and findings.
-5. The CDA samples (``*.xml``): every valid JSON sample rendered with ``render --to cda``
+5. The CDA samples (``samples/cda/``): every valid JSON sample rendered with ``render --to cda``
    (signed again as its JSON twin was; not the two common-matter samples, which CDA cannot
    carry), one in its archiving message (``--frame``), and
    the invalid CDA samples of ``CDA_DEFECTS``, each one valid CDA sample changed in one
@@ -384,8 +384,9 @@ def _write_expected(target: Path, defect: str, errors: list[tuple[str, str]]) ->
 
 def make_cda_samples(signed: dict[Path, dict[str, str]]) -> None:
     valid = ROOT / "samples" / "valid"
+    cda_valid = ROOT / "samples" / "cda" / "valid"
     for source in sorted(valid.glob("*.json")):
-        target = source.with_suffix(".xml")
+        target = cda_valid / f"{source.stem}.xml"
         if "common_matter_oid" in json.loads(source.read_text(encoding="utf-8"))["metadata"]:
             # CDA has no element for the common matter (docs/cda.md): such a document has
             # no valid CDA twin, and render --to cda says what it leaves out.
@@ -395,13 +396,13 @@ def make_cda_samples(signed: dict[Path, dict[str, str]]) -> None:
         if source in signed:
             sign(target, signed[source])
         print(f"made {target.relative_to(ROOT)}")
-    message = valid / "client-record-entry-message.xml"
+    message = cda_valid / "client-record-entry-message.xml"
     tool("render", str(valid / "client-record-entry.json"), "--to", "cda", "--frame", "SP1",
          "-o", str(message))  # fmt: skip
     print(f"made {message.relative_to(ROOT)}")
     for name, (base, edit, defect, errors) in CDA_DEFECTS.items():
-        target = ROOT / "samples" / "invalid" / f"{name}.xml"
-        target.write_bytes(edit((valid / f"{base}.xml").read_bytes()))
+        target = ROOT / "samples" / "cda" / "invalid" / f"{name}.xml"
+        target.write_bytes(edit((cda_valid / f"{base}.xml").read_bytes()))
         _write_expected(target, defect, errors)
         print(f"made {target.relative_to(ROOT)}")
 

@@ -195,3 +195,39 @@ def _query_details(q: Query) -> dict[str, Any]:
         if value is not None and value != f.default:
             out[f.name] = str(value) if isinstance(value, date) else value
     return out
+
+
+def display_form(shown: ShownDocument, *, reveal: bool = False, registry: Any = None) -> str:
+    """The XHTML display form of a stored CDA document (its decoded ``nonXMLBody/text``).
+
+    When masking changes the content (a client under a non-disclosure marking) and
+    ``reveal`` is not given, the submitted display form would show the protected data:
+    the display form is then rendered anew from the masked content, with the structure's
+    labels (docs/cda.md, "Archive"). Raises UsageError for a document stored in
+    another form: only CDA has a display form beside its content.
+    """
+    from kanta_archive.formats.read import read_bytes
+    from kanta_archive.formats.xhtml_writer import render_display
+
+    if shown.storage_format != "cda":
+        raise UsageError(
+            f"{shown.document_oid} is stored as {shown.storage_format}: only a CDA document "
+            "has a display form (render --to xhtml makes a readable page)"
+        )
+    document = read_bytes(shown.raw, "document.xml").document
+    if document is None or document.cda is None:
+        raise RefusedError(f"stored document {shown.document_oid} can no longer be read")
+    if reveal:
+        return document.cda.display
+    masked = masked_content(shown)
+    if masked == dict(document.content):
+        return document.cda.display
+    meta = Metadata.from_raw(shown.metadata)
+    from kanta_archive.schemas import SchemaRegistry
+
+    key = meta.schema_key
+    structure = (registry or SchemaRegistry()).get(*key) if key else None
+    rendered = render_display(
+        masked, structure.schema if structure else None, meta.language or "fi", meta.title or ""
+    )
+    return rendered.decode("utf-8")

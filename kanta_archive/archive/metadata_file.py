@@ -19,7 +19,7 @@ from kanta_archive.errors import StoreError
 from kanta_archive.jsontext import indented
 
 METADATA_FILE = "metadata.json"
-DOCUMENT_FILES = {"json": "document.json", "xhtml": "document.xhtml"}
+DOCUMENT_FILES = {"json": "document.json", "xhtml": "document.xhtml", "cda": "document.xml"}
 
 
 def document_file(storage_format: str) -> str:

@@ -430,6 +430,12 @@ def query(
 @click.option("--metadata", "what", flag_value="metadata", help="Print metadata.json.")
 @click.option("--content", "what", flag_value="content", help="Print the content as JSON.")
 @click.option("--raw", "what", flag_value="raw", help="Print the exact submitted bytes.")
+@click.option(
+    "--display",
+    "what",
+    flag_value="display",
+    help="Print the XHTML display form of a CDA document (masked like --content).",
+)
 @_reveal_options
 @as_option
 @store_options
@@ -451,6 +457,7 @@ def show(
     Example:
       kanta-archive show 1.2.246.10.91000013.11.2001.1 --raw > copy.json
       kanta-archive show 1.2.246.10.91000013.11.2001 --version 2 --metadata
+      kanta-archive show 1.2.246.10.91000013.11.1001.1 --display > display.xhtml
     """
     from kanta_archive.access.service import masked_content
 
@@ -478,6 +485,11 @@ def show(
     if what == "content":
         content = shown.content()["content"] if reveal else masked_content(shown)
         write_stdout(json.dumps(content, indent=2, ensure_ascii=False) + "\n")
+        return
+    if what == "display":
+        from kanta_archive.access.documents import display_form
+
+        write_stdout(display_form(shown, reveal=reveal))
         return
     meta = shown.metadata
     lines = [

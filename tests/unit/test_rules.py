@@ -22,6 +22,7 @@ from kanta_archive.findings import Finding, Severity
 from kanta_archive.formats import read_bytes
 from kanta_archive.model import Document
 from kanta_archive.rules import RULES, RuleContext, run_rules
+from kanta_archive.rules import cda_rules as xr
 from kanta_archive.rules import content_rules as cr
 from kanta_archive.rules import identifier_rules as ir
 from kanta_archive.rules import metadata_rules as mr
@@ -609,6 +610,54 @@ def test_shared_case_without_join_time_is_refused(validator: Validator) -> None:
 
 
 # -- the rule set as a whole ----------------------------------------------------------------
+
+
+# -- header, content and frame ------------------------------------------------------------
+
+CDA_VALID = VALID.parent / "cda" / "valid"
+
+
+def load_cda(name: str) -> Document:
+    path = CDA_VALID / f"{name}.xml"
+    outcome = read_bytes(path.read_bytes(), str(path))
+    assert outcome.document is not None, outcome.findings
+    return outcome.document
+
+
+@covers(xr.check_clients_match, "pass")
+@pytest.mark.parametrize("fmt", ["json", "xhtml"])
+def test_content_clients_named_in_the_metadata_pass(fmt: str) -> None:
+    assert check(xr.check_clients_match, load("client-record-entry-common-matter", fmt)) == set()
+
+
+@covers(xr.check_clients_match, "fail")
+def test_a_content_client_not_in_the_metadata_is_refused(validator: Validator) -> None:
+    doc = edit(load("client-record-entry"), lambda m, c: m["clients"][0].update(hetu=NON_TEST_HETU))
+    assert refused(validator, xr.check_clients_match, doc) == {
+        err("KA-CLIENT-MISMATCH", "/content/asiakaskertomusmerkinta/asiakas/0/henkilotunnus/value")
+    }
+
+
+def test_a_wrong_metadata_hetu_is_not_compared_again() -> None:
+    doc = edit(load("client-record-entry"), lambda m, c: m["clients"][0].update(hetu="150612A904T"))
+    assert check(xr.check_clients_match, doc) == set()
+
+
+@covers(xr.check_frame, "pass")
+def test_a_frame_that_agrees_with_its_document_passes() -> None:
+    document = load_cda("client-record-entry-message")
+    assert document.cda is not None and document.cda.frame is not None
+    assert check(xr.check_frame, document) == set()
+    assert check(xr.check_frame, load_cda("client-record-entry")) == set()  # no frame
+
+
+@covers(xr.check_frame, "fail")
+def test_a_frame_whose_copy_has_another_set_is_refused() -> None:
+    path = CDA_VALID / "client-record-entry-message.xml"
+    data = path.read_bytes().replace(b'<setId root="', b'<setId root="9.', 1)
+    outcome = read_bytes(data, "m.xml")
+    assert outcome.document is not None
+    assert check(xr.check_frame, outcome.document) == {err("KA-CDA-FRAME", "/frame/setId")}
 
 
 def test_every_rule_has_a_passing_and_a_failing_case() -> None:

@@ -27,9 +27,15 @@ UNSAMPLED = {
     "KA-SIGNATURE-UNTRUSTED": "needs a trust anchor (validate --trust): test_signatures.py",
 }
 
-VALID_FILES = sorted(p for p in VALID.iterdir() if p.suffix in {".json", ".xhtml", ".xml"})
+CDA = VALID.parent / "cda"
+VALID_FILES = sorted(p for p in VALID.iterdir() if p.suffix in {".json", ".xhtml"}) + sorted(
+    (CDA / "valid").glob("*.xml")
+)
 INVALID_FILES = sorted(
-    p for p in INVALID.iterdir() if p.is_file() and p.suffix not in {".expected", ".md"}
+    p
+    for folder in (INVALID, CDA / "invalid")
+    for p in folder.iterdir()
+    if p.is_file() and p.suffix not in {".expected", ".md"}
 )
 
 
@@ -124,9 +130,9 @@ def test_every_catalogue_code_has_an_invalid_sample() -> None:
 
 
 def test_readme_lists_every_invalid_sample() -> None:
-    readme = (INVALID / "README.md").read_text(encoding="utf-8")
     for path in INVALID_FILES:
-        assert f"`{path.name}`" in readme
+        folder = CDA if path.parent == CDA / "invalid" else path.parent
+        assert f"`{path.name}`" in (folder / "README.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("stem", VALID_PAIRS)
@@ -153,7 +159,7 @@ def test_valid_json_and_cda_twins_get_the_same_finding_keys(
     stem: str, results: dict[Path, ValidationResult]
 ) -> None:
     assert _keys(results[VALID / f"{stem}.json"].findings) == _keys(
-        results[VALID / f"{stem}.xml"].findings
+        results[CDA / "valid" / f"{stem}.xml"].findings
     )
 
 

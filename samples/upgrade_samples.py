@@ -156,7 +156,6 @@ def make_defect(name: str) -> None:
     from kanta_archive.formats.read import read_path
     from kanta_archive.formats.xhtml_writer import render_xhtml
     from kanta_archive.schemas import SchemaRegistry
-    from kanta_archive.validate import Validator
 
     base, forms, edit, defect, errors = MODEL_2_DEFECTS[name]
     for form in forms:
@@ -174,20 +173,7 @@ def make_defect(name: str) -> None:
             structure = SchemaRegistry().get(*key) if key else None
             schema = structure.schema if structure else None
             target.write_bytes(render_xhtml(metadata, document.content, schema))
-        warnings = [
-            (f.code, f.location.pointer)
-            for f in Validator().validate_path(target).findings
-            if f.severity.value == "warning"
-        ]
-        findings = [
-            {"code": code, "severity": severity, "pointer": pointer}
-            for severity, items in (("warning", warnings), ("error", errors))
-            for code, pointer in items
-        ]
-        expected = {"defect": defect, "findings": findings}
-        target.with_name(target.name + ".expected").write_text(
-            json.dumps(expected, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        _write_expected(target, defect, errors)
         print(f"made {target.relative_to(ROOT)}")
 
 

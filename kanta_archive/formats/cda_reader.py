@@ -17,8 +17,6 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from lxml import etree
-
 from kanta_archive.findings import Finding, error
 from kanta_archive.formats import pointer as ptr
 from kanta_archive.formats.cda_common import (
@@ -35,7 +33,7 @@ from kanta_archive.formats.cda_common import (
 )
 from kanta_archive.formats.outcome import ReadOutcome
 from kanta_archive.formats.xhtml_common import XHTML
-from kanta_archive.formats.xhtml_reader import parse_secure
+from kanta_archive.formats.xhtml_reader import parse_secure, xpath_with
 from kanta_archive.model import NOWHERE, CdaSource, Document, SourcePosition, XmlSource
 
 _PREFIXES = {HL7_NS: "hl7:", EP2_NS: "ep2:"}
@@ -45,18 +43,7 @@ DECODED_JSON = " (decoded JSON)"
 
 def xpath_of(el: Any) -> str:
     """``/hl7:ClinicalDocument/hl7:recordTarget[2]/...``: prefixes ``hl7`` and ``ep2``."""
-    steps: list[str] = []
-    while el is not None:
-        qname = etree.QName(el)
-        step = _PREFIXES.get(qname.namespace or "", "") + qname.localname
-        parent = el.getparent()
-        if parent is not None:
-            same = [sib for sib in parent if sib.tag == el.tag]
-            if len(same) > 1:
-                step += f"[{same.index(el) + 1}]"
-        steps.append(step)
-        el = parent
-    return "/" + "/".join(reversed(steps))
+    return xpath_with(el, _PREFIXES)
 
 
 class _Refused(Exception):
@@ -97,6 +84,16 @@ def _root_of(el: Any) -> str | None:
 
 def _text(el: Any) -> str | None:
     return None if el is None else "".join(el.itertext())
+
+
+def _organisation(oid: str | None, name: str | None) -> dict[str, str]:
+    """``{"oid", "name"}`` of the model, without the parts the CDA leaves out."""
+    value: dict[str, str] = {}
+    if oid is not None:
+        value["oid"] = oid
+    if name is not None:
+        value["name"] = name
+    return value
 
 
 class _Reader:
@@ -154,13 +151,8 @@ class _Reader:
             self.put("software", {k: v for k, v in attributes.items() if v is not None}, software)
         organiser = _find(local, "e:outsourcingServiceCustomer")
         if organiser is not None:
-            value: dict[str, str] = {}
-            if organiser.get("root") is not None:
-                value["oid"] = organiser.get("root")
             name = _text(_find(local, "e:outsourcingServiceCustomerName"))
-            if name is not None:
-                value["name"] = name
-            self.put("organiser", value, organiser)
+            self.put("organiser", _organisation(organiser.get("root"), name), organiser)
         spec = _find(local, "e:contentSpecificationId")
         self.put("structure", _text(spec), spec)
         relationship = _find(local, "e:encompassingClientRelationship")
@@ -233,15 +225,11 @@ class _Reader:
             self.put("author", author, assigned)
         custodian = _find(d, "h:custodian/h:assignedCustodian/h:representedCustodianOrganization")
         if custodian is not None:
-            controller: dict[str, str] = {}
-            oid = _root_of(_find(custodian, "h:id"))
-            if oid is not None:
-                controller["oid"] = oid
-                self.elements["/metadata/controller/oid"] = _find(custodian, "h:id")
+            ident = _find(custodian, "h:id")
+            if _root_of(ident) is not None:
+                self.elements["/metadata/controller/oid"] = ident
             name = _text(_find(custodian, "h:name"))
-            if name is not None:
-                controller["name"] = name
-            self.put("controller", controller, custodian)
+            self.put("controller", _organisation(_root_of(ident), name), custodian)
         consent = _find(d, "h:authorization/h:consent/h:code")
         self.put("minor_consent", _coded(consent), consent)
         encounter = _find(d, "h:componentOf/h:encompassingEncounter")

@@ -327,16 +327,13 @@ def _content_node(el: Any, pointer: str, elements: dict[str, Any]) -> Any:
 _PREFIXES = {XHTML: "h:", KA: "ka:"}
 
 
-def xpath_of(el: Any) -> str:
-    """A readable XPath for ``el``: ``/h:html/h:head/ka:metadata/ka:version``.
-
-    Prefixes: ``h`` for XHTML, ``ka`` for the kanta-archive metadata namespace.
-    """
+def xpath_with(el: Any, prefixes: Mapping[str, str]) -> str:
+    """A readable XPath for ``el``, each namespace written with its prefix in ``prefixes``
+    (namespace URI -> ``"p:"``), a position only where siblings share the name."""
     steps: list[str] = []
     while el is not None:
         qname = etree.QName(el)
-        prefix = _PREFIXES.get(f"{{{qname.namespace}}}", "") if qname.namespace else ""
-        step = prefix + qname.localname
+        step = prefixes.get(qname.namespace or "", "") + qname.localname
         parent = el.getparent()
         if parent is not None:
             same = [sib for sib in parent if sib.tag == el.tag]
@@ -345,6 +342,17 @@ def xpath_of(el: Any) -> str:
         steps.append(step)
         el = parent
     return "/" + "/".join(reversed(steps))
+
+
+_URI_PREFIXES = {ns[1:-1]: prefix for ns, prefix in _PREFIXES.items()}
+
+
+def xpath_of(el: Any) -> str:
+    """A readable XPath for ``el``: ``/h:html/h:head/ka:metadata/ka:version``.
+
+    Prefixes: ``h`` for XHTML, ``ka`` for the kanta-archive metadata namespace.
+    """
+    return xpath_with(el, _URI_PREFIXES)
 
 
 def _locator(elements: Mapping[str, Any]) -> Callable[[str], SourcePosition]:

@@ -61,6 +61,7 @@ class Validator:
         max_bytes: int = DEFAULT_MAX_BYTES,
         today: date | None = None,
         trust_anchors: Sequence[bytes] = (),
+        slow_xsd: bool = False,
     ) -> None:
         self.registry = registry or SchemaRegistry()
         self.codesets = (
@@ -70,6 +71,9 @@ class Validator:
         self.today = today
         # PEM trust anchors for signer certificates; empty: trust is not checked.
         self.trust_anchors = tuple(trust_anchors)
+        # The XHTML head XSD runs as lxml XSD 1.0 + elementpath assertions (fast_xsd.py);
+        # slow_xsd runs it with xmlschema, the reference the fast path is tested against.
+        self.slow_xsd = slow_xsd
 
     # -- entry points ------------------------------------------------------
     def validate_path(self, path: Path) -> ValidationResult:
@@ -162,6 +166,12 @@ class Validator:
         assert document.xml is not None
         from kanta_archive.formats.xsd_findings import xsd_findings
 
+        if not self.slow_xsd:
+            from kanta_archive.formats.fast_xsd import fast_xsd
+            from kanta_archive.paths import bundled_schemas_dir
+
+            fast = fast_xsd(bundled_schemas_dir() / "xhtml" / "metadata.xsd")
+            return fast.findings(document.xml.metadata, document.xml.elements)
         schema = self.registry.metadata_xsd()
         # No xsi:schemaLocation hint in a document may load another schema (xmlschema's
         # default today; said here so that a new default cannot open files or the network).

@@ -18,6 +18,17 @@ KA_NS = "urn:kanta-archive:metadata:1"
 _MAX_MESSAGE = 300
 
 
+def short(message: str) -> str:
+    """A message on one line, at most 300 characters."""
+    return _short(message)
+
+
+def assertion_finding(code: str, pointer: str) -> Finding:
+    """The finding of a failed assertion that names ``code`` and ``pointer``."""
+    message = f"XSD assertion failed: {BY_CODE[code].summary}"
+    return Finding(code, severity_of(code), _short(message), Location(pointer))
+
+
 def _short(message: str) -> str:
     message = " ".join(message.split())
     return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
@@ -46,9 +57,9 @@ def xsd_findings(
         if code is not None:
             if err.reason != "assertion test is false":
                 continue  # a type error inside the assertion: reported as a type error
-            pointer = assertion.get(f"{{{KA_NS}}}pointer") or "/metadata"
-            message = f"XSD assertion failed: {BY_CODE[code].summary}"
-            found.append(Finding(code, severity_of(code), _short(message), Location(pointer)))
+            found.append(
+                assertion_finding(code, assertion.get(f"{{{KA_NS}}}pointer") or "/metadata")
+            )
             continue
         pointer = pointers.get(id(elem))
         reason = _short(str(err.reason or err.message))

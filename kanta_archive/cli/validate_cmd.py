@@ -19,12 +19,11 @@ from kanta_archive.cli.common import (
     write_stdout,
 )
 from kanta_archive.exitcodes import ExitCode
+from kanta_archive.reports import FINDINGS_FORMATS
 
 if TYPE_CHECKING:
     from kanta_archive.findings import ValidationResult
     from kanta_archive.validate import Validator
-
-FORMATS = ("text", "json", "junit", "sarif", "github")
 
 # Per worker process: built once by the pool initializer, so every schema is
 # compiled once per process, never per file.
@@ -80,7 +79,7 @@ def _results(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=click.Choice(FINDINGS_FORMATS),
     default="text",
     show_default=True,
     help="Output format: text for people; json, junit, sarif, github for machines and CI.",

@@ -58,3 +58,12 @@ class ConflictError(RefusedError):
     """A write conflicts with what is stored (wrong version number, concurrent writer)."""
 
     default_rule = "write-conflict"
+
+
+class Interrupted(KantaArchiveError):
+    """The run was stopped by a signal (SIGTERM; Ctrl-C arrives as KeyboardInterrupt).
+    The exit code is 128 + the signal number, as shells report it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by signal {signum}")
+        self.signum = signum

@@ -61,7 +61,7 @@ def fail(message: str, code: ExitCode) -> click.exceptions.Exit:
     return click.exceptions.Exit(int(code))
 
 
-def exit_code_for(exc: BaseException) -> ExitCode:
+def exit_code_for(exc: BaseException) -> int:
     """Map a library exception to the documented exit code."""
     from kanta_archive import errors
 
@@ -69,6 +69,8 @@ def exit_code_for(exc: BaseException) -> ExitCode:
         return ExitCode.INVALID
     if isinstance(exc, errors.UsageError | errors.InputError):
         return ExitCode.USAGE
+    if isinstance(exc, errors.Interrupted):
+        return 128 + exc.signum
     return ExitCode.FAILURE
 
 
@@ -86,7 +88,16 @@ class GuardedGroup(click.Group):
             return super().invoke(ctx)
         except KantaArchiveError as exc:
             echo_error(exc)
-            raise click.exceptions.Exit(int(exit_code_for(exc))) from exc
+            raise click.exceptions.Exit(exit_code_for(exc)) from exc
+        except KeyboardInterrupt as exc:
+            echo_error("interrupted")
+            raise click.exceptions.Exit(int(ExitCode.INTERRUPTED)) from exc
+        except BrokenPipeError:
+            raise  # output piped into `head`: main() ends quietly
+        except OSError as exc:
+            # Last resort: a file-system failure no command turned into its own error.
+            echo_error(f"{exc.filename or 'I/O'}: {exc.strerror or exc}")
+            raise click.exceptions.Exit(int(ExitCode.FAILURE)) from exc
 
 
 def write_stdout(text: str) -> None:

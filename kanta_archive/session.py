@@ -44,6 +44,7 @@ from kanta_archive.archive import (
     TransferReport,
     VerifyReport,
 )
+from kanta_archive.archive.objects import FileChange, ObjectFile
 from kanta_archive.archive.querying import RowCounts, iter_rows
 from kanta_archive.archive.results import Progress
 from kanta_archive.archive.service import INDEX_FILE
@@ -281,6 +282,40 @@ class ArchiveSession:
         return access_reading.export(
             ctx, set_oid, Path(to), organisation, reveal=reveal, reason=reason
         )
+
+    def ls(self, oid: str, at: int | None = None) -> list[ObjectFile]:
+        """The files of OCFL version ``at`` (default: head) of a set (see
+        :meth:`Archive.ls`); with a registry the actor must be allowed to read the set."""
+        if not self.checks:
+            return self.archive.ls(oid, at)
+        ctx, organisation = self._ctx()
+        return access_reading.ls(ctx, oid, at, organisation)
+
+    def cat(
+        self,
+        oid: str,
+        path: str,
+        at: int | None = None,
+        *,
+        reveal: bool = False,
+        reason: str | None = None,
+    ) -> bytes:
+        """One file of OCFL version ``at`` (see :meth:`Archive.cat`); with a registry the
+        actor must be allowed to read the set, and the document file of a version with a
+        non-disclosure marking needs the controller's ``reveal`` and ``reason``."""
+        self._no_reveal_without_registry(reveal)
+        if not self.checks:
+            return self.archive.cat(oid, path, at)
+        ctx, organisation = self._ctx()
+        return access_reading.cat(ctx, oid, path, at, organisation, reveal=reveal, reason=reason)
+
+    def diff(self, oid: str, old: int, new: int | None = None) -> list[FileChange]:
+        """How OCFL version ``new`` (default: head) differs from ``old`` (see
+        :meth:`Archive.diff`); with a registry the actor must be allowed to read the set."""
+        if not self.checks:
+            return self.archive.diff(oid, old, new)
+        ctx, organisation = self._ctx()
+        return access_reading.diff(ctx, oid, old, new, organisation)
 
     def invalidate(self, oid: str, reason: str) -> ShownDocument:
         """Invalidate the current version of a set; with a registry only its controller

@@ -25,7 +25,10 @@ from kanta_archive.access.policy import (
     effective_day,
 )
 from kanta_archive.archive import HistoryEntry, ShownDocument
+from kanta_archive.archive.metadata_file import DOCUMENT_FILES
+from kanta_archive.archive.objects import FileChange, ObjectFile
 from kanta_archive.archive.querying import RowCounts, iter_pages
+from kanta_archive.archive.reading import read_metadata, shown_version
 from kanta_archive.errors import RefusedError, UsageError
 from kanta_archive.index import IndexRow, Query, QueryResult
 from kanta_archive.model import Metadata
@@ -177,6 +180,80 @@ def show(
     )
     _audit_read(ctx, shown, actor, meta)
     return shown
+
+
+def _check_object_read(
+    ctx: AccessContext,
+    oid: str,
+    at: int | None,
+    actor: str,
+    *,
+    unmasked: bool = False,
+    reveal: bool = False,
+    reason: str | None = None,
+    what: str = "cat",
+) -> tuple[ShownDocument, Metadata]:
+    """Before ``ls``/``cat``/``diff`` of a set: ``actor`` may read its current version,
+    and (``unmasked``: the exact document bytes of OCFL version ``at``) the non-disclosure
+    rule of :func:`guard_output` holds."""
+    head = ctx.archive.show(ctx.archive.resolve(oid)[1])
+    meta = _check_read(ctx, head, actor)
+    if unmasked or reveal:
+        version = _ocfl_version(ctx, head, at)
+        guard_output(
+            ctx, [version], actor, unmasked=unmasked, reveal=reveal, reason=reason, what=what
+        )
+    return head, meta
+
+
+def _ocfl_version(ctx: AccessContext, head: ShownDocument, at: int | None) -> ShownDocument:
+    store = ctx.archive.store
+    number = at or head.ocfl_version
+    meta = read_metadata(store, head.controller_oid, head.set_oid, number)
+    return shown_version(store, head.controller_oid, head.set_oid, number, meta)
+
+
+def ls(ctx: AccessContext, oid: str, at: int | None, actor: str) -> list[ObjectFile]:
+    """:meth:`Archive.ls` if ``actor`` may read the set; audited as a read."""
+    head, meta = _check_object_read(ctx, oid, at, actor)
+    files = ctx.archive.ls(oid, at)
+    _audit_read(ctx, head, actor, meta, ls=at or head.ocfl_version)
+    return files
+
+
+def cat(
+    ctx: AccessContext,
+    oid: str,
+    path: str,
+    at: int | None,
+    actor: str,
+    *,
+    reveal: bool = False,
+    reason: str | None = None,
+) -> bytes:
+    """:meth:`Archive.cat` if ``actor`` may read the set; the document file of a version
+    with a non-disclosure marking only revealed by its controller. Audited as a read."""
+    head, meta = _check_object_read(
+        ctx,
+        oid,
+        at,
+        actor,
+        unmasked=path in DOCUMENT_FILES.values(),
+        reveal=reveal,
+        reason=reason,
+        what=f"cat {path}",
+    )
+    data = ctx.archive.cat(oid, path, at)
+    _audit_read(ctx, head, actor, meta, cat=path, at=at or head.ocfl_version)
+    return data
+
+
+def diff(ctx: AccessContext, oid: str, old: int, new: int | None, actor: str) -> list[FileChange]:
+    """:meth:`Archive.diff` if ``actor`` may read the set; audited as a read."""
+    head, meta = _check_object_read(ctx, oid, new, actor)
+    changes = ctx.archive.diff(oid, old, new)
+    _audit_read(ctx, head, actor, meta, diff=[old, new or head.ocfl_version])
+    return changes
 
 
 def history(ctx: AccessContext, oid: str, actor: str) -> list[HistoryEntry]:

@@ -26,10 +26,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Self
 
-from kanta_archive.archive import changes, fixity, reading, records
+from kanta_archive.archive import changes, fixity, objects, reading, records
 from kanta_archive.archive import ingest as ingesting
 from kanta_archive.archive.export import export_object
 from kanta_archive.archive.ingest import Authorize, ingest_paths
+from kanta_archive.archive.objects import FileChange, ObjectFile
 from kanta_archive.archive.results import (
     HistoryEntry,
     IngestItem,
@@ -184,6 +185,25 @@ class Archive:
     def history(self, oid: str) -> list[HistoryEntry]:
         """Every OCFL version of the set that ``oid`` (set or document OID) belongs to."""
         return reading.history(self.store, self.index, oid)
+
+    # ------------------------------------------------------------------ OCFL object files
+
+    def ls(self, oid: str, at: int | None = None) -> list[ObjectFile]:
+        """The logical files of OCFL version ``at`` (default: head) of the set ``oid``
+        belongs to: path, size, SHA-512 digest and the version whose content it is."""
+        return objects.list_files(self.store, objects.locate(self.store, self.index, oid, at))
+
+    def cat(self, oid: str, path: str, at: int | None = None) -> bytes:
+        """The bytes of one logical file (``document.json``, ``metadata.json``, …) of OCFL
+        version ``at`` (default: head), checked against its digest."""
+        return objects.read_file(self.store, objects.locate(self.store, self.index, oid, at), path)
+
+    def diff(self, oid: str, old: int, new: int | None = None) -> list[FileChange]:
+        """How OCFL version ``new`` (default: head) of the set differs from ``old``: every
+        file added, deleted, modified or unchanged, and the metadata keys that changed."""
+        where = objects.locate(self.store, self.index, oid, new)
+        objects.locate(self.store, self.index, oid, old)  # ``old`` must exist too
+        return objects.diff_versions(self.store, where.controller, where.set_oid, old, where.number)
 
     # ------------------------------------------------------------------ changes
 

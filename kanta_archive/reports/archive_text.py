@@ -14,8 +14,9 @@ from kanta_archive.archive import (
     TransferReport,
     VerifyReport,
 )
+from kanta_archive.archive.objects import FileChange, ObjectFile
 from kanta_archive.index import IndexRow
-from kanta_archive.reports.records import plain
+from kanta_archive.reports.records import cell, plain
 
 #: ``query --format text`` shows these unless ``--columns`` says otherwise.
 QUERY_TEXT_COLUMNS: Final = (
@@ -187,3 +188,26 @@ def transfer_text(report: TransferReport) -> str:
         f"transferred {len(report.moved)} document set(s) from {report.from_controller} "
         f"to {report.to_controller}{resumed}\n"
     )
+
+
+#: ``ls`` columns: the logical path, its size, SHA-512 digest and the version it came from.
+LS_COLUMNS: Final = ("path", "size", "digest", "since")
+LS_TEXT_COLUMNS: Final = ("path", "size", "since")
+
+
+def ls_record(item: ObjectFile) -> dict[str, Any]:
+    """One file of an OCFL version (``since`` as ``vN``)."""
+    return {"path": item.path, "size": item.size, "digest": item.digest, "since": f"v{item.since}"}
+
+
+def diff_text(changes: Sequence[FileChange], *, all_files: bool = False) -> str:
+    """rocfl-style lines: ``Added``/``Deleted``/``Modified`` path, then each changed
+    metadata key indented (unchanged files only with ``all_files``)."""
+    lines = []
+    for item in changes:
+        if item.change == "unchanged" and not all_files:
+            continue
+        lines.append(f"{item.change.capitalize():<9} {item.path}")
+        for key, change in item.changes.items():
+            lines.append(f"    {key}: {cell(change.get('from'))} -> {cell(change.get('to'))}")
+    return "".join(line + "\n" for line in lines)

@@ -93,9 +93,7 @@ def archive(
       kanta-archive archive new-version.json --partial
       kanta-archive archive signed/ --trust ca.pem
     """
-    from kanta_archive import __version__
     from kanta_archive.archive.ingest import ingest_paths
-    from kanta_archive.reports import get_reporter
     from kanta_archive.reports.archive_text import ingest_record, ingest_text
     from kanta_archive.reports.records import to_json
 
@@ -111,15 +109,7 @@ def archive(
         progress("Archiving", 2 * len(paths), quiet) as advance,
     ):
         report = session.ingest(paths, partial=partial, progress=advance)
-    if fmt == "json":
-        write_stdout(to_json(ingest_record(report)))
-    else:
-        if report.invalid:
-            text = get_reporter("text").render(
-                list(report.invalid), tool_version=__version__, color=False
-            )
-            write_stdout(text)
-        write_stdout(ingest_text(report))
+    write_stdout(to_json(ingest_record(report)) if fmt == "json" else ingest_text(report))
     if not report.ok:
         raise click.exceptions.Exit(int(ExitCode.INVALID))
 

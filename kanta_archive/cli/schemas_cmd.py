@@ -28,7 +28,8 @@ def schemas() -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_obj
 def list_(state: CliState, fmt: str) -> None:
-    """List every known structure: OID, version, root element, title and source file.
+    """List every known structure: OID, version, root element and Finnish title
+    (--format json adds the Swedish title, status and source file).
 
     \b
     Example:
@@ -86,6 +87,7 @@ def _fields(node: Mapping[str, Any], path: str, depth: int) -> Iterator[dict[str
             "conditional": bool(sosmeta.get("conditionalRequired")),
             "repeatable": child.get("type") == "array" or bool(sosmeta.get("repeatable")),
             "codeset": sosmeta.get("classificationOid") or "",
+            "non_disclosure": sosmeta.get("nonDisclosureProtected") is True,
         }
         yield from _fields(child, f"{path}/{key}", depth + 1)
 
@@ -96,7 +98,8 @@ def _fields(node: Mapping[str, Any], path: str, depth: int) -> Iterator[dict[str
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_obj
 def show(state: CliState, structure: str, version: str | None, fmt: str) -> None:
-    """Show the fields of one structure with fi/sv names and required/repeatable flags.
+    """Show the fields of one structure with fi/sv names and required, repeatable and
+    non-disclosure flags.
 
     STRUCTURE is a structure OID, optionally with @version.
 
@@ -133,13 +136,18 @@ def show(state: CliState, structure: str, version: str | None, fmt: str) -> None
             [
                 "R" if f["required"] else ("C" if f["conditional"] else "-"),
                 "*" if f["repeatable"] else " ",
+                "N" if f["non_disclosure"] else " ",
             ]
         )
         name = "  " * f["depth"] + f["path"].rsplit("/", 1)[-1]
         label = f"{f['fi']} / {f['sv']}" if f["fi"] else ""
         codeset = f"  [{f['codeset']}]" if f["codeset"] else ""
         out.append(f"{flags} {name:<40} {f['type']:<8} {label}{codeset}")
-    out += ["", "R required, C conditionally required, * repeatable"]
+    out += [
+        "",
+        "R required, C conditionally required, * repeatable, "
+        "N protected by a non-disclosure marking",
+    ]
     write_stdout("\n".join(out) + "\n")
 
 

@@ -96,26 +96,44 @@ def query_record(row: IndexRow, *, flat: bool = False) -> dict[str, Any]:
 
 
 def ingest_record(report: IngestReport) -> dict[str, Any]:
-    """``archive --format json``: the counts and one record per input."""
+    """``archive --format json``: the counts, one record per input and the findings of
+    the invalid inputs."""
+    from kanta_archive.reports.json_report import finding_to_json
+
     return {
         "stored": report.count("stored"),
         "unchanged": report.count("unchanged"),
         "refused": report.count("refused"),
+        "valid": len(report.items) - len(report.invalid),
+        "invalid": len(report.invalid),
         "documents": [plain(item) for item in report.items],
+        "findings": [
+            {"source": r.source, "findings": [finding_to_json(f) for f in r.findings]}
+            for r in report.invalid
+        ],
     }
 
 
 def ingest_text(report: IngestReport) -> str:
-    """One line per input (status, source, version, reason) and a summary line that
-    counts every input."""
-    lines = []
+    """The findings of the invalid inputs, one line per input (status, source, version,
+    reason) and a summary line that counts every input, valid or not."""
+    from kanta_archive.reports.text import TextReporter
+
+    lines = [
+        TextReporter.finding_line(result.source, finding)
+        for result in report.invalid
+        for finding in result.findings
+    ]
     for item in report.items:
         version = f" v{item.version}" if item.version is not None else ""
         reason = f" ({item.reason})" if item.reason else ""
         lines.append(f"{item.status:<9} {item.source}{version}{reason}")
+    total = len(report.items)
+    invalid = len(report.invalid)
     lines.append(
-        f"{report.count('stored')} stored, {report.count('unchanged')} unchanged, "
-        f"{report.count('refused')} refused"
+        f"{total} document{'' if total == 1 else 's'}: {total - invalid} valid, "
+        f"{invalid} invalid; {report.count('stored')} stored, "
+        f"{report.count('unchanged')} unchanged, {report.count('refused')} refused"
     )
     return "\n".join(lines) + "\n"
 

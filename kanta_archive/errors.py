@@ -21,6 +21,11 @@ class InputError(KantaArchiveError, OSError):
     """An input could not be read at all (missing file, not a file)."""
 
 
+class OutputError(KantaArchiveError, OSError):
+    """An output cannot be written where the caller asked: a missing folder, a file in the
+    way, no permission, a read-only file system (the caller's to fix, like a bad input)."""
+
+
 class SchemaError(KantaArchiveError, RuntimeError):
     """A schema file is missing, unreadable or not a valid schema."""
 

@@ -53,6 +53,7 @@ from kanta_archive.index import (
     open_index,
 )
 from kanta_archive.model import Document
+from kanta_archive.output import writing
 from kanta_archive.store import Store
 from kanta_archive.store.ocfl import MARKER
 
@@ -97,7 +98,8 @@ class Archive:
         :class:`StoreError`. ``validator`` is a :class:`kanta_archive.validate.Validator`
         (default: the bundled schemas)."""
         try:
-            store = Store.open(store_path, create=create)
+            with writing(f"store {store_path}"):  # creating it where it cannot be
+                store = Store.open(store_path, create=create)
         except StoreError as exc:
             # No marker: the path is missing or is some other directory, the caller's
             # mistake (exit 2). A marker that cannot be read is a broken store (exit 3).

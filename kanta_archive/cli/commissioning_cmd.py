@@ -60,12 +60,9 @@ def _progress(quiet: bool) -> tuple[Callable[[str], None], Callable[[], None]]:
 
 
 def _write(path: Path, text: str) -> None:
-    from kanta_archive.errors import InputError
+    from kanta_archive.output import write_output
 
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write the report: {exc.strerror or exc}") from exc
+    write_output(path, text.encode("utf-8"), "the report")
 
 
 @click.command("commissioning-test")

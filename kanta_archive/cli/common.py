@@ -67,7 +67,7 @@ def exit_code_for(exc: BaseException) -> int:
 
     if isinstance(exc, errors.RefusedError):
         return ExitCode.INVALID
-    if isinstance(exc, errors.UsageError | errors.InputError):
+    if isinstance(exc, errors.UsageError | errors.InputError | errors.OutputError):
         return ExitCode.USAGE
     if isinstance(exc, errors.Interrupted):
         return 128 + exc.signum

@@ -172,7 +172,9 @@ def docs(state: CliState, out: Path) -> None:
       kanta-archive schemas docs --out docs/structures
       kanta-archive --schemas-dir ~/sosmeta-export schemas docs --out site/structures
     """
+    from kanta_archive.output import writing
     from kanta_archive.schema_docs import write_docs
 
-    written = write_docs(out, state.registry())
+    with writing(f"--out {out}"):
+        written = write_docs(out, state.registry())
     click.echo(f"Wrote {len(written)} pages into {out}", err=True)

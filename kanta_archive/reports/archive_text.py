@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -227,5 +228,12 @@ def diff_text(changes: Sequence[FileChange], *, all_files: bool = False) -> str:
             continue
         lines.append(f"{item.change.capitalize():<9} {item.path}")
         for key, change in item.changes.items():
-            lines.append(f"    {key}: {cell(change.get('from'))} -> {cell(change.get('to'))}")
+            lines.append(f"    {key}: {_value(change.get('from'))} -> {_value(change.get('to'))}")
     return "".join(line + "\n" for line in lines)
+
+
+def _value(value: Any) -> str:
+    """A metadata value on one line: scalars as text, objects and lists as compact JSON."""
+    if isinstance(value, Mapping | list | tuple):
+        return json.dumps(plain(value), ensure_ascii=False, sort_keys=True)
+    return cell(value)

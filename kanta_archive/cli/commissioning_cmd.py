@@ -143,7 +143,6 @@ def commissioning_test(
     from kanta_archive.commissioning import load_plan, render_html, render_json
     from kanta_archive.commissioning.runner import run_commissioning
     from kanta_archive.errors import UsageError
-    from kanta_archive.validate import Validator
 
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such folder")
@@ -159,7 +158,7 @@ def commissioning_test(
             organisation_oid=organisation_oid,
             system=system,
             now=moment,
-            validator=Validator(state.registry()),
+            validator=state.validator(),
             progress=show,
         )
     finally:

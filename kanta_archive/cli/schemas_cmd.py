@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import click
 
 from kanta_archive.cli.common import CliState, fail, write_stdout
 from kanta_archive.exitcodes import ExitCode
+from kanta_archive.reports.records import to_json
 
 
 @click.group()
@@ -25,7 +25,9 @@ def schemas() -> None:
 
 
 @schemas.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.pass_obj
 def list_(state: CliState, fmt: str) -> None:
     """List every known structure: OID, version, root element and Finnish title
@@ -48,7 +50,7 @@ def list_(state: CliState, fmt: str) -> None:
             }
             for s in structures
         ]
-        write_stdout(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        write_stdout(to_json(rows))
         return
     header = ("OID", "VERSION", "ROOT", "TITLE (fi)")
     rows_t = [(s.oid, s.version, s.root, s.title("fi")) for s in structures]
@@ -95,7 +97,9 @@ def _fields(node: Mapping[str, Any], path: str, depth: int) -> Iterator[dict[str
 @schemas.command("show")
 @click.argument("structure")
 @click.option("--version", "version", help="Structure version date (default: the newest).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.pass_obj
 def show(state: CliState, structure: str, version: str | None, fmt: str) -> None:
     """Show the fields of one structure with fi/sv names and required, repeatable and
@@ -124,7 +128,7 @@ def show(state: CliState, structure: str, version: str | None, fmt: str) -> None
             "root": chosen.root,
             "fields": fields,
         }
-        write_stdout(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        write_stdout(to_json(payload))
         return
     out = [
         f"{chosen.title('fi')} / {chosen.title('sv')}",

@@ -121,3 +121,17 @@ def test_a_missing_store_exits_2(run_cli: Run, tmp_path: Path) -> None:
     result = run_cli("query", "--store", tmp_path / "nowhere")
     assert result.exit_code == 2 and "not a kanta-archive store" in result.stderr
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_ctrl_c_in_any_command_exits_130_with_one_line(
+    run_cli: Run, store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kanta_archive.session import ArchiveSession
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ArchiveSession, "verify", interrupted)
+    result = run_cli("verify", "--store", store)
+    assert result.exit_code == 130
+    assert result.stderr == "Error: interrupted\n"

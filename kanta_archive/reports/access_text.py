@@ -8,6 +8,7 @@ from typing import Any, Final
 from kanta_archive.access.registry import COLUMNS as ORG_COLUMNS
 from kanta_archive.access.registry import Organisation
 from kanta_archive.access.rights import Right
+from kanta_archive.reports.records import plain
 
 #: ``orgs list --format text`` shows these (the CSV columns for the other formats).
 ORG_TEXT_COLUMNS: Final = ("oid", "sector", "joining_model", "valid_from", "valid_to", "name")
@@ -49,33 +50,15 @@ DISCLOSURE_COLUMNS: Final = (
 
 
 def org_record(org: Organisation) -> dict[str, Any]:
-    """One registry row (the CSV's columns, dates as ISO text)."""
-    return {
-        "oid": org.oid,
-        "name": org.name,
-        "business_id": org.business_id,
-        "sector": org.sector,
-        "joining_model": org.joining_model,
-        "main_joiner_oid": org.main_joiner_oid,
-        "organiser_oid": org.organiser_oid,
-        "valid_from": org.valid_from.isoformat(),
-        "valid_to": org.valid_to.isoformat() if org.valid_to else None,
-    }
+    """One registry row: the CSV's columns (the record's fields), dates as ISO text."""
+    record: dict[str, Any] = plain(org)
+    return record
 
 
 def right_record(right: Right) -> dict[str, Any]:
-    """One register usage right."""
-    return {
-        "right_id": right.right_id,
-        "organiser_oid": right.organiser_oid,
-        "producer_oid": right.producer_oid,
-        "client": right.client,
-        "service_task": right.service_task,
-        "valid_from": right.valid_from.isoformat(),
-        "valid_to": right.valid_to.isoformat(),
-        "granted_at": right.granted_at,
-        "revoked_at": right.revoked_at,
-    }
+    """One register usage right (its fields, dates as ISO text)."""
+    record: dict[str, Any] = plain(right)
+    return record
 
 
 def right_line(right: Right) -> str:

@@ -51,6 +51,7 @@ from kanta_archive.archive.service import INDEX_FILE
 from kanta_archive.errors import UsageError
 from kanta_archive.index import IndexRow, Query, QueryResult
 from kanta_archive.model import Document
+from kanta_archive.schemas import SchemaRegistry
 from kanta_archive.store.ocfl import CONTROLLERS, LOCKS, MARKER, STAGING
 
 Part = Literal["summary", "metadata", "content", "raw"]
@@ -126,9 +127,16 @@ class ArchiveSession:
     """An open store acting as one :class:`Actor`. Use :func:`open_archive`."""
 
     def __init__(
-        self, archive: Archive, actor: Actor, *, new_store: bool = False, new_dir: bool = False
+        self,
+        archive: Archive,
+        actor: Actor,
+        *,
+        registry: SchemaRegistry | None = None,
+        new_store: bool = False,
+        new_dir: bool = False,
     ) -> None:
         self.archive = archive
+        self._registry = registry
         self._new_store = new_store  # this session made the store ...
         self._new_dir = new_dir  # ... and its directory
         self.checks = registry_exists(archive.store.path)
@@ -150,6 +158,13 @@ class ArchiveSession:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+    @property
+    def registry(self) -> SchemaRegistry:
+        """The run's one schema registry: the one given, else the validator's."""
+        if self._registry is None:
+            self._registry = self.archive.validator.registry
+        return self._registry
 
     @property
     def access(self) -> AccessService:
@@ -253,7 +268,11 @@ class ArchiveSession:
             )
         content = None
         if part == "content":
-            content = shown.content()["content"] if reveal else access_reading.masked_content(shown)
+            content = (
+                shown.content()["content"]
+                if reveal
+                else access_reading.masked_content(shown, self.registry)
+            )
         return Shown(shown, part, reveal, content)
 
     def history(self, oid: str) -> list[HistoryEntry]:
@@ -366,6 +385,7 @@ class ArchiveSession:
             self.archive,
             client,
             acting,
+            registry=self.registry,
             patient_data=patient_data,
             reveal=reveal,
             reason=reason,
@@ -424,15 +444,19 @@ def open_archive(
     index_url: str | None = None,
     create: bool = False,
     validator: Any = None,
+    registry: SchemaRegistry | None = None,
 ) -> ArchiveSession:
     """Open the store at ``store_path`` (``create=True`` makes a new one when the directory
     is missing or empty) with its index (default ``sqlite://<store>/index.sqlite``), acting
-    as ``actor``. ``validator``: a :class:`kanta_archive.Validator` (its schema registry is
-    the one used for the whole session); default the bundled schemas."""
+    as ``actor``. ``validator``: a :class:`kanta_archive.Validator` for ingest (default:
+    the bundled schemas); ``registry``: the schema registry for the rest (masking), default
+    the validator's, so that one registry serves the whole session."""
     new_store = create and not (Path(store_path) / MARKER).exists()
     new_dir = create and not Path(store_path).exists()
     archive = Archive.open(store_path, index_url, create=create, validator=validator)
-    return ArchiveSession(archive, actor or Actor(), new_store=new_store, new_dir=new_dir)
+    return ArchiveSession(
+        archive, actor or Actor(), registry=registry, new_store=new_store, new_dir=new_dir
+    )
 
 
 __all__ = [

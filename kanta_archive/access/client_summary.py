@@ -10,6 +10,7 @@ from kanta_archive.access.context import AccessContext
 from kanta_archive.archive import Archive
 from kanta_archive.index import Query
 from kanta_archive.index.base import MAX_LIMIT
+from kanta_archive.schemas import SchemaRegistry
 
 
 def summary(
@@ -17,6 +18,7 @@ def summary(
     client: str,
     acting: tuple[AccessContext, str] | None,
     *,
+    registry: SchemaRegistry,
     patient_data: bool = False,
     reveal: bool = False,
     reason: str | None = None,
@@ -24,7 +26,8 @@ def summary(
     """The client data summary (kooste): the client's documents the acting organisation
     may read (``acting``: its access context and OID; ``None`` in a store without a
     registry: every document), newest first, content masked for non-disclosure unless
-    revealed by the controller. Audited with a registry."""
+    revealed by the controller (``registry``: the run's schema registry, for masking).
+    Audited with a registry."""
     q = Query(client=client, patient_data=None if patient_data else False, limit=MAX_LIMIT)
     if acting is None:
         result = archive.query(q)
@@ -42,7 +45,11 @@ def summary(
         if protected and reveal and acting is not None:
             reading.reveal_document(acting[0], shown, acting[1], reason)
             revealed = True
-        content = shown.content().get("content", {}) if revealed else reading.masked_content(shown)
+        content = (
+            shown.content().get("content", {})
+            if revealed
+            else reading.masked_content(shown, registry)
+        )
         meta = shown.metadata
         entries.append(
             {

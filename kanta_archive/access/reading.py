@@ -32,6 +32,7 @@ from kanta_archive.archive.reading import read_metadata, shown_version
 from kanta_archive.errors import RefusedError, UsageError
 from kanta_archive.index import IndexRow, Query, QueryResult
 from kanta_archive.model import Metadata
+from kanta_archive.schemas import SchemaRegistry
 
 RULE_REVEAL = "non-disclosure-reveal"
 RULE_NON_DISCLOSURE = "non-disclosure-unmasked-output"
@@ -305,8 +306,10 @@ def is_protected(shown: ShownDocument) -> bool:
     return bool(protected_clients(Metadata.from_raw(shown.metadata)))
 
 
-def masked_content(shown: ShownDocument) -> dict[str, Any]:
-    """The document's content with non-disclosure-protected fields masked."""
+def masked_content(shown: ShownDocument, registry: SchemaRegistry) -> dict[str, Any]:
+    """The document's content with non-disclosure-protected fields masked. ``registry`` is
+    the run's one schema registry, handed down from the caller (masking reads the
+    protected fields from its structure schemas once access/masking.py takes it)."""
     from kanta_archive.access.masking import mask_document_content
 
     model = shown.content()

@@ -83,13 +83,20 @@ def open_session(
 
     An ``--as`` from the environment rather than the command line is a default: a store
     without an organisation registry ignores it instead of refusing it."""
+    from kanta_archive.cli.common import CliState
     from kanta_archive.session import Actor, open_archive
 
     ctx = click.get_current_context()
     from_env = ctx.get_parameter_source("as_org") is not click.core.ParameterSource.COMMANDLINE
     actor = Actor(as_org, person, organisation_is_default=from_env)
+    state = ctx.find_object(CliState)
     with open_archive(
-        store_path, actor=actor, index_url=index_url, create=create, validator=validator
+        store_path,
+        actor=actor,
+        index_url=index_url,
+        create=create,
+        validator=validator,
+        registry=state.schema_registry if state is not None else None,
     ) as session:
         yield session
 

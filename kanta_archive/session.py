@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 from kanta_archive.access import reading as access_reading
-from kanta_archive.access.audit import AuditLog
+from kanta_archive.access.audit import AuditLog, AuditVerifyResult
+from kanta_archive.access.audit import verify as verify_audit_log
 from kanta_archive.access.context import ACTING_REQUIRED, AccessContext
 from kanta_archive.access.db import AccessStore, registry_exists
 from kanta_archive.access.service import AccessService
@@ -404,6 +405,10 @@ class ArchiveSession:
     def reindex(self, *, progress: Progress | None = None) -> ReindexReport:
         """Rebuild the index from the store, with the recorded client links."""
         return self.archive.rebuild_index(progress=progress)
+
+    def audit_verify(self) -> AuditVerifyResult:
+        """Check the audit log's hash chain (reads no client data, opens no access store)."""
+        return verify_audit_log(AuditLog(self.archive.store.path))
 
     def object_count(self) -> int:
         """How many document sets the store holds (for progress bars)."""

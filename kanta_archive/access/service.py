@@ -21,7 +21,6 @@ from datetime import date
 from typing import Any
 
 from kanta_archive.access import admin, clients, disclosing
-from kanta_archive.access.audit import AuditVerifyResult, verify
 from kanta_archive.access.context import ACTING_REQUIRED, AccessContext, Visible
 from kanta_archive.access.registry import Organisation
 from kanta_archive.access.rights import Right
@@ -148,7 +147,3 @@ class AccessService:
             every = admin.filter_entries(self.ctx.audit.entries(), client=client, actor=actor)
             return Visible(tuple(every), 0)
         return admin.audit_entries(self.ctx, self._acting(), client=client, actor=actor)
-
-    def audit_verify(self) -> AuditVerifyResult:
-        """Check the audit log's hash chain (reads no client data)."""
-        return verify(self.ctx.audit)

@@ -316,7 +316,7 @@ def audit_verify(store_path: Path, index_url: str | None) -> None:
       kanta-archive audit verify --store ./archive
     """
     with open_session(store_path, index_url) as session:
-        result = session.access.audit_verify()
+        result = session.audit_verify()
     if not result.ok:
         click.echo(f"audit.log line {result.bad_line}: {result.message}", err=True)
         raise click.exceptions.Exit(int(ExitCode.INVALID))

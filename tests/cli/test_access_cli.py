@@ -633,3 +633,13 @@ def test_actor_names_a_person_never_the_acting_organisation(
     entries = json.loads(run_cli("audit", "--store", store, "--as", COUNTY, "--format", "json",
                                  "--by", COUNTY).output)["entries"]  # fmt: skip
     assert entries[-1]["user"] == "maija.meikalainen"
+
+
+def test_audit_verify_of_a_store_without_access_control_creates_nothing(
+    run_cli: Run, tmp_store: Path
+) -> None:
+    assert run_cli("archive", VALID / "case-document-open.json", "--store", tmp_store).exit_code == 0
+    before = sorted(p.name for p in tmp_store.iterdir())
+    result = run_cli("audit", "verify", "--store", tmp_store)
+    assert result.exit_code == 0 and "0 line(s)" in result.output
+    assert sorted(p.name for p in tmp_store.iterdir()) == before

@@ -638,7 +638,8 @@ def test_actor_names_a_person_never_the_acting_organisation(
 def test_audit_verify_of_a_store_without_access_control_creates_nothing(
     run_cli: Run, tmp_store: Path
 ) -> None:
-    assert run_cli("archive", VALID / "case-document-open.json", "--store", tmp_store).exit_code == 0
+    stored = run_cli("archive", VALID / "case-document-open.json", "--store", tmp_store)
+    assert stored.exit_code == 0
     before = sorted(p.name for p in tmp_store.iterdir())
     result = run_cli("audit", "verify", "--store", tmp_store)
     assert result.exit_code == 0 and "0 line(s)" in result.output

@@ -102,7 +102,7 @@ def verify(store: Store, index: Index, full: bool, progress: Progress) -> Verify
             )
             continue
         controller_oid = (meta.get("controller") or {}).get("oid")
-        if row.status != meta.get("status") or row.controller_oid != controller_oid:
+        if row.status != meta.get("status", "active") or row.controller_oid != controller_oid:
             problems.append(
                 VerifyProblem(
                     "error",
@@ -161,7 +161,7 @@ def reindex(store: Store, index: Index, progress: Progress) -> ReindexReport:
         if batch:
             total += build.add_many(batch)
         kept = build.keep(unreadable)
-    return ReindexReport(total, kept, tuple(problems))
+    return ReindexReport(versions=total, kept=kept, problems=tuple(problems))
 
 
 def set_metadata(store: Store, controller: str, set_oid: str) -> list[Metadata]:

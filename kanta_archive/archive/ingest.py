@@ -18,7 +18,14 @@ from typing import Any
 
 from kanta_archive.archive import metadata_file as mf
 from kanta_archive.archive.reading import find_set, read_metadata, version_metadata
-from kanta_archive.archive.results import IngestItem, IngestReport, Progress, Status, no_progress
+from kanta_archive.archive.results import (
+    IngestItem,
+    IngestReport,
+    Progress,
+    Refusal,
+    Status,
+    no_progress,
+)
 from kanta_archive.errors import ConflictError
 from kanta_archive.findings import Finding, Severity, ValidationResult
 from kanta_archive.formats.read import read_bytes, read_path
@@ -26,7 +33,7 @@ from kanta_archive.index import Index
 from kanta_archive.model import Document, Metadata
 from kanta_archive.store import MAX_BATCH, CommitRequest, Store
 
-Authorize = Callable[[Metadata], str | None]
+Authorize = Callable[[Metadata], Refusal | None]
 #: above this many files a batch is archived in chunks of this many (bounded memory: about
 #: 25 KB per document in a chunk, instead of per document in the batch).
 CHUNK = 1000
@@ -107,7 +114,7 @@ def ingest(
             if denied is None:
                 allowed.append(cand)
             else:
-                items[cand.position] = _item(cand, "refused", denied)
+                items[cand.position] = _item(cand, "refused", str(denied), denied.rule)
         if len(allowed) < len(good) and not partial:
             for cand in allowed:
                 items[cand.position] = _item(
@@ -231,9 +238,9 @@ def ingest_in_chunks(
             bad.append((position, result))
             items[position] = _invalid_item(result)
             continue
-        reason = authorize(cand.meta) if authorize is not None else None
-        if reason is not None:
-            items[position] = _item(cand, "refused", reason)
+        refusal = authorize(cand.meta) if authorize is not None else None
+        if refusal is not None:
+            items[position] = _item(cand, "refused", str(refusal), refusal.rule)
             denied += 1
             continue
         items[position] = _item(cand, "refused", "not stored")  # until stored
@@ -279,7 +286,9 @@ def _report(items: dict[int, IngestItem], bad: list[tuple[int, ValidationResult]
     return IngestReport(tuple(items[k] for k in sorted(items)), tuple(result for _p, result in bad))
 
 
-def _item(cand: _Candidate, status: Status, reason: str | None = None) -> IngestItem:
+def _item(
+    cand: _Candidate, status: Status, reason: str | None = None, rule: str | None = None
+) -> IngestItem:
     meta = cand.meta
     return IngestItem(
         cand.source,
@@ -289,6 +298,7 @@ def _item(cand: _Candidate, status: Status, reason: str | None = None) -> Ingest
         meta.version,
         meta.controller_oid,
         reason,
+        rule,
     )
 
 

@@ -21,8 +21,20 @@ def no_progress(_n: int) -> None:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Why one document may not be stored: the rule (as data) and the words."""
+
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}"
+
+
+@dataclass(frozen=True)
 class IngestItem:
-    """What happened to one submitted document."""
+    """What happened to one submitted document. A document refused by an access rule
+    names the ``rule``; ``reason`` is always the whole sentence."""
 
     source: str
     status: Status
@@ -31,6 +43,7 @@ class IngestItem:
     version: int | None
     controller_oid: str | None = None
     reason: str | None = None
+    rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +113,23 @@ class TransferReport:
 
 
 @dataclass(frozen=True)
+class ReindexReport:
+    """The outcome of :meth:`Archive.rebuild_index`: versions indexed, client links
+    replayed from the access records, index rows kept for the sets that could not be read,
+    and what could not be read."""
+
+    versions: int  # document versions indexed
+    links: int = 0  # client links replayed from the store's access records
+    kept: int = 0
+    problems: tuple[VerifyProblem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when every object in the store could be indexed."""
+        return not self.problems
+
+
+@dataclass(frozen=True)
 class VerifyProblem:
     """Something :meth:`Archive.verify` found. ``object`` is ``<controller>/<set OID>``."""
 
@@ -108,21 +138,6 @@ class VerifyProblem:
     object: str | None
     path: str | None
     message: str
-
-
-@dataclass(frozen=True)
-class ReindexReport:
-    """The outcome of :meth:`Archive.reindex`: versions indexed, index rows kept for sets
-    that could not be read, and what could not be read."""
-
-    indexed: int
-    kept: int
-    problems: tuple[VerifyProblem, ...]
-
-    @property
-    def ok(self) -> bool:
-        """True when every object in the store could be indexed."""
-        return not self.problems
 
 
 @dataclass(frozen=True)

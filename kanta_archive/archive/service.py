@@ -20,16 +20,18 @@ invalidation and controller transfer also add an OCFL version (same document byt
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Self
 
-from kanta_archive.archive import changes, fixity, reading
+from kanta_archive.archive import changes, fixity, objects, reading, records
 from kanta_archive.archive import ingest as ingesting
 from kanta_archive.archive.export import export_object
 from kanta_archive.archive.ingest import Authorize, ingest_paths
+from kanta_archive.archive.objects import FileChange, ObjectFile
 from kanta_archive.archive.results import (
     HistoryEntry,
     IngestItem,
@@ -42,11 +44,13 @@ from kanta_archive.archive.results import (
     VerifyReport,
     no_progress,
 )
-from kanta_archive.db.url import is_postgres
-from kanta_archive.errors import StoreError
+from kanta_archive.db.url import POSTGRES_PREFIXES, SQLITE_PREFIX, is_postgres
+from kanta_archive.errors import StoreError, UsageError
 from kanta_archive.index import Index, Query, QueryResult, open_index
 from kanta_archive.model import Document
+from kanta_archive.output import writing
 from kanta_archive.store import Store, manifest
+from kanta_archive.store.ocfl import MARKER
 
 INDEX_FILE = "index.sqlite"
 
@@ -97,12 +101,22 @@ class Archive:
         ``access_url`` is where the registry, rights and audit log live; default the index
         URL when that is PostgreSQL (one database for everything shared), else files in
         the store."""
-        store = Store.open(store_path, create=create)
-        index = open_index(
-            index_url or default_index_url(store.path),
-            store_id=manifest.store_id(store.path),
-            recover=recover_index,
-        )
+        try:
+            with writing(f"store {store_path}"):  # creating it where it cannot be
+                store = Store.open(store_path, create=create)
+        except StoreError as exc:
+            # No marker: the path is missing or is some other directory, the caller's
+            # mistake (exit 2). A marker that cannot be read is a broken store (exit 3).
+            if (Path(store_path) / MARKER).exists():
+                raise
+            raise UsageError(str(exc)) from exc
+        url = index_url or default_index_url(store.path)
+        try:
+            index = open_index(url, store_id=manifest.store_id(store.path), recover=recover_index)
+        except StoreError as exc:
+            if url.startswith((SQLITE_PREFIX, *POSTGRES_PREFIXES)):
+                raise
+            raise UsageError(str(exc)) from exc  # not an index URL at all
         archive = cls(store, index, validator)
         archive.access_url = access_url or (index_url if is_postgres(index_url) else None)
         return archive
@@ -155,7 +169,7 @@ class Archive:
         More than ``chunk`` files are archived in bounded memory: validated in a first
         pass, then read again and stored ``chunk`` at a time
         (:func:`~kanta_archive.archive.ingest.ingest_in_chunks`), with the same rules."""
-        self._require_index()
+        self.require_index()
         inputs = list(documents)
         paths = [i for i in inputs if isinstance(i, Path)]
         if len(inputs) > chunk and len(paths) == len(inputs):
@@ -183,7 +197,7 @@ class Archive:
 
     # ------------------------------------------------------------------ query / show / history
 
-    def _require_index(self) -> None:
+    def require_index(self) -> None:
         """Refuse to answer from (or write to) an index that lost this store's documents.
 
         An index that was never built for a store holding documents was deleted or is a new
@@ -202,7 +216,7 @@ class Archive:
 
     def query(self, q: Query) -> QueryResult:
         """Run a query on the index (refused when the index lost this store's documents)."""
-        self._require_index()
+        self.require_index()
         return self.index.query(q)
 
     def resolve(self, oid: str) -> tuple[str, str, str | None]:
@@ -218,12 +232,31 @@ class Archive:
         """Every OCFL version of the set that ``oid`` (set or document OID) belongs to."""
         return reading.history(self.store, self.index, oid)
 
+    # ------------------------------------------------------------------ OCFL object files
+
+    def ls(self, oid: str, at: int | None = None) -> list[ObjectFile]:
+        """The logical files of OCFL version ``at`` (default: head) of the set ``oid``
+        belongs to: path, size, SHA-512 digest and the version whose content it is."""
+        return objects.list_files(self.store, objects.locate(self.store, self.index, oid, at))
+
+    def cat(self, oid: str, path: str, at: int | None = None) -> bytes:
+        """The bytes of one logical file (``document.json``, ``metadata.json``, …) of OCFL
+        version ``at`` (default: head), checked against its digest."""
+        return objects.read_file(self.store, objects.locate(self.store, self.index, oid, at), path)
+
+    def diff(self, oid: str, old: int, new: int | None = None) -> list[FileChange]:
+        """How OCFL version ``new`` (default: head) of the set differs from ``old``: every
+        file added, deleted, modified or unchanged, and the metadata keys that changed."""
+        where = objects.locate(self.store, self.index, oid, new)
+        objects.locate(self.store, self.index, oid, old)  # ``old`` must exist too
+        return objects.diff_versions(self.store, where.controller, where.set_oid, old, where.number)
+
     # ------------------------------------------------------------------ changes
 
     def invalidate(self, oid: str, reason: str, *, actor: str | None = None) -> ShownDocument:
         """Invalidate the current version of a set (``oid``: set OID or the current
         version's document OID). Adds an OCFL version; the document bytes stay."""
-        self._require_index()
+        self.require_index()
         return changes.invalidate(self.store, self.index, oid, reason, actor or default_actor())
 
     def transfer_controller(
@@ -233,22 +266,34 @@ class Archive:
         reason: str,
         *,
         actor: str | None = None,
+        organisation: str | None = None,
         progress: Progress | None = None,
     ) -> TransferReport:
         """Give every document set of ``from_controller`` to ``to_controller``: a new
         version with the new controller in ``metadata.json`` (and a ``controller_history``
         entry), then a move into the new controller's storage root. Safe to re-run after an
-        interruption: a set that already has its transfer version is only moved."""
-        self._require_index()
-        return changes.transfer_controller(
+        interruption: a set that already has its transfer version is only moved. A
+        controller that holds no set (and never did: see :mod:`~kanta_archive.archive.changes`)
+        is a :class:`UsageError`.
+
+        In a store with access control the transfer is written to the audit log, with
+        ``organisation`` (the acting organisation, if any) and ``actor`` (the person). No
+        access rule is applied here: see :func:`kanta_archive.open_archive`."""
+        self.require_index()
+        person = actor or default_actor()
+        report = changes.transfer_controller(
             self.store,
             self.index,
             from_controller,
             to_controller,
             reason,
-            actor=actor or default_actor(),
+            actor=person,
             progress=progress or no_progress,
         )
+        records.audit_transfer(
+            self.store.path, report, reason, person, organisation, self.access_url
+        )
+        return report
 
     # ------------------------------------------------------------------ fixity
 
@@ -266,18 +311,26 @@ class Archive:
         Returns what the recovery did. Nothing acknowledged is ever removed.
         """
         actions = self.store.recover()
-        self.reindex(progress=progress)
+        self.rebuild_index(progress=progress)
         return actions
 
-    def reindex(self, *, progress: Progress | None = None) -> ReindexReport:
-        """Rebuild the index from the ``metadata.json`` of every version in the store.
+    def reindex(self, *, progress: Progress | None = None) -> int:
+        """Rebuild the index (see :meth:`rebuild_index`); returns the number of document
+        versions indexed."""
+        return self.rebuild_index(progress=progress).versions
+
+    def rebuild_index(self, *, progress: Progress | None = None) -> ReindexReport:
+        """Rebuild the index from the ``metadata.json`` of every version in the store, then
+        replay the client links recorded in the store's access store (if any).
 
         The new index is built beside the live one and swapped in at the end (queries see
         the old one until then). A set that cannot be read (a damaged inventory or
-        metadata) does not stop the rebuild: it is reported, and the index keeps the rows
-        it had for it.
+        metadata) does not stop the rebuild: it is reported in ``problems``, and the index
+        keeps the rows it had for it (``kept``).
         """
-        return fixity.reindex(self.store, self.index, progress or no_progress)
+        report = fixity.reindex(self.store, self.index, progress or no_progress)
+        links = records.restore_links(self.store.path, self.index, self.access_url)
+        return dataclasses.replace(report, links=links)
 
     def export(self, set_oid: str, to: str | os.PathLike[str]) -> Path:
         """Copy the set's OCFL object (every version) to ``to``, checked against its

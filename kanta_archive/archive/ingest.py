@@ -10,6 +10,7 @@ the k-th new version of every set) and then indexed.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -224,12 +225,13 @@ def ingest_in_chunks(
     stored, unless ``partial``. The second reads the valid ones again, ``chunk`` at a
     time, lowest document version first (so a set's versions land in order whatever the
     file names), plans, commits and indexes each chunk. A file that changed between the
-    passes and is no longer valid is refused alone. Memory holds one chunk of documents
-    plus about a hundred bytes per input.
+    passes is refused alone (its bytes are compared with those validated). Memory holds one
+    chunk of documents plus about a hundred bytes per input.
     """
     items: dict[int, IngestItem] = {}
     bad: list[tuple[int, ValidationResult]] = []
     order: list[tuple[int, int]] = []  # (document version, position) of the valid ones
+    digests: dict[int, bytes] = {}  # position -> SHA-256 of the bytes that were validated
     denied = 0
     for position, path in enumerate(paths):
         cand, result = _check(validator, position, path)
@@ -245,6 +247,7 @@ def ingest_in_chunks(
             continue
         items[position] = _item(cand, "refused", "not stored")  # until stored
         order.append((cand.meta.version or 0, position))
+        digests[position] = hashlib.sha256(cand.document.raw).digest()
     if (bad or denied) and not partial:
         why = "invalid" if bad else "refused"
         for _version, position in order:
@@ -258,8 +261,8 @@ def ingest_in_chunks(
         positions = [position for _version, position in order[start : start + chunk]]
         good: list[_Candidate] = []
         for position in positions:
-            cand, _result = _check(validator, position, paths[position])
-            if cand is None or (authorize is not None and authorize(cand.meta) is not None):
+            cand = _reread(validator, position, paths[position], digests[position])
+            if cand is None:
                 items[position] = dataclasses.replace(
                     items[position], reason="not stored: the file changed while archiving"
                 )
@@ -268,6 +271,19 @@ def ingest_in_chunks(
         _store(store, index, good, items, actor, no_progress)
         progress(len(positions))
     return _report(items, bad)
+
+
+def _reread(validator: Any, position: int, path: Path, digest: bytes) -> _Candidate | None:
+    """The document validated in the first pass, read again; ``None`` if its bytes changed.
+
+    The same bytes were validated already: reading them is enough (validating again would
+    cost as much as the first pass).
+    """
+    outcome = read_path(path, max_bytes=validator.max_bytes)
+    document = outcome.document
+    if document is None or hashlib.sha256(document.raw).digest() != digest:
+        return None
+    return _Candidate(position, str(path), document, document.metadata)
 
 
 def _invalid_item(result: ValidationResult) -> IngestItem:

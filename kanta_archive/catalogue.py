@@ -49,6 +49,12 @@ CATALOGUE: tuple[CodeInfo, ...] = (
         "read",
         "The document lacks its metadata or content part (JSON members, XHTML head/body).",
     ),
+    CodeInfo(
+        "KA-JSON-DUPLICATE-MEMBER",
+        E,
+        "read",
+        "A JSON object has a member name twice; readers disagree on which value counts.",
+    ),
     CodeInfo("KA-META-SCHEMA", E, "schema", "The metadata does not follow the metadata schema."),
     CodeInfo(
         "KA-STRUCTURE-UNKNOWN",

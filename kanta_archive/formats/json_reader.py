@@ -2,109 +2,35 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-from collections.abc import Callable
 from typing import Any
 
-from kanta_archive.findings import error
+from kanta_archive.findings import Finding, error
 from kanta_archive.formats import pointer as ptr
+from kanta_archive.formats.json_positions import JsonLocator, first_repeated_member
 from kanta_archive.formats.read import ReadOutcome
-from kanta_archive.model import Document, SourcePosition
+from kanta_archive.model import Document
 
 # Deeper than any real document; deep enough below the limits of what runs on the parsed
 # value (jsonschema-rs reports errors in values up to ~255 levels, rfc8785 recurses in Python).
 MAX_JSON_DEPTH = 200
 _TOO_DEEP = f"JSON is nested more than {MAX_JSON_DEPTH} levels deep"
 
-_WS = re.compile(r"[ \t\n\r]*")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
-# A JSON string as "unrolled loop" (runs of plain characters between escapes): far fewer
-# steps for the regex engine than one alternation per character.
-_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
-_SCALAR = rf"(?:{_STRING}|[-+0-9.eE]+|true|false|null)"
-# Unambiguous (no two ways to split the white space), so a failing match cannot
-# backtrack quadratically over a long run of white space.
-_SEP = r"[ \t\n\r]*(?:,[ \t\n\r]*)?"
-# An object of scalars only, like a coded value {"system", "code", "display"}.
-_FLAT_OBJECT = rf"\{{[ \t\n\r]*(?:{_STRING}[ \t\n\r]*:[ \t\n\r]*{_SCALAR}{_SEP})*\}}"
 
 
-@functools.lru_cache(maxsize=256)
-def _members_before(token: str) -> re.Pattern[str]:
-    """A run of object members to skip while looking for the key ``token``: members whose
-    key is written without escapes, is not ``token``, and whose value is a string, number,
-    literal or an object of those. One C-speed match skips the whole run; the rest go one by
-    one."""
-    key = rf'"(?!{re.escape(token)}")[^"\\]*"'
-    return re.compile(rf"(?:{key}[ \t\n\r]*:[ \t\n\r]*(?:{_SCALAR}|{_FLAT_OBJECT}){_SEP})*")
+class _RepeatedMember(Exception):
+    """An object of the text has a member name twice (raised by the parser's hook)."""
 
 
-_KEY = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"[ \t\n\r]*:[ \t\n\r]*')
-_SEPARATOR = re.compile(_SEP)
-
-
-_DECODER = json.JSONDecoder()
-
-
-def _unescape(token: str) -> str:
-    return token.replace("~1", "/").replace("~0", "~")
-
-
-def _key(written: str) -> str:
-    return json.loads(f'"{written}"') if "\\" in written else written
-
-
-def offset_of(text: str, pointer: str) -> tuple[int, bool]:
-    """The offset of ``pointer`` in ``text``: of its key for an object member, else its value.
-
-    Walks only the path to the pointer: a run of scalar sibling members is skipped by one
-    regular expression, an object or array by the C JSON decoder. Returns the deepest
-    offset reached and whether the whole pointer was found. Assumes ``text`` is valid JSON
-    (it has been parsed).
-    """
-    i = _WS.match(text, 0).end()  # type: ignore[union-attr]  # matches the empty string
-    here = i
-    for raw_token in pointer.split("/")[1:] if pointer else ():
-        token = _unescape(raw_token)
-        char = text[i]
-        if char == "{":
-            i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
-            skip_run = _members_before(token)
-            while True:
-                i = skip_run.match(text, i).end()  # type: ignore[union-attr]  # may be empty
-                if text[i] == "}":
-                    return here, False
-                member = _KEY.match(text, i)
-                assert member is not None  # valid JSON: a member starts with its key
-                if _key(member.group(1)) == token:
-                    here, i = i, member.end()
-                    break
-                _, after_value = _DECODER.raw_decode(text, member.end())
-                i = _SEPARATOR.match(text, after_value).end()  # type: ignore[union-attr]
-        elif char == "[" and token.isdigit():
-            i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
-            for _ in range(int(token)):
-                if text[i] == "]":
-                    return here, False
-                _, after_value = _DECODER.raw_decode(text, i)
-                i = _SEPARATOR.match(text, after_value).end()  # type: ignore[union-attr]
-            if text[i] == "]":
-                return here, False
-            here = i
-        else:
-            return here, False
-    return here, True
-
-
-def _locator(text: str) -> Callable[[str], SourcePosition]:
-    def locate(pointer: str) -> SourcePosition:
-        offset, _found = offset_of(text, pointer)
-        line_start = text.rfind("\n", 0, offset) + 1
-        return SourcePosition(line=text.count("\n", 0, offset) + 1, column=offset - line_start + 1)
-
-    return locate
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # RFC 8259 leaves a repeated name to the parser: Python keeps the last, others the
+    # first. A signed document could then show one reader what another never sees.
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise _RepeatedMember
+    return members
 
 
 def read_json(data: bytes, source: str) -> ReadOutcome:
@@ -121,6 +47,8 @@ def read_json(data: bytes, source: str) -> ReadOutcome:
     text = text.removeprefix("\ufeff")
     try:
         parsed: Any = _STRICT_DECODER.decode(text)
+    except _RepeatedMember:
+        return ReadOutcome(None, (_repeated_member(text),), "json")
     except json.JSONDecodeError as exc:
         return ReadOutcome(
             None,
@@ -139,7 +67,7 @@ def read_json(data: bytes, source: str) -> ReadOutcome:
             (error("KA-JSON-SYNTAX", "a string holds a lone UTF-16 surrogate escape"),),
             "json",
         )
-    locate = _locator(text)
+    locate = JsonLocator(text)
     shape = _shape_problem(parsed)
     if shape is not None:
         message, pointer = shape
@@ -164,7 +92,25 @@ def _refuse_constant(name: str) -> Any:
 
 
 # Made once: json.loads with any keyword argument builds a new decoder on every call.
-_STRICT_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+_STRICT_DECODER = json.JSONDecoder(
+    parse_constant=_refuse_constant, object_pairs_hook=_unique_members
+)
+
+
+def _repeated_member(text: str) -> Finding:
+    found = first_repeated_member(text)
+    assert found is not None  # the parser saw the repeated name
+    pointer, offset = found
+    line, column = JsonLocator(text).line_column(offset)
+    name = ptr.unescape(pointer[pointer.rindex("/") + 1 :])
+    return error(
+        "KA-JSON-DUPLICATE-MEMBER",
+        f"member {_short(json.dumps(name, ensure_ascii=False))} is written twice in one "
+        "object; names must be unique, or readers disagree on which value counts",
+        pointer,
+        line=line,
+        column=column,
+    )
 
 
 def _short(message: str) -> str:

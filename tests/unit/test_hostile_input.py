@@ -317,3 +317,98 @@ def test_utf16_without_byte_order_mark_is_an_encoding_finding(
 ) -> None:
     result = validator.validate_bytes(JSON.decode("utf-8").encode(codec), "utf16.json")
     assert codes(result) == ["KA-INPUT-ENCODING"]
+
+
+# -- duplicate members ------------------------------------------------------------------------
+
+SIGNED_JSON = (VALID / "case-document-closed.json").read_bytes()
+
+
+def _member_twice(where: str) -> tuple[bytes, str]:
+    """The valid sample with one member written twice, and the pointer of the second one."""
+    text = JSON.decode("utf-8")
+    if where == "top":
+        return text.replace('{\n  "metadata":', '{\n  "content": {},\n  "metadata":', 1).encode(), (
+            "/content"
+        )
+    if where == "metadata":
+        return text.replace('"version": 1,', '"version": 1,\n    "version": 2,', 1).encode(), (
+            "/metadata/version"
+        )
+    if where == "nested":
+        old = '"code": "10",'
+        return text.replace(old, old + ' "code": "99",', 1).encode(), "/metadata/service_task/code"
+    if where == "content":
+        old = '"etunimet": "Aino Maria",'
+        new = old + ' "etunimet": "Eero",'
+        return text.replace(old, new, 1).encode(), (
+            "/content/asiakaskertomusmerkinta/asiakas/0/nimi/etunimet"
+        )
+    assert where == "escaped"  # the same name, once written with an escape
+    return text.replace('"title":', '"title": "x", "\\u0074itle":', 1).encode(), "/metadata/title"
+
+
+@pytest.mark.parametrize("where", ["top", "metadata", "nested", "content", "escaped"])
+def test_json_member_written_twice_is_refused_at_its_second_place(
+    validator: Validator, where: str
+) -> None:
+    data, pointer = _member_twice(where)
+    result = validator.validate_bytes(data, "twice.json")
+    assert codes(result) == ["KA-JSON-DUPLICATE-MEMBER"]
+    finding = result.findings[0]
+    assert finding.location.pointer == pointer
+    assert finding.location.line is not None and finding.location.column is not None
+    text = data.decode("utf-8")
+    line = text.split("\n")[finding.location.line - 1]
+    second = line[finding.location.column - 1 :]
+    assert second.startswith('"'), second  # the position is the second key itself
+    name = json.loads(second[: second.index(":")])
+    assert "/" + name == pointer[pointer.rindex("/") :]
+
+
+def test_signed_json_with_forged_parts_in_front_is_refused(validator: Validator) -> None:
+    """The forged metadata and content come first: a parser that keeps the first member sees
+    them, Python's json keeps the last (the signed ones). Neither may be taken."""
+    signed = json.loads(SIGNED_JSON)
+    assert validator.validate_bytes(SIGNED_JSON, "signed.json").valid
+    forged_metadata = dict(signed["metadata"], title="FORGED", signature={})
+    forged = (
+        '{"metadata": '
+        + json.dumps(forged_metadata)
+        + ', "content": '
+        + json.dumps({"forged": True})
+        + ", "
+        + SIGNED_JSON.decode("utf-8").lstrip()[1:]
+    ).encode()
+    result = validator.validate_bytes(forged, "forged.json")
+    assert not result.valid
+    assert codes(result) == ["KA-JSON-DUPLICATE-MEMBER"]
+    assert result.findings[0].location.pointer == "/metadata"
+
+
+def test_duplicate_member_in_the_signature_object_is_refused(validator: Validator) -> None:
+    text = SIGNED_JSON.decode("utf-8")
+    jws = json.loads(text)["signature"]["jws"]
+    data = text.replace(f'"jws": "{jws}"', f'"jws": "x.y.z", "jws": "{jws}"', 1).encode()
+    result = validator.validate_bytes(data, "twice.json")
+    assert codes(result) == ["KA-JSON-DUPLICATE-MEMBER"]
+    assert result.findings[0].location.pointer == "/signature/jws"
+
+
+def test_duplicate_members_deep_in_a_large_document_take_linear_time(
+    validator: Validator,
+) -> None:
+    """Finding where the duplicate is walks the text once, also for a big document."""
+
+    def timed(n: int) -> float:
+        items = ",".join('{"a": 1, "b": [1, 2, {"c": "x"}]}' for _ in range(n))
+        data = f'{{"metadata": {{}}, "content": {{"x": [{items}], "d": 1, "d": 2}}}}'.encode()
+        start = time.perf_counter()
+        result = validator.validate_bytes(data, "big.json")
+        took = time.perf_counter() - start
+        assert codes(result) == ["KA-JSON-DUPLICATE-MEMBER"]
+        assert result.findings[0].location.pointer == "/content/d"
+        return took
+
+    small, large = timed(5_000), timed(20_000)
+    assert large < 8 * small + 0.5

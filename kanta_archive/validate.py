@@ -21,6 +21,7 @@ from kanta_archive.formats import pointer as ptr
 from kanta_archive.formats.read import DEFAULT_MAX_BYTES, JSON_SUFFIXES, XHTML_SUFFIXES, ReadOutcome
 from kanta_archive.formats.read import read_bytes as _read_bytes
 from kanta_archive.formats.read import read_path as _read_path
+from kanta_archive.integer_form import integer_form_findings, metadata_integral_floats
 from kanta_archive.model import Document, Metadata
 from kanta_archive.rules import run_rules
 from kanta_archive.rules.context import RuleContext
@@ -36,18 +37,29 @@ def _short(message: str) -> str:
     return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
 
 
-def _schema_findings(validator: Any, instance: Any, code: str, base: str = "") -> list[Finding]:
-    if validator.is_valid(instance):
-        return []
-    return [
-        Finding(
-            code,
-            Severity.ERROR,
-            _short(err.message),
-            Location(ptr.from_path(err.instance_path, base)),
-        )
-        for err in validator.iter_errors(instance)
-    ]
+def _schema_findings(
+    validator: Any,
+    instance: Any,
+    code: str,
+    base: str = "",
+    decimals: Sequence[str] = (),
+) -> list[Finding]:
+    """The schema's errors, and errors for the integral floats at ``decimals`` (pointers
+    into ``instance``) where the schema wants an integer (integer_form.py)."""
+    found: list[Finding] = []
+    if not validator.is_valid(instance):
+        found += [
+            Finding(
+                code,
+                Severity.ERROR,
+                _short(err.message),
+                Location(ptr.from_path(err.instance_path, base)),
+            )
+            for err in validator.iter_errors(instance)
+        ]
+    if decimals:
+        found += integer_form_findings(validator, instance, decimals, code, base)
+    return found
 
 
 class Validator:
@@ -109,11 +121,10 @@ class Validator:
             self.registry.metadata_validator(),
             {"metadata": document.metadata_raw},
             "KA-META-SCHEMA",
+            decimals=metadata_integral_floats(document.metadata_raw),
         )
         key = meta.schema_key
         structure = self.registry.get(*key) if key else None
-        found += self._content_findings(document, key, structure)
-        schema_pointers = {f.location.pointer for f in found if f.code in _SCHEMA_CODES}
         context = RuleContext.build(
             document,
             self.codesets,
@@ -122,6 +133,8 @@ class Validator:
             trust_anchors=self.trust_anchors,
             metadata=meta,
         )
+        found += self._content_findings(document, key, structure, context.facts.integral_floats)
+        schema_pointers = {f.location.pointer for f in found if f.code in _SCHEMA_CODES}
         found += run_rules(context)
         if schema_pointers:
             # A value that already fails its schema is not checked again by a rule, whether
@@ -138,6 +151,7 @@ class Validator:
         document: Document,
         key: tuple[str, str] | None,
         structure: StructureSchema | None,
+        decimals: Sequence[str] = (),
     ) -> list[Finding]:
         if structure is None:
             if key is None:
@@ -152,7 +166,9 @@ class Validator:
                 )
             ]
         validator = self.registry.structure_validator(structure)
-        return _schema_findings(validator, document.content, "KA-CONTENT-SCHEMA", "/content")
+        return _schema_findings(
+            validator, document.content, "KA-CONTENT-SCHEMA", "/content", decimals
+        )
 
     def _xsd_findings(self, document: Document) -> list[Finding]:
         assert document.xml is not None

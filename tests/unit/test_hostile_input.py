@@ -412,3 +412,96 @@ def test_duplicate_members_deep_in_a_large_document_take_linear_time(
 
     small, large = timed(5_000), timed(20_000)
     assert large < 8 * small + 0.5
+
+
+# -- integers ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("written", ["1.0", "1E0", "1e0", "10E-1", "1.000", "0.1e1"])
+def test_version_written_as_a_decimal_number_is_not_an_integer(
+    validator: Validator, written: str
+) -> None:
+    data = JSON.replace(b'"version": 1,', f'"version": {written},'.encode(), 1)
+    assert data != JSON
+    result = validator.validate_bytes(data, "decimal.json")
+    assert not result.valid
+    errors = [f for f in result.findings if f.severity.value == "error"]
+    assert [(f.code, f.location.pointer) for f in errors] == [
+        ("KA-META-SCHEMA", "/metadata/version")
+    ]
+    assert "integer" in errors[0].message
+    assert errors[0].location.line is not None
+
+
+def test_version_written_as_an_integer_is_valid(validator: Validator) -> None:
+    assert b'"version": 1,' in JSON
+    assert validator.validate_bytes(JSON, "integer.json").valid
+
+
+def test_version_written_as_a_decimal_gets_the_same_finding_in_both_forms(
+    validator: Validator,
+) -> None:
+    json_form = JSON.replace(b'"version": 1,', b'"version": 1.0,', 1)
+    xhtml_form = XHTML.replace(b"<ka:version>1</ka:version>", b"<ka:version>1.0</ka:version>", 1)
+    assert xhtml_form != XHTML
+
+    def keys(data: bytes, name: str) -> set[tuple[str, str, str]]:
+        return {f.key() for f in validator.validate_bytes(data, name).findings}
+
+    assert keys(json_form, "v.json") == keys(xhtml_form, "v.xhtml")
+    assert ("KA-META-SCHEMA", "error", "/metadata/version") in keys(json_form, "v.json")
+
+
+_INTEGER_STRUCTURE = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "required": ["testi"],
+    "sosmeta": {"oid": "1.2.246.537.6.1506.98", "documentDefinitionVersion": "2024-06-01"},
+    "properties": {
+        "testi": {
+            "type": "object",
+            "properties": {
+                "maara": {"type": "integer"},
+                "osuus": {"type": "number"},
+                "kumpi": {"type": ["integer", "string"]},
+            },
+        }
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "refused"),
+    [
+        ("maara", "2.0", True),
+        ("maara", "2E0", True),
+        ("maara", "2", False),
+        ("osuus", "2.0", False),
+        ("osuus", "0.5", False),
+        ("kumpi", "2.0", True),
+        ("kumpi", '"2.0"', False),
+    ],
+)
+def test_content_integer_written_as_a_decimal_is_refused_where_the_schema_says_integer(
+    tmp_path: Path, member: str, value: str, refused: bool
+) -> None:
+    from kanta_archive.formats.read import read_bytes
+    from kanta_archive.render import render
+    from kanta_archive.schemas import SchemaRegistry
+
+    (tmp_path / "integers.json").write_text(json.dumps(_INTEGER_STRUCTURE), encoding="utf-8")
+    registry = SchemaRegistry([tmp_path])
+    validator = Validator(registry)
+    document = json.loads(JSON)
+    document["metadata"]["structure"] = {"oid": "1.2.246.537.6.1506.98", "version": "2024-06-01"}
+    document["content"] = {"testi": {}}
+    text = json.dumps(document).replace('"testi": {}', f'"testi": {{"{member}": {value}}}')
+    result = validator.validate_bytes(text.encode(), "content.json")
+    found = {(f.code, f.location.pointer) for f in result.findings if f.code.endswith("SCHEMA")}
+    expected = {("KA-CONTENT-SCHEMA", f"/content/testi/{member}")} if refused else set()
+    assert found == expected
+    # The XHTML form of the same document says the same.
+    outcome = read_bytes(text.encode(), "content.json")
+    assert outcome.document is not None
+    xhtml = validator.validate_bytes(render(outcome.document, "xhtml", registry), "c.xhtml")
+    assert {f.key() for f in xhtml.findings} == {f.key() for f in result.findings}

@@ -136,7 +136,8 @@ CATALOGUE: tuple[CodeInfo, ...] = (
         "KA-SIGNATURE-INVALID",
         E,
         "rule",
-        "The signature does not verify: it is broken, or the document changed after signing.",
+        "The signature does not verify: it is broken, it cannot be checked (a certificate, key "
+        "or XML the libraries cannot read), or the document changed after signing.",
     ),
     CodeInfo(
         "KA-SIGNATURE-UNTRUSTED",

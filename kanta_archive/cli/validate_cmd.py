@@ -44,13 +44,19 @@ def _init_worker(
 
 
 def _validate_one(path: Path) -> ValidationResult | str:
-    from kanta_archive.errors import InputError
+    from kanta_archive.errors import InputError, KantaArchiveError
 
     assert _worker_validator is not None
     try:
         return _worker_validator.validate_path(path)
     except InputError as exc:
         return str(exc)
+    except KantaArchiveError:
+        raise  # the tool's own errors pickle (tests/unit/test_signature_failures.py)
+    except Exception as exc:
+        # Goes back to the parent by pickle: an exception whose class does not round-trip
+        # would break the whole pool with a pickling error instead of naming the document.
+        raise KantaArchiveError(f"{path}: {type(exc).__name__}: {exc}") from None
 
 
 def _results(

@@ -7,6 +7,7 @@ findings in the result; exceptions only for the tool's own failures.
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -22,6 +23,7 @@ from kanta_archive.formats.read import DEFAULT_MAX_BYTES, JSON_SUFFIXES, XHTML_S
 from kanta_archive.formats.read import read_bytes as _read_bytes
 from kanta_archive.formats.read import read_path as _read_path
 from kanta_archive.integer_form import integer_form_findings, metadata_integral_floats
+from kanta_archive.limits import DEFAULT_LIMITS, InputLimits
 from kanta_archive.model import Document, Metadata
 from kanta_archive.rules import run_rules
 from kanta_archive.rules.context import RuleContext
@@ -43,9 +45,10 @@ def _schema_findings(
     code: str,
     base: str = "",
     decimals: Sequence[str] = (),
+    most: int = DEFAULT_LIMITS.max_findings + 1,
 ) -> list[Finding]:
-    """The schema's errors, and errors for the integral floats at ``decimals`` (pointers
-    into ``instance``) where the schema wants an integer (integer_form.py)."""
+    """The schema's errors (at ``most``), and errors for the integral floats at ``decimals``
+    (pointers into ``instance``) where the schema wants an integer (integer_form.py)."""
     found: list[Finding] = []
     if not validator.is_valid(instance):
         found += [
@@ -55,7 +58,7 @@ def _schema_findings(
                 _short(err.message),
                 Location(ptr.from_path(err.instance_path, base)),
             )
-            for err in validator.iter_errors(instance)
+            for err in itertools.islice(validator.iter_errors(instance), most)
         ]
     if decimals:
         found += integer_form_findings(validator, instance, decimals, code, base)
@@ -73,6 +76,7 @@ class Validator:
         max_bytes: int = DEFAULT_MAX_BYTES,
         today: date | None = None,
         trust_anchors: Sequence[bytes] = (),
+        limits: InputLimits = DEFAULT_LIMITS,
     ) -> None:
         self.registry = registry or SchemaRegistry()
         self.codesets = (
@@ -82,15 +86,21 @@ class Validator:
         self.today = today
         # PEM trust anchors for signer certificates; empty: trust is not checked.
         self.trust_anchors = tuple(trust_anchors)
+        # What one document may hold, and how many findings it gets (limits.py).
+        self.limits = limits
 
     # -- entry points ------------------------------------------------------
     def validate_path(self, path: Path) -> ValidationResult:
         """Validate one file (raises InputError when it cannot be opened at all)."""
-        return self._result(str(path), _read_path(path, max_bytes=self.max_bytes))
+        return self._result(
+            str(path), _read_path(path, max_bytes=self.max_bytes, limits=self.limits)
+        )
 
     def validate_bytes(self, data: bytes, source: str = "-") -> ValidationResult:
         """Validate one document given as bytes."""
-        return self._result(source, _read_bytes(data, source, max_bytes=self.max_bytes))
+        return self._result(
+            source, _read_bytes(data, source, max_bytes=self.max_bytes, limits=self.limits)
+        )
 
     def validate_document(self, document: Document) -> list[Finding]:
         """All findings for an already-read document, located and de-duplicated."""
@@ -114,14 +124,16 @@ class Validator:
     def _check(
         self, document: Document, meta: Metadata
     ) -> tuple[list[Finding], StructureSchema | None]:
+        most = self.limits.max_findings + 1  # one more than is kept: "there were more"
         found: list[Finding] = []
         if document.xml is not None:
-            found += self._xsd_findings(document)
+            found += self._xsd_findings(document, most)
         found += _schema_findings(
             self.registry.metadata_validator(),
             {"metadata": document.metadata_raw},
             "KA-META-SCHEMA",
             decimals=metadata_integral_floats(document.metadata_raw),
+            most=most,
         )
         key = meta.schema_key
         structure = self.registry.get(*key) if key else None
@@ -144,7 +156,20 @@ class Validator:
                 for f in found
                 if f.location.pointer not in schema_pointers or BY_CODE[f.code].stage != "rule"
             ]
-        return _locate(document, _merge(found)), structure
+        return _locate(document, self._at_most(_merge(found))), structure
+
+    def _at_most(self, found: list[Finding]) -> list[Finding]:
+        """``found`` cut to the findings limit, with KA-LIMIT-FINDINGS saying so."""
+        most = self.limits.max_findings
+        if len(found) <= most:
+            return found
+        note = Finding(
+            "KA-LIMIT-FINDINGS",
+            severity_of("KA-LIMIT-FINDINGS"),
+            f"more than {most} findings: only the first {most} are listed (--max-findings)",
+            Location(""),
+        )
+        return [*found[:most], note]
 
     def _content_findings(
         self,
@@ -167,17 +192,23 @@ class Validator:
             ]
         validator = self.registry.structure_validator(structure)
         return _schema_findings(
-            validator, document.content, "KA-CONTENT-SCHEMA", "/content", decimals
+            validator,
+            document.content,
+            "KA-CONTENT-SCHEMA",
+            "/content",
+            decimals,
+            self.limits.max_findings + 1,
         )
 
-    def _xsd_findings(self, document: Document) -> list[Finding]:
+    def _xsd_findings(self, document: Document, most: int) -> list[Finding]:
         assert document.xml is not None
         schema = self.registry.metadata_xsd()
         pointers = {id(el): pointer for pointer, el in document.xml.elements.items()}
         found: list[Finding] = []
         # No xsi:schemaLocation hint in a document may load another schema (xmlschema's
         # default today; said here so that a new default cannot open files or the network).
-        for err in schema.iter_errors(document.xml.metadata, use_location_hints=False):
+        errors = schema.iter_errors(document.xml.metadata, use_location_hints=False)
+        for err in itertools.islice(errors, most):
             elem = err.elem if err.elem is not None else document.xml.metadata
             code_attr: Any = getattr(getattr(err, "validator", None), "elem", None)
             code = (

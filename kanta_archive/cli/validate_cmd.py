@@ -22,6 +22,7 @@ from kanta_archive.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from kanta_archive.findings import ValidationResult
+    from kanta_archive.limits import InputLimits
     from kanta_archive.validate import Validator
 
 FORMATS = ("text", "json", "junit", "sarif", "github")
@@ -32,14 +33,20 @@ _worker_validator: Validator | None = None
 
 
 def _init_worker(
-    schemas_dirs: tuple[Path, ...], max_bytes: int, trust_anchors: tuple[bytes, ...] = ()
+    schemas_dirs: tuple[Path, ...],
+    max_bytes: int,
+    trust_anchors: tuple[bytes, ...],
+    limits: InputLimits,
 ) -> None:
     global _worker_validator
     from kanta_archive.schemas import SchemaRegistry
     from kanta_archive.validate import Validator
 
     _worker_validator = Validator(
-        SchemaRegistry(schemas_dirs), max_bytes=max_bytes, trust_anchors=trust_anchors
+        SchemaRegistry(schemas_dirs),
+        max_bytes=max_bytes,
+        trust_anchors=trust_anchors,
+        limits=limits,
     )
 
 
@@ -74,7 +81,7 @@ def _results(
     with ProcessPoolExecutor(
         max_workers=jobs,
         initializer=_init_worker,
-        initargs=(state.schemas_dirs, max_bytes, validator.trust_anchors),
+        initargs=(state.schemas_dirs, max_bytes, validator.trust_anchors, validator.limits),
     ) as pool:
         yield from pool.map(
             _validate_one, paths, chunksize=max(1, min(64, len(paths) // (jobs * 4)))
@@ -113,6 +120,34 @@ def _results(
     show_default=True,
     help="Largest input accepted, in bytes.",
 )
+@click.option(
+    "--max-members",
+    type=click.IntRange(min=1),
+    default=200_000,
+    show_default=True,
+    help="Most JSON members and array items (or XHTML elements) in one document.",
+)
+@click.option(
+    "--max-attributes",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Most attributes on one XHTML element.",
+)
+@click.option(
+    "--max-namespaces",
+    type=click.IntRange(min=1),
+    default=32,
+    show_default=True,
+    help="Most different namespace declarations (prefix and URI) in one XHTML document.",
+)
+@click.option(
+    "--max-findings",
+    type=click.IntRange(min=1),
+    default=1_000,
+    show_default=True,
+    help="Most findings listed for one document; the rest are counted in KA-LIMIT-FINDINGS.",
+)
 @trust_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_obj
@@ -123,6 +158,10 @@ def validate(
     fail_on: str,
     jobs: int,
     max_size: int,
+    max_members: int,
+    max_attributes: int,
+    max_namespaces: int,
+    max_findings: int,
     trust: tuple[Path, ...],
     quiet: bool,
 ) -> None:
@@ -130,7 +169,8 @@ def validate(
 
     Folders are searched recursively for *.json, *.xhtml, *.html and *.xml files,
     in sorted order. Findings go to stdout in the chosen format; errors about
-    unreadable inputs go to stderr.
+    unreadable inputs go to stderr. The --max-* limits bound what one document may
+    hold (a document over one gets its KA-LIMIT-* finding; see README "Input limits").
 
     \b
     Example:
@@ -143,11 +183,16 @@ def validate(
 
     from kanta_archive import __version__
     from kanta_archive.findings import Severity
+    from kanta_archive.limits import InputLimits
     from kanta_archive.reports import get_reporter
     from kanta_archive.validate import Validator, iter_inputs
 
+    limits = InputLimits(max_members, max_attributes, max_namespaces, max_findings)
     validator = Validator(
-        state.registry(), max_bytes=max_size, trust_anchors=load_trust_anchors(trust)
+        state.registry(),
+        max_bytes=max_size,
+        trust_anchors=load_trust_anchors(trust),
+        limits=limits,
     )
     results: list[ValidationResult] = []
     unreadable = 0

@@ -10,6 +10,7 @@ from kanta_archive.findings import Finding, error
 from kanta_archive.formats import pointer as ptr
 from kanta_archive.formats.json_positions import JsonLocator, first_repeated_member
 from kanta_archive.formats.read import ReadOutcome
+from kanta_archive.limits import DEFAULT_LIMITS, InputLimits
 from kanta_archive.model import Document
 
 # Deeper than any real document; deep enough below the limits of what runs on the parsed
@@ -18,6 +19,21 @@ MAX_JSON_DEPTH = 200
 _TOO_DEEP = f"JSON is nested more than {MAX_JSON_DEPTH} levels deep"
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_WS_RUN = re.compile(r"[ \t\n\r]+")
+
+
+def _members_over(text: str, limit: int) -> int | None:
+    """How many object members and array items ``text`` holds, when that is over ``limit``
+    (None when it is not). Counted before parsing, at C speed: parsing them is what costs."""
+    if text.count(",") + text.count("{") + text.count("[") <= limit:
+        return None  # each member after the first follows a comma: too few to be over
+    bare = _WS_RUN.sub("", _STRING.sub('""', text))  # strings hold no structure
+    containers = bare.count("{") + bare.count("[") - bare.count("{}") - bare.count("[]")
+    members = bare.count(",") + containers
+    return members if members > limit else None
 
 
 class _RepeatedMember(Exception):
@@ -33,7 +49,7 @@ def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return members
 
 
-def read_json(data: bytes, source: str) -> ReadOutcome:
+def read_json(data: bytes, source: str, limits: InputLimits = DEFAULT_LIMITS) -> ReadOutcome:
     """Parse ``data`` as the JSON form; findings explain any failure."""
     try:
         text = data.decode("utf-8")
@@ -45,6 +61,13 @@ def read_json(data: bytes, source: str) -> ReadOutcome:
             "json",
         )
     text = text.removeprefix("\ufeff")
+    members = _members_over(text, limits.max_members)
+    if members is not None:
+        message = (
+            f"the JSON holds {members} members and array items, over the limit of "
+            f"{limits.max_members} (--max-members)"
+        )
+        return ReadOutcome(None, (error("KA-LIMIT-MEMBERS", message),), "json")
     try:
         parsed: Any = _STRICT_DECODER.decode(text)
     except _RepeatedMember:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kanta_archive.findings import Finding, error
+from kanta_archive.limits import DEFAULT_LIMITS, InputLimits
 from kanta_archive.model import Document
 
 # 10 MiB: the largest real Sosmeta documents are far smaller; anything bigger is
@@ -61,9 +62,14 @@ def _input_problem(data: bytes, max_bytes: int) -> Finding | None:
 
 
 def read_bytes(
-    data: bytes, source: str = "-", *, max_bytes: int = DEFAULT_MAX_BYTES
+    data: bytes,
+    source: str = "-",
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> ReadOutcome:
-    """Read one document from ``data``; ``source`` names it in findings."""
+    """Read one document from ``data``; ``source`` names it in findings. ``limits`` bound
+    what the document may hold (kanta_archive/limits.py)."""
     problem = _input_problem(data, max_bytes)
     if problem is not None:
         return ReadOutcome(None, (problem,))
@@ -71,11 +77,11 @@ def read_bytes(
     if fmt == "json":
         from kanta_archive.formats.json_reader import read_json
 
-        return read_json(data, source)
+        return read_json(data, source, limits)
     if fmt == "xhtml":
         from kanta_archive.formats.xhtml_reader import read_xhtml
 
-        return read_xhtml(data, source)
+        return read_xhtml(data, source, limits)
     return ReadOutcome(
         None,
         (
@@ -87,7 +93,9 @@ def read_bytes(
     )
 
 
-def read_path(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadOutcome:
+def read_path(
+    path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, limits: InputLimits = DEFAULT_LIMITS
+) -> ReadOutcome:
     """Read one document from a file, refusing to load files over ``max_bytes``.
 
     Raises :class:`~kanta_archive.errors.InputError` when the file cannot be
@@ -114,4 +122,4 @@ def read_path(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadOutcome:
         raise InputError(f"{path}: is a directory") from exc
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror or exc}") from exc
-    return read_bytes(data, str(path), max_bytes=max_bytes)
+    return read_bytes(data, str(path), max_bytes=max_bytes, limits=limits)

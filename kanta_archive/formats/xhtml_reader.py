@@ -24,6 +24,8 @@ from kanta_archive.formats.xhtml_common import (
     metadata_schema_node,
     schema_type,
 )
+from kanta_archive.formats.xml_limits import element_limit_problem, tree_limit_problem
+from kanta_archive.limits import DEFAULT_LIMITS, InputLimits
 from kanta_archive.model import NOWHERE, Document, SourcePosition, XmlSource
 
 # A DOCTYPE is tolerated only in its plain HTML5 form; anything with an internal
@@ -92,7 +94,7 @@ def _encoding_problem(data: bytes) -> ReadOutcome | None:
     return None
 
 
-def read_xhtml(data: bytes, source: str) -> ReadOutcome:
+def read_xhtml(data: bytes, source: str, limits: InputLimits = DEFAULT_LIMITS) -> ReadOutcome:
     """Parse ``data`` as the XHTML form; findings explain any failure."""
     encoding = _encoding_problem(data)
     if encoding is not None:
@@ -101,6 +103,9 @@ def read_xhtml(data: bytes, source: str) -> ReadOutcome:
     if forbidden is not None:
         line = data.count(b"\n", 0, (_ENTITY.search(data) or _DOCTYPE.search(data) or _m0).start())
         return ReadOutcome(None, (error("KA-XML-FORBIDDEN", forbidden, line=line + 1),), "xhtml")
+    too_many = element_limit_problem(data, limits)
+    if too_many is not None:
+        return ReadOutcome(None, (too_many,), "xhtml")
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
@@ -108,6 +113,9 @@ def read_xhtml(data: bytes, source: str) -> ReadOutcome:
         return ReadOutcome(
             None, (error("KA-XML-SYNTAX", str(exc.msg), line=line, column=column),), "xhtml"
         )
+    too_many = tree_limit_problem(data, root, limits)
+    if too_many is not None:
+        return ReadOutcome(None, (too_many,), "xhtml")
     if any(isinstance(node, etree._Entity) for node in root.iter()):
         return ReadOutcome(
             None, (error("KA-XML-FORBIDDEN", "entity references are not allowed"),), "xhtml"
@@ -315,32 +323,64 @@ def _content_node(el: Any, pointer: str, elements: dict[str, Any]) -> Any:
 _PREFIXES = {XHTML: "h:", KA: "ka:"}
 
 
+def _step_name(el: Any) -> str:
+    qname = etree.QName(el)
+    prefix = _PREFIXES.get(f"{{{qname.namespace}}}", "") if qname.namespace else ""
+    return prefix + qname.localname
+
+
 def xpath_of(el: Any) -> str:
     """A readable XPath for ``el``: ``/h:html/h:head/ka:metadata/ka:version``.
 
     Prefixes: ``h`` for XHTML, ``ka`` for the kanta-archive metadata namespace.
     """
-    steps: list[str] = []
-    while el is not None:
-        qname = etree.QName(el)
-        prefix = _PREFIXES.get(f"{{{qname.namespace}}}", "") if qname.namespace else ""
-        step = prefix + qname.localname
-        parent = el.getparent()
-        if parent is not None:
-            same = [sib for sib in parent if sib.tag == el.tag]
-            if len(same) > 1:
-                step += f"[{same.index(el) + 1}]"
-        steps.append(step)
-        el = parent
-    return "/" + "/".join(reversed(steps))
+    return XPathNamer()(el)
+
+
+class XPathNamer:
+    """:func:`xpath_of` for many elements of one tree: each parent's children are numbered
+    once, so naming every one of 50,000 siblings costs one pass over them, not 50,000."""
+
+    def __init__(self) -> None:
+        self._steps: dict[Any, str] = {}
+
+    def __call__(self, el: Any) -> str:
+        steps: list[str] = []
+        while el is not None:
+            parent = el.getparent()
+            step = self._steps.get(el)
+            if step is None:
+                if parent is None:
+                    step = _step_name(el)
+                else:
+                    self._number_children(parent)
+                    step = self._steps[el]
+            steps.append(step)
+            el = parent
+        return "/" + "/".join(reversed(steps))
+
+    def _number_children(self, parent: Any) -> None:
+        children = [child for child in parent if isinstance(child.tag, str)]
+        total: dict[str, int] = {}
+        for child in children:
+            total[child.tag] = total.get(child.tag, 0) + 1
+        seen: dict[str, int] = {}
+        for child in children:
+            name = _step_name(child)
+            if total[child.tag] > 1:
+                seen[child.tag] = seen.get(child.tag, 0) + 1
+                name += f"[{seen[child.tag]}]"
+            self._steps[child] = name
 
 
 def _locator(elements: Mapping[str, Any]) -> Callable[[str], SourcePosition]:
+    name = XPathNamer()  # one per document: many findings share its numbering
+
     def locate(pointer: str) -> SourcePosition:
         for candidate in ptr.parents(pointer):
             el = elements.get(candidate)
             if el is not None:
-                return SourcePosition(line=el.sourceline, xpath=xpath_of(el))
+                return SourcePosition(line=el.sourceline, xpath=name(el))
         return NOWHERE
 
     return locate

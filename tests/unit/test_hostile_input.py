@@ -403,14 +403,15 @@ def test_duplicate_members_deep_in_a_large_document_take_linear_time(
     def timed(n: int) -> float:
         items = ",".join('{"a": 1, "b": [1, 2, {"c": "x"}]}' for _ in range(n))
         data = f'{{"metadata": {{}}, "content": {{"x": [{items}], "d": 1, "d": 2}}}}'.encode()
-        start = time.perf_counter()
+        start = time.process_time()  # this process's CPU: other load does not count
         result = validator.validate_bytes(data, "big.json")
-        took = time.perf_counter() - start
+        took = time.process_time() - start
         assert codes(result) == ["KA-JSON-DUPLICATE-MEMBER"]
         assert result.findings[0].location.pointer == "/content/d"
         return took
 
-    small, large = timed(5_000), timed(20_000)
+    small = min(timed(5_000) for _ in range(2))
+    large = min(timed(20_000) for _ in range(2))
     assert large < 8 * small + 0.5
 
 

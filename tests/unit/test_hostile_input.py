@@ -1,7 +1,8 @@
 """Hostile and broken input: every case gives its finding, never an exception.
 
-XML is attacked with external entities, entity expansion and DTDs; JSON with deep nesting;
-the readers with oversized, binary and wrongly encoded files.
+XML is attacked with external entities, entity expansion and DTDs; JSON with deep nesting,
+member names written twice and integers written as decimals; the readers with oversized,
+binary and wrongly encoded files.
 """
 
 from __future__ import annotations

@@ -58,6 +58,7 @@ def _register() -> None:
         samples_cmd,
         schemas_cmd,
         sign_cmd,
+        upgrade_cmd,
         validate_cmd,
     )
 
@@ -67,6 +68,7 @@ def _register() -> None:
     cli.add_command(render_cmd.render)
     cli.add_command(sign_cmd.sign)
     cli.add_command(sign_cmd.verify_signature)
+    cli.add_command(upgrade_cmd.upgrade)
     for command in archive_cmd.COMMANDS:
         cli.add_command(command)
     cli.add_command(samples_cmd.samples)

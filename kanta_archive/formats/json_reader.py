@@ -9,7 +9,7 @@ from typing import Any
 from kanta_archive.findings import Finding, error
 from kanta_archive.formats import pointer as ptr
 from kanta_archive.formats.json_positions import JsonLocator, first_repeated_member
-from kanta_archive.formats.read import ReadOutcome
+from kanta_archive.formats.outcome import ReadOutcome
 from kanta_archive.limits import DEFAULT_LIMITS, InputLimits
 from kanta_archive.model import Document
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
 from pathlib import Path
 
 from kanta_archive.findings import Finding, error
+from kanta_archive.formats.outcome import ReadOutcome
 from kanta_archive.limits import DEFAULT_LIMITS, InputLimits
-from kanta_archive.model import Document
 
 # 10 MiB: the largest real Sosmeta documents are far smaller; anything bigger is
 # more likely a mistake or an attack than a client document.
@@ -18,22 +18,30 @@ JSON_SUFFIXES = frozenset({".json"})
 XHTML_SUFFIXES = frozenset({".xhtml", ".html", ".htm", ".xml"})
 
 
-@dataclass(frozen=True)
-class ReadOutcome:
-    """A document, or the findings that explain why there is none."""
+# The root element of the CDA form (alone or in its archiving message), after any XML
+# declaration, comments and processing instructions: the first start tag decides.
+_FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s/>]")
+_CDA_ROOTS = frozenset({b"ClinicalDocument", b"RCMR_IN200002FI01"})
 
-    document: Document | None
-    findings: tuple[Finding, ...] = ()
-    format: str | None = None
+
+def _first_element(data: bytes) -> bytes | None:
+    for match in _FIRST_TAG.finditer(data, 0, min(len(data), 65536)):
+        before = data[: match.start()]
+        # A start tag inside a comment is not the root: count the comment marks before it.
+        if before.count(b"<!--") > before.count(b"-->"):
+            continue
+        return match.group(2)
+    return None
 
 
 def sniff_format(data: bytes, name: str = "") -> str | None:
-    """Guess ``json`` or ``xhtml`` from the first meaningful byte, else the suffix."""
+    """Guess ``json``, ``xhtml`` or ``cda`` from the first meaningful byte (and, for XML,
+    the root element's name), else the suffix."""
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head == b"{" or head == b"[":
         return "json"
     if head == b"<":
-        return "xhtml"
+        return "cda" if _first_element(data) in _CDA_ROOTS else "xhtml"
     suffix = Path(name).suffix.lower()
     if suffix in JSON_SUFFIXES:
         return "json"
@@ -74,6 +82,7 @@ def read_bytes(
     if problem is not None:
         return ReadOutcome(None, (problem,))
     fmt = sniff_format(data, source)
+    # Each reader is imported when first needed: a JSON-only run never loads lxml.
     if fmt == "json":
         from kanta_archive.formats.json_reader import read_json
 
@@ -82,12 +91,16 @@ def read_bytes(
         from kanta_archive.formats.xhtml_reader import read_xhtml
 
         return read_xhtml(data, source, limits)
+    if fmt == "cda":
+        from kanta_archive.formats.cda_reader import read_cda
+
+        return read_cda(data, source, limits)
     return ReadOutcome(
         None,
         (
             error(
                 "KA-INPUT-FORMAT",
-                "not a JSON or XHTML document (first byte is neither '{' nor '<')",
+                "not a JSON, XHTML or CDA document (first byte is neither '{' nor '<')",
             ),
         ),
     )
@@ -123,3 +136,6 @@ def read_path(
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror or exc}") from exc
     return read_bytes(data, str(path), max_bytes=max_bytes, limits=limits)
+
+
+__all__ = ["DEFAULT_MAX_BYTES", "ReadOutcome", "read_bytes", "read_path", "sniff_format"]

@@ -16,7 +16,7 @@ from lxml import etree
 
 from kanta_archive.findings import error
 from kanta_archive.formats import pointer as ptr
-from kanta_archive.formats.read import ReadOutcome
+from kanta_archive.formats.outcome import ReadOutcome
 from kanta_archive.formats.xhtml_common import (
     CONTENT_PART,
     KA,
@@ -94,32 +94,48 @@ def _encoding_problem(data: bytes) -> ReadOutcome | None:
     return None
 
 
-def read_xhtml(data: bytes, source: str, limits: InputLimits = DEFAULT_LIMITS) -> ReadOutcome:
-    """Parse ``data`` as the XHTML form; findings explain any failure."""
+def parse_secure(
+    data: bytes, fmt: str, limits: InputLimits = DEFAULT_LIMITS
+) -> tuple[Any, ReadOutcome | None]:
+    """Parse XML bytes as hostile input: ``(root, None)``, or ``(None, the refusal)``.
+
+    UTF-8 only; DTDs other than the plain HTML5 one and entity declarations are refused
+    on the bytes before parsing; entity references are refused after it. ``limits``
+    bound the elements (before parsing), the attributes on one element and the namespace
+    declarations (after it): kanta_archive/limits.py.
+    """
     encoding = _encoding_problem(data)
     if encoding is not None:
-        return encoding
+        return None, ReadOutcome(None, encoding.findings, fmt)
     forbidden = _forbidden(data)
     if forbidden is not None:
         line = data.count(b"\n", 0, (_ENTITY.search(data) or _DOCTYPE.search(data) or _m0).start())
-        return ReadOutcome(None, (error("KA-XML-FORBIDDEN", forbidden, line=line + 1),), "xhtml")
+        return None, ReadOutcome(None, (error("KA-XML-FORBIDDEN", forbidden, line=line + 1),), fmt)
     too_many = element_limit_problem(data, limits)
     if too_many is not None:
-        return ReadOutcome(None, (too_many,), "xhtml")
+        return None, ReadOutcome(None, (too_many,), fmt)
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (None, None)
-        return ReadOutcome(
-            None, (error("KA-XML-SYNTAX", str(exc.msg), line=line, column=column),), "xhtml"
+        return None, ReadOutcome(
+            None, (error("KA-XML-SYNTAX", str(exc.msg), line=line, column=column),), fmt
         )
     too_many = tree_limit_problem(data, root, limits)
     if too_many is not None:
-        return ReadOutcome(None, (too_many,), "xhtml")
+        return None, ReadOutcome(None, (too_many,), fmt)
     if any(isinstance(node, etree._Entity) for node in root.iter()):
-        return ReadOutcome(
-            None, (error("KA-XML-FORBIDDEN", "entity references are not allowed"),), "xhtml"
+        return None, ReadOutcome(
+            None, (error("KA-XML-FORBIDDEN", "entity references are not allowed"),), fmt
         )
+    return root, None
+
+
+def read_xhtml(data: bytes, source: str, limits: InputLimits = DEFAULT_LIMITS) -> ReadOutcome:
+    """Parse ``data`` as the XHTML form; findings explain any failure."""
+    root, refused = parse_secure(data, "xhtml", limits)
+    if refused is not None:
+        return refused
     elements: dict[str, Any] = {}
     try:
         metadata_el, content_el = _parts(_data_view(root))
@@ -323,25 +339,18 @@ def _content_node(el: Any, pointer: str, elements: dict[str, Any]) -> Any:
 _PREFIXES = {XHTML: "h:", KA: "ka:"}
 
 
-def _step_name(el: Any) -> str:
-    qname = etree.QName(el)
-    prefix = _PREFIXES.get(f"{{{qname.namespace}}}", "") if qname.namespace else ""
-    return prefix + qname.localname
-
-
-def xpath_of(el: Any) -> str:
-    """A readable XPath for ``el``: ``/h:html/h:head/ka:metadata/ka:version``.
-
-    Prefixes: ``h`` for XHTML, ``ka`` for the kanta-archive metadata namespace.
-    """
-    return XPathNamer()(el)
+def xpath_with(el: Any, prefixes: Mapping[str, str]) -> str:
+    """A readable XPath for ``el``, each namespace written with its prefix in ``prefixes``
+    (namespace URI -> ``"p:"``), a position only where siblings share the name."""
+    return XPathNamer(prefixes)(el)
 
 
 class XPathNamer:
-    """:func:`xpath_of` for many elements of one tree: each parent's children are numbered
+    """:func:`xpath_with` for many elements of one tree: each parent's children are numbered
     once, so naming every one of 50,000 siblings costs one pass over them, not 50,000."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefixes: Mapping[str, str]) -> None:
+        self._prefixes = prefixes
         self._steps: dict[Any, str] = {}
 
     def __call__(self, el: Any) -> str:
@@ -351,13 +360,17 @@ class XPathNamer:
             step = self._steps.get(el)
             if step is None:
                 if parent is None:
-                    step = _step_name(el)
+                    step = self._name(el)
                 else:
                     self._number_children(parent)
                     step = self._steps[el]
             steps.append(step)
             el = parent
         return "/" + "/".join(reversed(steps))
+
+    def _name(self, el: Any) -> str:
+        qname = etree.QName(el)
+        return self._prefixes.get(qname.namespace or "", "") + qname.localname
 
     def _number_children(self, parent: Any) -> None:
         children = [child for child in parent if isinstance(child.tag, str)]
@@ -366,15 +379,26 @@ class XPathNamer:
             total[child.tag] = total.get(child.tag, 0) + 1
         seen: dict[str, int] = {}
         for child in children:
-            name = _step_name(child)
+            name = self._name(child)
             if total[child.tag] > 1:
                 seen[child.tag] = seen.get(child.tag, 0) + 1
                 name += f"[{seen[child.tag]}]"
             self._steps[child] = name
 
 
+_URI_PREFIXES = {ns[1:-1]: prefix for ns, prefix in _PREFIXES.items()}
+
+
+def xpath_of(el: Any) -> str:
+    """A readable XPath for ``el``: ``/h:html/h:head/ka:metadata/ka:version``.
+
+    Prefixes: ``h`` for XHTML, ``ka`` for the kanta-archive metadata namespace.
+    """
+    return xpath_with(el, _URI_PREFIXES)
+
+
 def _locator(elements: Mapping[str, Any]) -> Callable[[str], SourcePosition]:
-    name = XPathNamer()  # one per document: many findings share its numbering
+    name = XPathNamer(_URI_PREFIXES)  # one per document: many findings share its numbering
 
     def locate(pointer: str) -> SourcePosition:
         for candidate in ptr.parents(pointer):

@@ -144,7 +144,7 @@ def test_joint_main_joiner_as_controller_refused(run_cli: Run, store: Path, tmp_
     assert "KA-CONTROLLER-PRIVATE" in result.output and "0 stored" in result.output
     # ... and the access rule refuses it when the producer is the main joiner too: the
     # member's own unit and author made the document, so the member is the controller
-    doc["metadata"]["producer_oid"] = MAIN_JOINER
+    doc["metadata"]["author"]["organisation_oid"] = MAIN_JOINER
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     result = run_cli("archive", path, "--store", store, "--as", MAIN_JOINER)
     assert result.exit_code == 1

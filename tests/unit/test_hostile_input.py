@@ -472,6 +472,16 @@ _INTEGER_STRUCTURE = {
 }
 
 
+@pytest.fixture(scope="module")
+def integer_validator(tmp_path_factory: pytest.TempPathFactory) -> Validator:
+    """A validator that knows the structure above (from a --schemas-dir)."""
+    from kanta_archive.schemas import SchemaRegistry
+
+    folder = tmp_path_factory.mktemp("schemas")
+    (folder / "integers.json").write_text(json.dumps(_INTEGER_STRUCTURE), encoding="utf-8")
+    return Validator(SchemaRegistry([folder]))
+
+
 @pytest.mark.parametrize(
     ("member", "value", "refused"),
     [
@@ -485,17 +495,14 @@ _INTEGER_STRUCTURE = {
     ],
 )
 def test_content_integer_written_as_a_decimal_is_refused_where_the_schema_says_integer(
-    tmp_path: Path, member: str, value: str, refused: bool
+    integer_validator: Validator, member: str, value: str, refused: bool
 ) -> None:
     from kanta_archive.formats.read import read_bytes
     from kanta_archive.render import render
-    from kanta_archive.schemas import SchemaRegistry
 
-    (tmp_path / "integers.json").write_text(json.dumps(_INTEGER_STRUCTURE), encoding="utf-8")
-    registry = SchemaRegistry([tmp_path])
-    validator = Validator(registry)
+    validator, registry = integer_validator, integer_validator.registry
     document = json.loads(JSON)
-    document["metadata"]["structure"] = {"oid": "1.2.246.537.6.1506.98", "version": "2024-06-01"}
+    document["metadata"]["structure"] = "1.2.246.537.6.1506.98.2024.6.1"
     document["content"] = {"testi": {}}
     text = json.dumps(document).replace('"testi": {}', f'"testi": {{"{member}": {value}}}')
     result = validator.validate_bytes(text.encode(), "content.json")

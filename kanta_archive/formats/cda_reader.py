@@ -269,7 +269,9 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-def _content(json_el: Any) -> tuple[dict[str, Any], str]:
+def _content(json_el: Any, limits: InputLimits) -> tuple[dict[str, Any], str]:
+    from kanta_archive.formats.json_reader import MAX_JSON_DEPTH, members_over, too_deep
+
     raw = _decode(json_el, "ep2:json")
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")
@@ -277,6 +279,14 @@ def _content(json_el: Any) -> tuple[dict[str, Any], str]:
         raise _Refused(
             "KA-CDA-JSON", f"the decoded ep2:json is not UTF-8 (byte {exc.start})", json_el
         ) from exc
+    # The JSON form's limits hold for the JSON inside a CDA too (input-hardening).
+    members = members_over(text, limits.max_members)
+    if members is not None:
+        message = (
+            f"the decoded ep2:json holds {members} members and array items, over the limit "
+            f"of {limits.max_members} (--max-members)"
+        )
+        raise _Refused("KA-LIMIT-MEMBERS", message, json_el)
     try:
         value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
@@ -290,10 +300,13 @@ def _content(json_el: Any) -> tuple[dict[str, Any], str]:
         raise _Refused("KA-CDA-JSON", f"the decoded ep2:json is refused: {exc}", json_el) from exc
     if not isinstance(value, dict):
         raise _Refused("KA-CDA-JSON", "the decoded ep2:json is not a JSON object", json_el)
+    if too_deep(value, text):
+        message = f"the decoded ep2:json is nested more than {MAX_JSON_DEPTH} levels deep"
+        raise _Refused("KA-CDA-JSON", message, json_el)
     return value, text
 
 
-def _display(text_el: Any) -> str:
+def _display(text_el: Any, limits: InputLimits) -> str:
     if text_el.get("mediaType") != XHTML_MEDIA_TYPE or text_el.get("representation") != "B64":
         raise _Refused(
             "KA-DOCUMENT-SHAPE",
@@ -301,7 +314,7 @@ def _display(text_el: Any) -> str:
             text_el,
         )
     raw = _decode(text_el, "nonXMLBody/text")
-    root, refused = parse_secure(raw, "cda")
+    root, refused = parse_secure(raw, "cda", limits)
     if refused is not None:
         reason = "; ".join(f"{f.code} {f.message}" for f in refused.findings)
         line = refused.findings[0].location.line if refused.findings else None
@@ -381,8 +394,8 @@ def read_cda(data: bytes, source: str, limits: InputLimits = DEFAULT_LIMITS) -> 
             raise _Refused(
                 "KA-DOCUMENT-SHAPE", "nonXMLBody must hold text (XHTML) and ep2:json", body
             )
-        display = _display(text_el)
-        content, json_text = _content(json_el)
+        display = _display(text_el, limits)
+        content, json_text = _content(json_el, limits)
     except _Refused as exc:
         return ReadOutcome(None, (_refusal(exc),), "cda")
     elements = reader.elements

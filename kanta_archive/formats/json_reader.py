@@ -25,7 +25,7 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _WS_RUN = re.compile(r"[ \t\n\r]+")
 
 
-def _members_over(text: str, limit: int) -> int | None:
+def members_over(text: str, limit: int) -> int | None:
     """How many object members and array items ``text`` holds, when that is over ``limit``
     (None when it is not). Counted before parsing, at C speed: parsing them is what costs."""
     if text.count(",") + text.count("{") + text.count("[") <= limit:
@@ -61,7 +61,7 @@ def read_json(data: bytes, source: str, limits: InputLimits = DEFAULT_LIMITS) ->
             "json",
         )
     text = text.removeprefix("\ufeff")
-    members = _members_over(text, limits.max_members)
+    members = members_over(text, limits.max_members)
     if members is not None:
         message = (
             f"the JSON holds {members} members and array items, over the limit of "
@@ -138,6 +138,11 @@ def _repeated_member(text: str) -> Finding:
 
 def _short(message: str) -> str:
     return message if len(message) <= 200 else message[:199] + "…"
+
+
+def too_deep(parsed: Any, text: str) -> bool:
+    """Whether the JSON ``parsed`` from ``text`` nests more than MAX_JSON_DEPTH levels."""
+    return _deeper_than(parsed, MAX_JSON_DEPTH, text)
 
 
 def _deeper_than(parsed: Any, limit: int, text: str) -> bool:

@@ -9,7 +9,9 @@ bound (8 times, plus half a second) still fails a quadratic step.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import subprocess
 import sys
 import time
@@ -368,3 +370,51 @@ def test_one_prefix_bound_to_many_uris_counts_each_binding() -> None:
     spans = b"".join(b'<span xmlns:p="urn:example:%d"/>' % i for i in range(10))
     data = XHTML.replace(b"</h1>", b"</h1>" + spans, 1)
     assert codes(validator.validate_bytes(data, "p.xhtml")) == ["KA-LIMIT-NAMESPACES"]
+
+
+# -- the CDA form -----------------------------------------------------------------------------
+
+CDA = (ROOT / "samples" / "cda" / "valid" / "client-record-entry.xml").read_bytes()
+_EMBEDDED_JSON = re.compile(rb"(<ep2:json>)([^<]*)(</ep2:json>)")
+
+
+def with_embedded_json(change: Callable[[Any], Any]) -> bytes:
+    """The CDA sample with its ep2:json content changed by ``change``."""
+    match = _EMBEDDED_JSON.search(CDA)
+    assert match is not None
+    content = json.loads(base64.b64decode(b"".join(match.group(2).split())))
+    encoded = base64.b64encode(json.dumps(change(content)).encode())
+    return CDA[: match.start(2)] + encoded + CDA[match.end(2) :]
+
+
+def test_the_cda_sample_is_valid(validator: Validator) -> None:
+    assert validator.validate_bytes(CDA, "cda.xml").valid
+    assert validator.validate_bytes(with_embedded_json(lambda c: c), "cda.xml").valid
+
+
+def test_the_json_inside_a_cda_has_the_member_limit(validator: Validator) -> None:
+    def many(content: Any) -> Any:
+        content["x"] = [1] * (DEFAULT_LIMITS.max_members + 1)
+        return content
+
+    took, result = timed(validator, with_embedded_json(many), "cda.xml")
+    assert codes(result) == ["KA-LIMIT-MEMBERS"]
+    assert took < 5
+
+
+def test_the_json_inside_a_cda_has_the_depth_limit(validator: Validator) -> None:
+    def deep(content: Any) -> Any:
+        value: Any = 1
+        for _ in range(300):
+            value = [value]
+        content["x"] = value
+        return content
+
+    assert codes(validator.validate_bytes(with_embedded_json(deep), "cda.xml")) == ["KA-CDA-JSON"]
+
+
+def test_the_cda_form_has_the_xml_limits() -> None:
+    validator = Validator(limits=InputLimits(max_attributes=3))
+    crowded = CDA.replace(b"<title", b'<title a="1" b="2" c="3" d="4"', 1)
+    assert crowded != CDA
+    assert codes(validator.validate_bytes(crowded, "cda.xml")) == ["KA-LIMIT-ATTRIBUTES"]

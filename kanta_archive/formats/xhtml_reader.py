@@ -94,6 +94,13 @@ def _encoding_problem(data: bytes) -> ReadOutcome | None:
     return None
 
 
+def _one_line(message: str, most: int = 300) -> str:
+    # libxml2 quotes the document in some messages ("Comment not terminated \n<!--..."):
+    # a finding's message is one line, whatever the input holds.
+    message = " ".join(message.split())
+    return message if len(message) <= most else message[: most - 1] + "…"
+
+
 def parse_secure(
     data: bytes, fmt: str, limits: InputLimits = DEFAULT_LIMITS
 ) -> tuple[Any, ReadOutcome | None]:
@@ -119,7 +126,7 @@ def parse_secure(
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (None, None)
         return None, ReadOutcome(
-            None, (error("KA-XML-SYNTAX", str(exc.msg), line=line, column=column),), fmt
+            None, (error("KA-XML-SYNTAX", _one_line(str(exc.msg)), line=line, column=column),), fmt
         )
     too_many = tree_limit_problem(data, root, limits)
     if too_many is not None:

@@ -514,3 +514,18 @@ def test_content_integer_written_as_a_decimal_is_refused_where_the_schema_says_i
     assert outcome.document is not None
     xhtml = validator.validate_bytes(render(outcome.document, "xhtml", registry), "c.xhtml")
     assert {f.key() for f in xhtml.findings} == {f.key() for f in result.findings}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"<!--" + XHTML, XHTML.replace(b"<title>", b"<title>\x00", 1)],
+    ids=["unterminated-comment", "nul-in-text"],
+)
+def test_an_xml_syntax_error_quoting_the_document_is_one_line(
+    validator: Validator, data: bytes
+) -> None:
+    """libxml2 quotes the document in some messages; found by tests/unit/test_fuzz.py."""
+    result = validator.validate_bytes(data, "broken.xhtml")
+    assert result.findings and not result.valid
+    for finding in result.findings:
+        assert "\n" not in finding.message and len(finding.message) <= 300, finding

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,12 @@ from kanta_archive.cli.common import (
     write_stdout,
 )
 from kanta_archive.exitcodes import ExitCode
+from kanta_archive.limits import (
+    DEFAULT_MAX_ATTRIBUTES,
+    DEFAULT_MAX_FINDINGS,
+    DEFAULT_MAX_MEMBERS,
+    DEFAULT_MAX_NAMESPACES,
+)
 
 if TYPE_CHECKING:
     from kanta_archive.findings import ValidationResult
@@ -26,6 +32,16 @@ if TYPE_CHECKING:
     from kanta_archive.validate import Validator
 
 FORMATS = ("text", "json", "junit", "sarif", "github")
+
+
+def _limit_option(
+    name: str, default: int, what: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An input limit of kanta_archive/limits.py as an option: a whole number from 1."""
+    return click.option(
+        name, type=click.IntRange(min=1), default=default, show_default=True, help=f"Most {what}"
+    )
+
 
 # Per worker process: built once by the pool initializer, so every schema is
 # compiled once per process, never per file.
@@ -120,33 +136,21 @@ def _results(
     show_default=True,
     help="Largest input accepted, in bytes.",
 )
-@click.option(
+@_limit_option(
     "--max-members",
-    type=click.IntRange(min=1),
-    default=200_000,
-    show_default=True,
-    help="Most JSON members and array items (or XHTML elements) in one document.",
+    DEFAULT_MAX_MEMBERS,
+    "JSON members and array items (or XHTML elements) in one document.",
 )
-@click.option(
-    "--max-attributes",
-    type=click.IntRange(min=1),
-    default=64,
-    show_default=True,
-    help="Most attributes on one XHTML element.",
-)
-@click.option(
+@_limit_option("--max-attributes", DEFAULT_MAX_ATTRIBUTES, "attributes on one XHTML element.")
+@_limit_option(
     "--max-namespaces",
-    type=click.IntRange(min=1),
-    default=32,
-    show_default=True,
-    help="Most different namespace declarations (prefix and URI) in one XHTML document.",
+    DEFAULT_MAX_NAMESPACES,
+    "different namespace declarations (prefix and URI) in one XHTML document.",
 )
-@click.option(
+@_limit_option(
     "--max-findings",
-    type=click.IntRange(min=1),
-    default=1_000,
-    show_default=True,
-    help="Most findings listed for one document; the rest are counted in KA-LIMIT-FINDINGS.",
+    DEFAULT_MAX_FINDINGS,
+    "findings listed for one document; the rest are counted in KA-LIMIT-FINDINGS.",
 )
 @trust_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")

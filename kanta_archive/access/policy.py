@@ -29,11 +29,17 @@ RULE_READ: Final = "access-read-own-register"
 
 @dataclass(frozen=True)
 class Decision:
-    """An allowed or refused operation; ``how`` says which rule allowed it."""
+    """An allowed or refused operation: ``rule`` is the rule that allowed or refused it,
+    ``reason`` says why in words, ``message`` is both (``"<rule>: <reason>"`` when refused)."""
 
     allowed: bool
     rule: str
-    message: str
+    reason: str
+
+    @property
+    def message(self) -> str:
+        """The one line that names the rule (refusals) or says how it was allowed."""
+        return self.reason if self.allowed else f"{self.rule}: {self.reason}"
 
 
 def _ok(how: str, message: str) -> Decision:
@@ -41,7 +47,7 @@ def _ok(how: str, message: str) -> Decision:
 
 
 def _no(rule: str, message: str) -> Decision:
-    return Decision(False, rule, f"{rule}: {message}")
+    return Decision(False, rule, message)
 
 
 def day_of(time: str | None) -> date:

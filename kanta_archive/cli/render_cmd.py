@@ -108,6 +108,6 @@ def render(
             rendered.decode("utf-8")
         )
     else:
-        tmp = output.with_name(output.name + ".tmp")
-        tmp.write_bytes(rendered)
-        tmp.replace(output)
+        from kanta_archive.output import write_output
+
+        write_output(output, rendered, "render -o")

@@ -21,6 +21,7 @@ from kanta_archive.formats.xhtml_common import (
     CONTENT_PART,
     KA,
     XHTML,
+    XHTML_NS,
     metadata_schema_node,
     schema_type,
 )
@@ -196,7 +197,15 @@ def _data_view(root: Any) -> Any:
 
 def _parts(root: Any) -> tuple[Any, Any]:
     if root.tag != XHTML + "html":
-        raise _ShapeError("the root element must be XHTML <html>", root)
+        qname = etree.QName(root)
+        found = f"<{qname.localname}>" + (
+            f" in namespace {qname.namespace}" if qname.namespace else " in no namespace"
+        )
+        raise _ShapeError(
+            f"the root element must be <html> in the XHTML namespace {XHTML_NS} "
+            f'(xmlns="{XHTML_NS}"), not {found}',
+            root,
+        )
     head = root.find(XHTML + "head")
     body = root.find(XHTML + "body")
     if head is None or body is None:

@@ -138,7 +138,8 @@ def test_query_history_verify_and_export_work_on_cda(
 
 
 def test_the_display_form_is_rendered_from_the_masked_content(monkeypatch: Any) -> None:
-    from kanta_archive.access import documents
+    from kanta_archive.access import reading
+    from kanta_archive.schemas import SchemaRegistry
 
     data = (CDA / "valid" / "client-record-entry.xml").read_bytes()
     document = read_bytes(data, "x.xml").document
@@ -149,11 +150,12 @@ def test_the_display_form_is_rendered_from_the_masked_content(monkeypatch: Any) 
     original = json.dumps(name, ensure_ascii=False)
     for key in name:
         name[key] = "***"
-    monkeypatch.setattr(documents, "masked_content", lambda _shown: content)
-    masked = documents.display_form(shown)
+    monkeypatch.setattr(reading, "masked_content", lambda _shown, _registry: content)
+    registry = SchemaRegistry()
+    masked = reading.display_form(shown, registry)
     assert "***" in masked
     assert all(value not in masked for value in json.loads(original).values())
-    revealed = documents.display_form(shown, reveal=True)
+    revealed = reading.display_form(shown, registry, reveal=True)
     assert revealed == document.cda.display  # type: ignore[union-attr]
 
 

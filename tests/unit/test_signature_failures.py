@@ -267,7 +267,7 @@ def test_an_unexpected_failure_in_a_worker_crosses_back_as_a_picklable_error(
 ) -> None:
     """Whatever a worker of validate -j raises must reach the parent process intact;
     an exception that does not pickle would break the whole pool instead."""
-    from kanta_archive.cli import validate_cmd
+    from kanta_archive import parallel
 
     class Unpicklable(Exception):
         def __init__(self, a: int, b: int) -> None:
@@ -277,9 +277,9 @@ def test_an_unexpected_failure_in_a_worker_crosses_back_as_a_picklable_error(
         def validate_path(self, path: Path) -> ValidationResult:
             raise Unpicklable(1, 2)
 
-    monkeypatch.setattr(validate_cmd, "_worker_validator", Failing())
+    monkeypatch.setattr(parallel, "_worker_validator", Failing())
     with pytest.raises(Exception) as caught:
-        validate_cmd._validate_one(tmp_path / "doc.json")
+        parallel._validate_in_worker(tmp_path / "doc.json")
     back = pickle.loads(pickle.dumps(caught.value))
     assert isinstance(back, KantaArchiveError)
     assert "doc.json" in str(back) and "went wrong: 1 2" in str(back)

@@ -417,3 +417,15 @@ def test_the_cda_form_has_the_xml_limits() -> None:
     crowded = CDA.replace(b"<title", b'<title a="1" b="2" c="3" d="4"', 1)
     assert crowded != CDA
     assert codes(validator.validate_bytes(crowded, "cda.xml")) == ["KA-LIMIT-ATTRIBUTES"]
+
+
+def test_archiving_reads_with_the_validators_limits(tmp_path: Path) -> None:
+    from kanta_archive.archive import Archive
+
+    path = tmp_path / "doc.json"
+    path.write_bytes(JSON)
+    validator = Validator(limits=InputLimits(max_members=10))
+    archive = Archive.open(tmp_path / "store", create=True, validator=validator)
+    report = archive.ingest([path])
+    assert [item.status for item in report.items] == ["refused"]
+    assert [f.code for result in report.invalid for f in result.findings] == ["KA-LIMIT-MEMBERS"]

@@ -604,7 +604,7 @@ def test_batch_syncs_the_filesystem_between_the_steps(
 ) -> None:
     """A batch makes its renames durable with syncfs(2), not one fsync per directory, and
     still in order: version directories, then root inventories, then sidecars."""
-    import kanta_archive.store.ocfl as ocfl_module
+    import kanta_archive.store.local_commit as ocfl_module
 
     commit(store, 0, files(1))
     events: list[str] = []
@@ -649,7 +649,7 @@ def test_batch_syncs_the_filesystem_between_the_steps(
 def test_batch_without_syncfs_fsyncs_each_directory(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import kanta_archive.store.ocfl as ocfl_module
+    import kanta_archive.store.local_commit as ocfl_module
 
     commit(store, 0, files(1))
     synced: list[Path] = []

@@ -1,0 +1,125 @@
+"""Recovery of one object after a crash: finish or undo an interrupted commit.
+
+Backend-independent: reads and writes go through :class:`Storage`. The caller holds the
+object's lock (on a backend that has locks).
+
+- a version ``vK`` newer than the root head is rolled forward when K = head + 1 and it is
+  complete (its inventory matches its sidecar, continues the root inventory, and every
+  content file it adds has the right digest); otherwise it is removed;
+- a root sidecar that does not match the root inventory is rewritten from the head
+  version's when the root inventory equals that version's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from kanta_archive.errors import StoreError
+from kanta_archive.store.inventory import (
+    INVENTORY,
+    SIDECAR,
+    continues,
+    head_of,
+    new_content_paths,
+    parse_inventory,
+    sha512,
+    sidecar_digest,
+    version_number,
+)
+from kanta_archive.store.storage import Storage
+
+
+def load_root_inventory(
+    storage: Storage, object_key: str
+) -> tuple[dict[str, Any], object | None] | None:
+    """The root inventory of an object and its token; ``None`` when it has none."""
+    found = storage.read_versioned(f"{object_key}/{INVENTORY}")
+    if found is None:
+        return None
+    data, token = found
+    return parse_inventory(data, object_key), token
+
+
+def version_checks_out(
+    storage: Storage, object_key: str, number: int, root_inventory: Mapping[str, Any] | None
+) -> tuple[bytes, bytes] | None:
+    """The inventory and sidecar bytes of ``v<number>`` if that version is complete and
+    continues ``root_inventory``; otherwise ``None``."""
+    vkey = f"{object_key}/v{number}"
+    inv_bytes = storage.read(f"{vkey}/{INVENTORY}")
+    sidecar = storage.read(f"{vkey}/{SIDECAR}")
+    if inv_bytes is None or sidecar is None or sidecar_digest(sidecar) != sha512(inv_bytes):
+        return None
+    try:
+        inventory = json.loads(inv_bytes)
+    except ValueError:
+        return None
+    if not isinstance(inventory, dict) or not continues(inventory, number, root_inventory):
+        return None
+    added = new_content_paths(inventory, number)
+    if added is None:
+        return None
+    for digest, path in added:
+        data = storage.read(f"{object_key}/{path}")
+        if data is None or sha512(data) != digest:
+            return None
+    return inv_bytes, sidecar
+
+
+def repair_object(storage: Storage, object_key: str, lock_key: str) -> list[str]:
+    """Roll forward or remove versions newer than the root head; rewrite a stale root
+    sidecar. Returns what was done (or why the object cannot be repaired)."""
+    actions: list[str] = []
+    try:
+        loaded = load_root_inventory(storage, object_key)
+    except StoreError as exc:
+        return [f"cannot repair {object_key}: {exc}"]
+    root_inventory, token = (None, None) if loaded is None else loaded
+    try:
+        head = 0 if root_inventory is None else head_of(root_inventory, object_key)
+    except StoreError as exc:
+        return [f"cannot repair {object_key}: {exc}"]
+    numbers = sorted(n for n in map(version_number, storage.list_dirs(object_key)) if n)
+    for number in (n for n in numbers if n > head):
+        checked = None
+        if number == head + 1:
+            checked = version_checks_out(storage, object_key, number, root_inventory)
+        if checked is not None:
+            new_inventory, sidecar = checked
+            old_sidecar = storage.read_versioned(f"{object_key}/{SIDECAR}")
+            storage.replace(
+                f"{object_key}/{INVENTORY}", new_inventory, lock_key=lock_key, token=token
+            )
+            storage.replace(
+                f"{object_key}/{SIDECAR}",
+                sidecar,
+                lock_key=lock_key,
+                token=None if old_sidecar is None else old_sidecar[1],
+            )
+            root_inventory = json.loads(new_inventory)
+            head = number
+            actions.append(f"rolled forward {object_key}/v{number}")
+        elif storage.remove_tree(f"{object_key}/v{number}", lock_key=lock_key):
+            actions.append(f"removed incomplete {object_key}/v{number}")
+    if root_inventory is None:
+        return [*actions, f"cannot repair {object_key}: no inventory"]
+    inv_bytes = storage.read(f"{object_key}/{INVENTORY}") or b""
+    found_sidecar = storage.read_versioned(f"{object_key}/{SIDECAR}")
+    recorded = None if found_sidecar is None else sidecar_digest(found_sidecar[0])
+    if recorded != sha512(inv_bytes):
+        version_key = f"{object_key}/v{head}"
+        if storage.read(f"{version_key}/{INVENTORY}") == inv_bytes:
+            head_sidecar = storage.read(f"{version_key}/{SIDECAR}")
+            if head_sidecar is not None and sidecar_digest(head_sidecar) == sha512(inv_bytes):
+                storage.replace(
+                    f"{object_key}/{SIDECAR}",
+                    head_sidecar,
+                    lock_key=lock_key,
+                    token=None if found_sidecar is None else found_sidecar[1],
+                )
+                actions.append(f"rewrote the sidecar of {object_key}")
+                return actions
+        actions.append(f"cannot repair {object_key}: inventory does not match its sidecar")
+    return actions

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Self
-from urllib.parse import unquote
 
 from kanta_archive.archive import metadata_file as mf
 from kanta_archive.archive.export import export_object
@@ -33,8 +32,7 @@ from kanta_archive.formats.read import read_bytes, read_path
 from kanta_archive.index import Index, Query, QueryResult, open_index
 from kanta_archive.model import Document, Metadata
 from kanta_archive.store import MAX_BATCH, CommitRequest, Problem, Store
-from kanta_archive.store.layout import check_oid, object_id_from_ocfl_id
-from kanta_archive.store.ocfl import CONTROLLERS, OBJECT_NAMASTE, ROOT_NAMASTE
+from kanta_archive.store.layout import check_oid
 
 INDEX_FILE = "index.sqlite"
 Status = Literal["stored", "unchanged", "refused"]
@@ -730,31 +728,20 @@ class Archive:
 
     # ------------------------------------------------------------------ fixity
 
-    def _walk_objects(self) -> Iterator[tuple[str, str | None, Path]]:
-        """(controller, set OID or None, object dir) for every object directory, without
+    def _walk_objects(self) -> Iterator[tuple[str, str | None, str]]:
+        """(controller, set OID or None, object key) for every object directory, without
         trusting inventories (a broken one must not stop verification)."""
-        controllers = self.store.path / CONTROLLERS
-        for entry in sorted(os.scandir(controllers), key=lambda e: e.name):
-            if not entry.is_dir() or not (Path(entry.path) / ROOT_NAMASTE).is_file():
-                continue
-            for dirpath, dirs, files in os.walk(entry.path):
-                if Path(dirpath) == Path(entry.path) and "extensions" in dirs:
-                    dirs.remove("extensions")
-                dirs.sort()
-                if OBJECT_NAMASTE in files:
-                    dirs.clear()
-                    name = unquote(Path(dirpath).name)
-                    yield entry.name, object_id_from_ocfl_id(name), Path(dirpath)
+        return self.store.scan_objects()
 
     def _head_metadata(self) -> Iterator[tuple[str, str, dict[str, Any] | None, str | None]]:
-        for controller, set_oid, objdir in self._walk_objects():
+        for controller, set_oid, object_key in self._walk_objects():
             if set_oid is None:
                 continue  # reported by Store.verify
             try:
                 head = self.store.head(controller, set_oid)
                 yield controller, set_oid, self._read_metadata(controller, set_oid, head), None
             except (StoreError, UsageError, KeyError, TypeError) as exc:
-                yield controller, set_oid, None, f"{objdir.relative_to(self.store.path)}: {exc}"
+                yield controller, set_oid, None, f"{object_key}: {exc}"
 
     def _index_heads(self) -> Iterator[Any]:
         offset = 0

@@ -18,6 +18,7 @@ import click
 from kanta_archive.cli.common import (
     CliState,
     NullStream,
+    StoreLocation,
     load_trust_anchors,
     trust_option,
     write_stdout,
@@ -49,8 +50,11 @@ def _store_options(func: Callable[..., Any]) -> Callable[..., Any]:
         envvar=STORE_ENV,
         default="./archive",
         show_default=True,
-        type=click.Path(path_type=Path),
-        help="Store directory (env KANTA_ARCHIVE_STORE).",
+        type=StoreLocation(),
+        metavar="DIR|URL",
+        help="Store directory, or s3://bucket/prefix for S3-compatible object storage "
+        "(endpoint and credentials the usual AWS ways, e.g. AWS_ENDPOINT_URL; give --index "
+        "too) (env KANTA_ARCHIVE_STORE).",
     )(func)
     return func
 
@@ -147,7 +151,8 @@ def _restore_links(arch: Archive) -> int:
     """Replay the client links recorded in the access store (if any) into the index."""
     from kanta_archive.access import ACCESS_FILE
 
-    if not (arch.store.path / ACCESS_FILE).is_file():
+    local = arch.store.local_dir  # an object-storage store has no access.sqlite beside it
+    if local is None or not (local / ACCESS_FILE).is_file():
         return 0
     with _access(arch, None) as svc:
         return svc.restore_links()
@@ -159,7 +164,8 @@ def _audit_transfer(arch: Archive, report: Any, reason: str, actor: str | None) 
     from kanta_archive.access.audit import AuditLog
     from kanta_archive.archive.service import default_actor
 
-    if not (arch.store.path / ACCESS_FILE).is_file():
+    local = arch.store.local_dir
+    if local is None or not (local / ACCESS_FILE).is_file():
         return
     AuditLog(arch.store.path).append(
         "controller-transfer",

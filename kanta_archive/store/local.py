@@ -37,8 +37,9 @@ _KEY_RE = re.compile(r"(root-)?[0-9a-f]{64}")
 class LocalStorage(Storage):
     """A store directory on a local (POSIX) filesystem."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
+        self.readonly = readonly
         self._base = os.fspath(path)
         self._staging = path / STAGING
         self._locks = path / LOCKS
@@ -53,6 +54,8 @@ class LocalStorage(Storage):
 
     def open_existing(self) -> None:
         """Make the store's own directories if an older version of the tool did not."""
+        if self.readonly:
+            return
         for name in (CONTROLLERS, STAGING, LOCKS):
             os.makedirs(self.full(name), exist_ok=True)
 

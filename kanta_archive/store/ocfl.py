@@ -120,7 +120,16 @@ class Store:
         """The store directory (local stores only)."""
         if isinstance(self.storage, LocalStorage):
             return self.storage.path
-        raise StoreError(f"the store {self.storage.location} is not a local directory")
+        raise StoreError(
+            f"the store {self.storage.location} is not a local directory (an object-storage "
+            "store needs an explicit index URL and keeps no local files)"
+        )
+
+    @property
+    def local_dir(self) -> Path | None:
+        """The store directory, ``None`` for a store that is not on the local filesystem
+        (its access registry and audit log then cannot be files beside it)."""
+        return self.storage.path if isinstance(self.storage, LocalStorage) else None
 
     @property
     def location(self) -> str:
@@ -130,26 +139,37 @@ class Store:
     # ------------------------------------------------------------------ opening
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], create: bool = False) -> Store:
-        """Open the store at ``path``. With ``create=True`` a missing or empty directory is
-        made into a new store. Anything else without the marker file raises
-        :class:`StoreError`."""
-        root = Path(path)
-        storage = LocalStorage(root)
-        marker = root / MARKER
-        if marker.is_file():
+    def open(
+        cls, location: str | os.PathLike[str], create: bool = False, *, readonly: bool = False
+    ) -> Store:
+        """Open the store at ``location``: a directory, or ``s3://bucket/prefix`` for
+        S3-compatible object storage. With ``create=True`` a missing or empty directory (or
+        an empty prefix) is made into a new store. Anything else without the marker file
+        raises :class:`StoreError`. ``readonly=True`` never writes (every write raises
+        :class:`StoreError`)."""
+        text = os.fspath(location)
+        storage: Storage
+        if isinstance(text, str) and text.startswith("s3://"):
+            from kanta_archive.store.s3 import open_s3
+
+            storage = open_s3(text, readonly=readonly)
+        else:
+            storage = LocalStorage(Path(text), readonly=readonly)
+        where = storage.location
+        data = storage.read(MARKER)
+        if data is not None:
             try:
-                content = json.loads(marker.read_bytes())
-            except (OSError, ValueError) as exc:
-                msg = f"{root} is not a kanta-archive store (bad marker: {exc})"
+                content = json.loads(data)
+            except ValueError as exc:
+                msg = f"{where} is not a kanta-archive store (bad marker: {exc})"
                 raise StoreError(msg) from exc
             if not _marker_ok(content):
-                raise StoreError(f"{root} is not a kanta-archive store (unknown marker content)")
-        elif create:
+                raise StoreError(f"{where} is not a kanta-archive store (unknown marker content)")
+        elif create and not readonly:
             data = json.dumps(MARKER_CONTENT, indent=2).encode() + b"\n"
             storage.create_store(MARKER, data, ())
         else:
-            raise StoreError(f"{root} is not a kanta-archive store (no {MARKER})")
+            raise StoreError(f"{where} is not a kanta-archive store (no {MARKER})")
         storage.open_existing()
         return cls(storage)
 
@@ -243,6 +263,15 @@ class Store:
                 if object_id is not None:
                     yield controller, object_id
 
+    def scan_objects(self) -> Iterator[tuple[str, str | None, str]]:
+        """``(controller OID, object id or None, object key)`` of every object directory,
+        the id taken from the directory name, without trusting inventories (a broken one
+        must not stop verification). The key is relative to the store."""
+        for controller in self._controllers():
+            for object_key in self.storage.object_dirs(self._root_key(controller)):
+                name = unquote(object_key.rsplit("/", 1)[-1])
+                yield controller, object_id_from_ocfl_id(name), object_key
+
     def find_object(self, object_id: str) -> str | None:
         """Controller OID of the storage root holding ``object_id``, or ``None``."""
         check_oid(object_id, "object id")
@@ -308,8 +337,7 @@ class Store:
             conflicts = []
             for request, key in zip(requests, keys, strict=True):
                 object_key = self._object_key(request.controller_oid, request.object_id)
-                self._recover_object_locked(object_key, key, leftovers=leftovers)
-                found = self.storage.read_versioned(f"{object_key}/{INVENTORY}")
+                found = self._current(object_key, key, leftovers)
                 inventory = None if found is None else parse_inventory(found[0], object_key)
                 head = 0 if inventory is None else head_of(inventory, request.object_id)
                 if head != request.expected_head:
@@ -330,6 +358,23 @@ class Store:
                 raise ConflictError("; ".join(conflicts))
             self.storage.write_versions(staged, batch=batch)
         return [s.version.number for s in staged]
+
+    def _current(
+        self, object_key: str, key: str, leftovers: set[str] | None
+    ) -> tuple[bytes, object | None] | None:
+        """The root inventory (and its token) a commit builds on, after finishing or
+        undoing an interrupted commit of this object."""
+        if self.storage.locks_objects:
+            self._recover_object_locked(object_key, key, leftovers=leftovers)
+            return self.storage.read_versioned(f"{object_key}/{INVENTORY}")
+        # Without locks: read, then look only for a committed but unpublished next version
+        # (one request), which is rolled forward before building on top of it.
+        found = self.storage.read_versioned(f"{object_key}/{INVENTORY}")
+        head = 0 if found is None else head_of(parse_inventory(found[0], object_key), object_key)
+        if self.storage.is_file(f"{object_key}/v{head + 1}/{INVENTORY}"):
+            repair_object(self.storage, object_key, key)
+            found = self.storage.read_versioned(f"{object_key}/{INVENTORY}")
+        return found
 
     # ------------------------------------------------------------------ moving
 
@@ -372,7 +417,7 @@ class Store:
         forward (or remove) a version directory newer than the root head, rewrite a stale
         root sidecar, remove empty directories in storage roots. Each object is repaired
         under its lock. Returns a description of every action."""
-        actions: list[str] = []
+        actions: list[str] = self.storage.resume_moves()
         by_key: dict[str, list[str]] = {}
         for leftover in self.storage.leftovers():
             by_key.setdefault(leftover.key, []).append(leftover.name)

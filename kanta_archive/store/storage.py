@@ -52,6 +52,9 @@ class Storage(ABC):
 
     #: True when the store was opened read-only: every write raises ``StoreError``.
     readonly: bool = False
+    #: True when :meth:`lock` excludes other writers (then ``Store`` recovers each object
+    #: under its lock before a commit); False when conditional writes decide instead.
+    locks_objects: bool = True
 
     @property
     @abstractmethod
@@ -93,6 +96,10 @@ class Storage(ABC):
         storage root, sorted, never descending into an object or ``extensions``."""
 
     # ------------------------------------------------------------------ store and roots
+
+    def open_existing(self) -> None:  # noqa: B027 - most backends need nothing here
+        """Called when an existing store is opened (a backend may add what an older version
+        of the tool did not make)."""
 
     @abstractmethod
     def create_store(self, marker: str, data: bytes, own_names: Sequence[str]) -> None:
@@ -149,6 +156,11 @@ class Storage(ABC):
     @abstractmethod
     def remove_empty_dirs(self, root_key: str) -> list[str]:
         """Remove empty directories between a storage root and its objects."""
+
+    def resume_moves(self) -> list[str]:
+        """Finish moves interrupted by a crash (a backend whose moves are not one atomic
+        rename records an intent first). Returns what was done."""
+        return []
 
     def prepare_batch(self) -> set[str] | None:
         """Called under the batch's locks: the lock keys that have leftovers (one listing

@@ -8,13 +8,14 @@ document set OID. Crash-safe and safe for concurrent writers; knows nothing abou
 from kanta_archive.store.inventory import CommitRequest, VersionInfo
 from kanta_archive.store.local import LocalStorage
 from kanta_archive.store.ocfl import MAX_BATCH, Store
-from kanta_archive.store.storage import Storage
+from kanta_archive.store.storage import PartialCommitError, Storage
 from kanta_archive.store.verify import Problem
 
 __all__ = [
     "MAX_BATCH",
     "CommitRequest",
     "LocalStorage",
+    "PartialCommitError",
     "Problem",
     "Storage",
     "Store",

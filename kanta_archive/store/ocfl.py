@@ -53,7 +53,7 @@ from kanta_archive.store.layout import (
 )
 from kanta_archive.store.local import CONTROLLERS, LOCKS, STAGING, LocalStorage
 from kanta_archive.store.recovery import repair_object
-from kanta_archive.store.storage import StagedVersion, Storage
+from kanta_archive.store.storage import PartialCommitError, StagedVersion, Storage
 from kanta_archive.store.verify import Problem, verify_store
 
 MARKER = "kanta-archive-store.json"
@@ -83,6 +83,7 @@ __all__ = [
     "SIDECAR",
     "STAGING",
     "CommitRequest",
+    "PartialCommitError",
     "Problem",
     "Store",
     "VersionInfo",
@@ -275,7 +276,9 @@ class Store:
     def find_object(self, object_id: str) -> str | None:
         """Controller OID of the storage root holding ``object_id``, or ``None``."""
         check_oid(object_id, "object id")
-        relative = "/".join((*layout_path(ocfl_id(object_id)), OBJECT_NAMASTE))
+        # The root inventory, not the declaration: an object whose first version is still
+        # being uploaded to object storage has a declaration but no root inventory yet.
+        relative = "/".join((*layout_path(ocfl_id(object_id)), INVENTORY))
         for controller in self._controllers():
             if self.storage.is_file(f"{CONTROLLERS}/{controller}/{relative}"):
                 return controller
@@ -316,7 +319,11 @@ class Store:
         one filesystem sync instead of per-file fsyncs. Heads are checked for every request
         first: one mismatch raises :class:`ConflictError` and nothing is written. Each object
         is crash-atomic on its own; the batch as a whole is not (after a crash some of its
-        objects may be committed). Returns the new version numbers in request order."""
+        objects may be committed). Returns the new version numbers in request order.
+
+        On a backend without locks (S3) a conflict can also be found while writing; then
+        :class:`PartialCommitError` (a :class:`ConflictError`) says which requests were
+        committed anyway."""
         if len(requests) > MAX_BATCH:
             raise UsageError(f"commit_many takes at most {MAX_BATCH} requests")
         if not requests:

@@ -19,6 +19,7 @@ from typing import Any
 from kanta_archive.errors import StoreError
 from kanta_archive.store.inventory import (
     INVENTORY,
+    OBJECT_NAMASTE,
     SIDECAR,
     continues,
     head_of,
@@ -49,8 +50,15 @@ def version_checks_out(
     continues ``root_inventory``; otherwise ``None``."""
     vkey = f"{object_key}/v{number}"
     inv_bytes = storage.read(f"{vkey}/{INVENTORY}")
+    if inv_bytes is None:
+        return None
     sidecar = storage.read(f"{vkey}/{SIDECAR}")
-    if inv_bytes is None or sidecar is None or sidecar_digest(sidecar) != sha512(inv_bytes):
+    if sidecar is None:
+        # On object storage the version inventory is the commit point and its sidecar is
+        # written just after: a writer can stop in between. The sidecar only names the
+        # inventory's digest, so it is recreated (the rest is checked as usual below).
+        sidecar = f"{sha512(inv_bytes)}  {INVENTORY}\n".encode("ascii")
+    elif sidecar_digest(sidecar) != sha512(inv_bytes):
         return None
     try:
         inventory = json.loads(inv_bytes)
@@ -88,6 +96,10 @@ def repair_object(storage: Storage, object_key: str, lock_key: str) -> list[str]
             checked = version_checks_out(storage, object_key, number, root_inventory)
         if checked is not None:
             new_inventory, sidecar = checked
+            if storage.read(f"{object_key}/v{number}/{SIDECAR}") is None:
+                storage.replace(
+                    f"{object_key}/v{number}/{SIDECAR}", sidecar, lock_key=lock_key, token=None
+                )
             old_sidecar = storage.read_versioned(f"{object_key}/{SIDECAR}")
             storage.replace(
                 f"{object_key}/{INVENTORY}", new_inventory, lock_key=lock_key, token=token
@@ -103,7 +115,17 @@ def repair_object(storage: Storage, object_key: str, lock_key: str) -> list[str]
             actions.append(f"rolled forward {object_key}/v{number}")
         elif storage.remove_tree(f"{object_key}/v{number}", lock_key=lock_key):
             actions.append(f"removed incomplete {object_key}/v{number}")
+        else:
+            actions.append(
+                f"left {object_key}/v{number}: a committed version that does not continue the "
+                "root inventory, or an upload that may still be in progress"
+            )
     if root_inventory is None:
+        # A first version that never reached its commit point, now removed: the object
+        # never existed; its declaration goes too (once old enough, on object storage).
+        only_declaration = [n for n, _is_dir in storage.entries(object_key)] == [OBJECT_NAMASTE]
+        if only_declaration and storage.remove_tree(object_key, lock_key=lock_key):
+            return [*actions, f"removed the never committed object {object_key}"]
         return [*actions, f"cannot repair {object_key}: no inventory"]
     inv_bytes = storage.read(f"{object_key}/{INVENTORY}") or b""
     found_sidecar = storage.read_versioned(f"{object_key}/{SIDECAR}")

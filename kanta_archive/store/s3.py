@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 from kanta_archive.errors import ConflictError, StoreError, UsageError
 from kanta_archive.store.inventory import INVENTORY, OBJECT_NAMASTE, OBJECT_NAMASTE_TEXT, SIDECAR
 from kanta_archive.store.inventory import sha512 as _sha512
-from kanta_archive.store.storage import Leftover, StagedVersion, Storage
+from kanta_archive.store.storage import Leftover, PartialCommitError, StagedVersion, Storage
 
 #: Content without an inventory older than this is abandoned work (seconds).
 DEFAULT_GRACE = 3600.0
@@ -307,19 +307,26 @@ class S3Storage(Storage):
     def write_versions(self, staged: Sequence[StagedVersion], *, batch: bool) -> None:
         self._writable()
         conflicts = []
-        for item in staged:
+        committed: dict[int, int] = {}
+        for position, item in enumerate(staged):
             try:
                 self._write_version(item)
             except ConflictError as exc:
                 conflicts.append(str(exc))
+            else:
+                committed[position] = item.version.number
         if conflicts:
-            raise ConflictError("; ".join(conflicts))
+            raise PartialCommitError("; ".join(conflicts), committed)
 
     def _write_version(self, item: StagedVersion) -> None:
         started = time.monotonic()
         version = item.version
         objkey = item.object_key
         vkey = f"{objkey}/v{version.number}"
+        if item.new_object:
+            # First, so that an upload cut short is found (and cleaned) as an object
+            # without a root inventory; readers look for the root inventory only.
+            self._create(f"{objkey}/{OBJECT_NAMASTE}", OBJECT_NAMASTE_TEXT)
         for content_path, data in version.new_content:
             try:
                 self._create(f"{objkey}/{content_path}", data)
@@ -328,8 +335,6 @@ class S3Storage(Storage):
                     f"{objkey} v{version.number} is being written by another writer (or was "
                     "left by a crash; 'recover' removes it after the grace period)"
                 ) from exc
-        if item.new_object:
-            self._create(f"{objkey}/{OBJECT_NAMASTE}", OBJECT_NAMASTE_TEXT)
         if time.monotonic() - started > self.grace / 2:
             raise StoreError(
                 f"{objkey} v{version.number}: uploading took longer than half the grace period "

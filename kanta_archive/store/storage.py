@@ -18,7 +18,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
+from kanta_archive.errors import ConflictError
 from kanta_archive.store.inventory import NewVersion
+
+
+class PartialCommitError(ConflictError):
+    """Some versions of a batch were committed and others conflicted (a backend without
+    locks finds conflicts only while writing). ``committed`` maps the position of each
+    committed request in the batch to its new version number: those are durable."""
+
+    def __init__(self, message: str, committed: dict[int, int]) -> None:
+        super().__init__(message)
+        self.committed = committed
 
 
 @dataclass(frozen=True)

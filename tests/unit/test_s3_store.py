@@ -271,7 +271,7 @@ def test_crash_before_the_version_inventory_leaves_nothing_visible(
     assert store.read(CTRL, OBJ, "document.json") == b'{"doc": 1}'
     assert "uncommitted-version" in {p.code for p in store.verify()}
     # within the grace period the upload may belong to a live writer: left alone
-    assert store.recover() == []
+    assert [a.split(":")[0] for a in store.recover()] == [f"left {objkey()}/v2"]
     with pytest.raises(ConflictError, match="being written by another writer"):
         commit(store, 1, files(3))
     # after it (grace 0 here: the writer is known dead) recovery removes it
@@ -311,6 +311,21 @@ def test_crash_before_the_root_sidecar_is_repaired(
     assert {p.code for p in store.verify()} == {"sidecar"}
     assert any("sidecar" in a for a in store.recover())
     assert store.verify(full=True) == []
+
+
+def test_new_object_cut_short_is_invisible_then_removed(store: Store, s3_url: str) -> None:
+    crash_before(store, "v1/content/metadata.json")
+    with pytest.raises(Crash):
+        commit(store, 0, files(1))
+    heal(store)
+    assert store.find_object(OBJ) is None
+    assert store.head(CTRL, OBJ) == 0
+    bucket, prefix = parse_url(s3_url)
+    actions = Store(S3Storage(bucket, prefix, grace=0)).recover()
+    assert any("never committed object" in a for a in actions), actions
+    assert not [k for k in keys(store) if k.startswith(objkey())]
+    assert store.verify(full=True) == []
+    assert commit(store, 0, files(2)) == 1
 
 
 def test_new_object_crash_before_root_is_rolled_forward(

@@ -15,48 +15,20 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from kanta_archive.cli.common import (
-    CliState,
-    NullStream,
-    StoreLocation,
-    load_trust_anchors,
-    trust_option,
-    write_stdout,
+from kanta_archive.cli.common import CliState, load_trust_anchors, trust_option, write_stdout
+from kanta_archive.cli.options import (
+    as_option,
+    progress,
+    quiet_option,
+    resolve_actor,
+    store_options,
 )
 from kanta_archive.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from kanta_archive.access.service import RevealService
+    from kanta_archive.access.service import AccessService
     from kanta_archive.archive import Archive
     from kanta_archive.index import IndexRow
-
-STORE_ENV = "KANTA_ARCHIVE_STORE"
-INDEX_ENV = "KANTA_ARCHIVE_INDEX"
-
-
-def _store_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option(
-        "--index",
-        "index_url",
-        envvar=INDEX_ENV,
-        default=None,
-        metavar="URL",
-        help="Index URL: sqlite://<path> or postgresql://…  [default: "
-        "sqlite://<store>/index.sqlite; env KANTA_ARCHIVE_INDEX]",
-    )(func)
-    func = click.option(
-        "--store",
-        "store_path",
-        envvar=STORE_ENV,
-        default="./archive",
-        show_default=True,
-        type=StoreLocation(),
-        metavar="DIR|URL",
-        help="Store directory, or s3://bucket/prefix for S3-compatible object storage "
-        "(endpoint and credentials the usual AWS ways, e.g. AWS_ENDPOINT_URL; give --index "
-        "too) (env KANTA_ARCHIVE_STORE).",
-    )(func)
-    return func
 
 
 @contextmanager
@@ -79,30 +51,6 @@ def _oid(value: str, what: str) -> str:
     return check_oid(value, what)
 
 
-@contextmanager
-def _progress(label: str, length: int, quiet: bool) -> Iterator[Callable[[int], None]]:
-    show = not quiet and sys.stderr.isatty() and length > 20
-    sink: Any = sys.stderr if show else NullStream()
-    with click.progressbar(length=length, label=label, file=sink) as bar:
-        yield bar.update
-
-
-_quiet = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-
-
-def _as_org(func: Callable[..., Any]) -> Callable[..., Any]:
-    from kanta_archive.cli.access_cmd import as_option
-
-    return as_option(func)
-
-
-def _acting(store_path: Path, as_org: str | None) -> str | None:
-    """The acting organisation (access checks on) or None (no registry: no checks)."""
-    from kanta_archive.cli.access_cmd import resolve_actor
-
-    return resolve_actor(store_path, as_org)
-
-
 def _reveal_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option(
         "--reason", default=None, help="Why the data are revealed (recorded in the audit log)."
@@ -123,7 +71,7 @@ def _check_reveal(acting: str | None, reveal: bool) -> None:
 
 
 def _guard_protected(
-    svc: RevealService,
+    svc: AccessService,
     shown: list[Any],
     acting: str,
     reveal: bool,
@@ -176,7 +124,7 @@ def _audit_transfer(arch: Archive, report: Any, reason: str, actor: str | None) 
 
 
 @contextmanager
-def _access(arch: Archive, user: str | None) -> Iterator[RevealService]:
+def _access(arch: Archive, user: str | None) -> Iterator[AccessService]:
     from kanta_archive.access.service import open_service
 
     svc = open_service(arch, user)
@@ -210,9 +158,9 @@ _actor = click.option(
 )
 @trust_option
 @_actor
-@_as_org
-@_quiet
-@_store_options
+@as_option
+@quiet_option
+@store_options
 @click.pass_obj
 def archive(
     state: CliState,
@@ -250,10 +198,10 @@ def archive(
         click.echo("Error: no documents found in the given inputs", err=True)
         raise click.exceptions.Exit(int(ExitCode.USAGE))
     validator = Validator(state.registry(), trust_anchors=load_trust_anchors(trust))
-    acting = _acting(store_path, as_org)
+    acting = resolve_actor(store_path, as_org)
     with (
         _open(store_path, index_url, create=True, validator=validator) as arch,
-        _progress("Archiving", 2 * len(paths), quiet) as advance,
+        progress("Archiving", 2 * len(paths), quiet) as advance,
     ):
         if acting is None:
             report = arch.ingest(paths, partial=partial, actor=actor, progress=advance)
@@ -395,8 +343,8 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     default=None,
     help="Output format [default: table on a terminal, else json].",
 )
-@_as_org
-@_store_options
+@as_option
+@store_options
 def query(
     client: str | None,
     controller_oid: str | None,
@@ -450,7 +398,7 @@ def query(
         limit=limit,
         offset=offset,
     )
-    acting = _acting(store_path, as_org)
+    acting = resolve_actor(store_path, as_org)
     with _open(store_path, index_url) as arch:
         if acting is None:
             result = arch.query(q)
@@ -485,8 +433,8 @@ def query(
 @click.option("--content", "what", flag_value="content", help="Print the content as JSON.")
 @click.option("--raw", "what", flag_value="raw", help="Print the exact submitted bytes.")
 @_reveal_options
-@_as_org
-@_store_options
+@as_option
+@store_options
 def show(
     oid: str,
     version: int | None,
@@ -509,7 +457,7 @@ def show(
     from kanta_archive.access.service import masked_content
 
     _oid(oid, "OID")
-    acting = _acting(store_path, as_org)
+    acting = resolve_actor(store_path, as_org)
     _check_reveal(acting, reveal)
     with _open(store_path, index_url) as arch:
         if acting is None:
@@ -560,8 +508,8 @@ def show(
     default="text",
     show_default=True,
 )
-@_as_org
-@_store_options
+@as_option
+@store_options
 def history(
     oid: str, fmt: str, as_org: str | None, store_path: Path, index_url: str | None
 ) -> None:
@@ -575,7 +523,7 @@ def history(
       kanta-archive history 1.2.246.10.91000013.11.2001
     """
     _oid(oid, "OID")
-    acting = _acting(store_path, as_org)
+    acting = resolve_actor(store_path, as_org)
     with _open(store_path, index_url) as arch:
         if acting is not None:
             with _access(arch, None) as svc:
@@ -607,8 +555,8 @@ def history(
 @click.argument("oid")
 @click.option("--reason", required=True, help="Why the document is invalidated.")
 @_actor
-@_as_org
-@_store_options
+@as_option
+@store_options
 def invalidate(
     oid: str,
     reason: str,
@@ -627,7 +575,7 @@ def invalidate(
       kanta-archive invalidate 1.2.246.10.91000013.11.2001.2 --reason "wrong client"
     """
     _oid(oid, "OID")
-    acting = _acting(store_path, as_org)
+    acting = resolve_actor(store_path, as_org)
     with _open(store_path, index_url) as arch:
         if acting is None:
             shown = arch.invalidate(oid, reason, actor=actor)
@@ -642,8 +590,8 @@ def invalidate(
 @click.option("--to", "to_oid", required=True, help="New controller OID.")
 @click.option("--reason", required=True, help="Why, e.g. a county merger.")
 @_actor
-@_quiet
-@_store_options
+@quiet_option
+@store_options
 def transfer_controller(
     from_oid: str,
     to_oid: str,
@@ -666,7 +614,7 @@ def transfer_controller(
     _oid(to_oid, "controller OID")
     with _open(store_path, index_url) as arch:
         total = sum(1 for c, _s in arch.store.iter_objects() if c == from_oid)
-        with _progress("Transferring", total, quiet) as advance:
+        with progress("Transferring", total, quiet) as advance:
             report = arch.transfer_controller(
                 from_oid, to_oid, reason, actor=actor, progress=advance
             )
@@ -691,8 +639,8 @@ def transfer_controller(
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-@_quiet
-@_store_options
+@quiet_option
+@store_options
 def verify(
     full: bool, repair: bool, fmt: str, quiet: bool, store_path: Path, index_url: str | None
 ) -> None:
@@ -711,7 +659,7 @@ def verify(
         if repair:
             for action in arch.repair():
                 click.echo(f"repaired: {action}", err=True)
-        with _progress("Verifying", arch.object_count(), quiet) as advance:
+        with progress("Verifying", arch.object_count(), quiet) as advance:
             report = arch.verify(full, progress=advance)
     if fmt == "json":
         payload = {
@@ -737,8 +685,8 @@ def verify(
 
 
 @click.command("reindex")
-@_quiet
-@_store_options
+@quiet_option
+@store_options
 def reindex(quiet: bool, store_path: Path, index_url: str | None) -> None:
     """Rebuild the index from the store alone (the metadata.json of every version).
 
@@ -748,7 +696,7 @@ def reindex(quiet: bool, store_path: Path, index_url: str | None) -> None:
     """
     with (
         _open(store_path, index_url) as arch,
-        _progress("Reindexing", arch.object_count(), quiet) as advance,
+        progress("Reindexing", arch.object_count(), quiet) as advance,
     ):
         count = arch.reindex(progress=advance)
         links = _restore_links(arch)
@@ -769,8 +717,8 @@ def reindex(quiet: bool, store_path: Path, index_url: str | None) -> None:
     help="Directory to create (must not exist, or be empty).",
 )
 @_reveal_options
-@_as_org
-@_store_options
+@as_option
+@store_options
 def export(
     set_oid: str,
     target: Path,
@@ -791,7 +739,7 @@ def export(
       kanta-archive export 1.2.246.10.91000013.11.2001 --to ./export/2001
     """
     _oid(set_oid, "document set OID")
-    acting = _acting(store_path, as_org)
+    acting = resolve_actor(store_path, as_org)
     _check_reveal(acting, reveal)
     with _open(store_path, index_url) as arch:
         if acting is not None:

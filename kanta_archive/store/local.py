@@ -23,6 +23,7 @@ from kanta_archive.errors import ConflictError, StoreError
 from kanta_archive.store import local_commit
 from kanta_archive.store.fsync import fsync_path, makedirs_durable, write_file
 from kanta_archive.store.inventory import OBJECT_NAMASTE
+from kanta_archive.store.layout import LOCATORS
 from kanta_archive.store.locking import exclusive_lock, exclusive_locks
 from kanta_archive.store.storage import Leftover, StagedVersion, Storage
 
@@ -56,7 +57,7 @@ class LocalStorage(Storage):
         """Make the store's own directories if an older version of the tool did not."""
         if self.readonly:
             return
-        for name in (CONTROLLERS, STAGING, LOCKS):
+        for name in (CONTROLLERS, STAGING, LOCKS, LOCATORS):
             os.makedirs(self.full(name), exist_ok=True)
 
     # ------------------------------------------------------------------ reading
@@ -116,7 +117,7 @@ class LocalStorage(Storage):
         if root.exists():
             if not root.is_dir():
                 raise StoreError(f"{root} is not a kanta-archive store (not a directory)")
-            ours = {*own_names, CONTROLLERS, STAGING, LOCKS}
+            ours = {*own_names, CONTROLLERS, STAGING, LOCKS, LOCATORS}
             others = [
                 n for n in os.listdir(root) if n not in ours and not n.startswith(marker + ".")
             ]
@@ -127,7 +128,7 @@ class LocalStorage(Storage):
                 )
         else:
             makedirs_durable(root.absolute(), stop=Path(root.absolute().anchor))
-        for name in (CONTROLLERS, STAGING, LOCKS):
+        for name in (CONTROLLERS, STAGING, LOCKS, LOCATORS):
             (root / name).mkdir(exist_ok=True)
         tmp = root / f"{marker}.{secrets.token_hex(8)}.tmp"
         write_file(tmp, data, sync=True)
@@ -234,18 +235,63 @@ class LocalStorage(Storage):
         shutil.rmtree(trash, ignore_errors=True)
         return True
 
-    def move_object(self, source_key: str, target_key: str, target_root: str) -> None:
+    def move_object(
+        self, source_key: str, target_key: str, target_root: str, locators: tuple[str, str]
+    ) -> None:
         source = self.full(source_key)
         target = self.full(target_key)
         if os.path.exists(target):
             raise ConflictError(f"{target} already exists")
+        old_locator, new_locator = locators
+        self.add_locator(new_locator, source_key)
         touched: set[str] = set()
         self.rename_into(source, target, self.full(target_root), touched)
         touched.add(os.path.dirname(source))
         for directory in touched:
             fsync_path(directory)
+        self.remove_locator(old_locator)
         source_root = self.full("/".join(source_key.split("/")[:2]))
         self._prune_empty(Path(source).parent, Path(source_root))
+
+    def names_with_prefix(self, dir_key: str, prefix: str) -> list[str]:
+        try:
+            with os.scandir(self.full(dir_key)) as entries:
+                return sorted(e.name for e in entries if e.name.startswith(prefix))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    def link_locator(self, key: str, source: str, *, sync: bool) -> list[str]:
+        """Create locator ``key`` as a hard link to ``source`` (an object declaration: a
+        directory entry, no new inode), or as an empty file where links fail. Returns the
+        directories whose entries changed (the caller makes them durable unless ``sync``)."""
+        path = self.full(key)
+        directory = os.path.dirname(path)
+        changed = [directory]
+        for created in makedirs_durable(directory, self._base, sync=sync):
+            changed.append(os.path.dirname(created))
+        try:
+            os.link(source, path)
+        except FileExistsError:
+            return changed
+        except OSError:
+            try:
+                write_file(path, b"", sync=sync)
+            except FileExistsError:
+                return changed
+        if sync:
+            fsync_path(directory)
+        return changed
+
+    def add_locator(self, key: str, object_key: str) -> None:
+        self.link_locator(key, f"{self.full(object_key)}/{OBJECT_NAMASTE}", sync=True)
+
+    def remove_locator(self, key: str) -> None:
+        path = self.full(key)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return
+        fsync_path(os.path.dirname(path))
 
     @staticmethod
     def _prune_empty(directory: Path, stop: Path) -> None:

@@ -109,6 +109,12 @@ def _stage(storage: LocalStorage, item: StagedVersion, workspace: str, *, sync: 
     mkdir(base)
     if item.new_object:
         write(f"{base}/{OBJECT_NAMASTE}", OBJECT_NAMASTE_TEXT)
+        if item.locator is not None:
+            # Before the object is renamed into place: whoever finds the object finds its
+            # locator too. A link to the staged declaration (same inode after the rename).
+            plan.dirs.extend(
+                storage.link_locator(item.locator, f"{base}/{OBJECT_NAMASTE}", sync=False)
+            )
     mkdir(vdir)
     made = {vdir}
     for content_path, data in version.new_content:

@@ -15,6 +15,7 @@ documents: an object is a set of logical paths with bytes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -45,8 +46,12 @@ from kanta_archive.store.layout import (
     LAYOUT_CONFIG,
     LAYOUT_DESCRIPTION,
     LAYOUT_EXTENSION,
+    LOCATOR_SEPARATOR,
+    LOCATORS,
     check_oid,
     layout_path,
+    locator_dir,
+    locator_key,
     lock_key,
     object_id_from_ocfl_id,
     ocfl_id,
@@ -58,7 +63,11 @@ from kanta_archive.store.verify import Problem, verify_store
 
 MARKER = "kanta-archive-store.json"
 MARKER_TYPE = "kanta-archive-store"
-MARKER_VERSION = 1
+#: Version 2: every object has a locator under ``sets/`` (version 1 stores are read by
+#: probing every storage root until ``recover`` has made the locators).
+MARKER_VERSION = 2
+MARKER_VERSIONS = (1, 2)
+_MARKER_LOCK = "root-" + hashlib.sha256(b"kanta-archive-store.json").hexdigest()
 #: Most objects one ``commit_many`` call may write (each holds an open lock file).
 MAX_BATCH = 512
 
@@ -94,7 +103,7 @@ def _marker_ok(content: Any) -> bool:
     return (
         isinstance(content, dict)
         and content.get("type") == MARKER_TYPE
-        and content.get("version") == MARKER_VERSION
+        and content.get("version") in MARKER_VERSIONS
     )
 
 
@@ -113,8 +122,10 @@ def _root_files() -> list[tuple[str, bytes]]:
 class Store:
     """A kanta-archive store. Create instances with :meth:`Store.open`."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, marker_version: int = MARKER_VERSION) -> None:
         self.storage = storage
+        #: With version 2 the locators are complete: ``find_object`` trusts them.
+        self.marker_version = marker_version
 
     @property
     def path(self) -> Path:
@@ -166,13 +177,15 @@ class Store:
                 raise StoreError(msg) from exc
             if not _marker_ok(content):
                 raise StoreError(f"{where} is not a kanta-archive store (unknown marker content)")
+            version = int(content["version"])
         elif create and not readonly:
             data = json.dumps(MARKER_CONTENT, indent=2).encode() + b"\n"
             storage.create_store(MARKER, data, ())
+            version = MARKER_VERSION
         else:
             raise StoreError(f"{where} is not a kanta-archive store (no {MARKER})")
         storage.open_existing()
-        return cls(storage)
+        return cls(storage, version)
 
     # ------------------------------------------------------------------ keys
 
@@ -273,12 +286,33 @@ class Store:
                 name = unquote(object_key.rsplit("/", 1)[-1])
                 yield controller, object_id_from_ocfl_id(name), object_key
 
+    def _located(self, object_id: str) -> list[str]:
+        """Controllers that the locators name for ``object_id`` (one listing)."""
+        prefix = object_id + LOCATOR_SEPARATOR
+        found = []
+        for name in self.storage.names_with_prefix(locator_dir(object_id), prefix):
+            controller = name[len(prefix) :]
+            try:
+                found.append(check_oid(controller, "controller OID"))
+            except UsageError:
+                continue  # not ours: verify reports it
+        return found
+
     def find_object(self, object_id: str) -> str | None:
-        """Controller OID of the storage root holding ``object_id``, or ``None``."""
+        """Controller OID of the storage root holding ``object_id``, or ``None``.
+
+        One listing of the object's locator shard and one existence check, whatever the
+        number of controllers (a version-1 store without complete locators is probed root
+        by root until ``recover`` has made them)."""
         check_oid(object_id, "object id")
         # The root inventory, not the declaration: an object whose first version is still
         # being uploaded to object storage has a declaration but no root inventory yet.
         relative = "/".join((*layout_path(ocfl_id(object_id)), INVENTORY))
+        for controller in self._located(object_id):
+            if self.storage.is_file(f"{CONTROLLERS}/{controller}/{relative}"):
+                return controller
+        if self.marker_version >= 2:
+            return None  # every object has its locator: a stale one names nothing
         for controller in self._controllers():
             if self.storage.is_file(f"{CONTROLLERS}/{controller}/{relative}"):
                 return controller
@@ -359,6 +393,7 @@ class Store:
                         key,
                         new_version(request, inventory),
                         None if found is None else found[1],
+                        locator_key(request.object_id, request.controller_oid),
                     )
                 )
             if conflicts:
@@ -403,7 +438,11 @@ class Store:
             target = self._object_key(to_controller, object_id)
             if self.storage.is_file(f"{target}/{OBJECT_NAMASTE}") or self.storage.list_dirs(target):
                 raise ConflictError(f"controller {to_controller} already has object {object_id}")
-            self.storage.move_object(source, target, self._root_key(to_controller))
+            locators = (
+                locator_key(object_id, from_controller),
+                locator_key(object_id, to_controller),
+            )
+            self.storage.move_object(source, target, self._root_key(to_controller), locators)
 
     # ------------------------------------------------------------------ recovery
 
@@ -443,8 +482,54 @@ class Store:
                 key = lock_key(controller, object_id)
                 with self.storage.lock([key]):
                     actions += self._recover_object_locked(object_key, key)
+                    if self.storage.is_file(f"{object_key}/{INVENTORY}"):
+                        actions += self._ensure_locator(controller, object_id, object_key)
             actions += self.storage.remove_empty_dirs(root)
+        actions += self._remove_stale_locators()
+        if self.marker_version < MARKER_VERSION and not self.storage.readonly:
+            self._upgrade_marker()
+            actions.append(f"every object has its locator: store marker version {MARKER_VERSION}")
         return actions
+
+    def _ensure_locator(self, controller: str, object_id: str, object_key: str) -> list[str]:
+        key = locator_key(object_id, controller)
+        if controller in self._located(object_id):
+            return []
+        self.storage.add_locator(key, object_key)
+        return [f"added locator {key}"]
+
+    def _remove_stale_locators(self) -> list[str]:
+        """Remove locators whose object is not (or no longer) in that controller: left by
+        a commit or a move cut short. Each under the object's lock; on a backend without
+        locks only once older than its grace period."""
+        actions = []
+        for dirkey, _dirs, names in self.storage.walk(LOCATORS):
+            for name in names:
+                object_id, _, controller = name.partition(LOCATOR_SEPARATOR)
+                try:
+                    check_oid(object_id, "object id")
+                    check_oid(controller, "controller OID")
+                except UsageError:
+                    continue  # not ours: verify reports it
+                object_key = self._object_key(controller, object_id)
+                with self.storage.lock([lock_key(controller, object_id)]):
+                    if self.storage.is_file(f"{object_key}/{OBJECT_NAMASTE}"):
+                        continue  # there, or being written
+                    if self.storage.abandoned(f"{dirkey}/{name}"):
+                        self.storage.remove_locator(f"{dirkey}/{name}")
+                        actions.append(f"removed stale locator {dirkey}/{name}")
+        return actions
+
+    def _upgrade_marker(self) -> None:
+        found = self.storage.read_versioned(MARKER)
+        content = json.loads(found[0]) if found is not None else {}
+        content = {**MARKER_CONTENT, **content, "version": MARKER_VERSION}
+        data = json.dumps(content, indent=2).encode() + b"\n"
+        with self.storage.lock([_MARKER_LOCK]):
+            self.storage.replace(
+                MARKER, data, lock_key=_MARKER_LOCK, token=None if found is None else found[1]
+            )
+        self.marker_version = MARKER_VERSION
 
     def _object_id_of(self, object_key: str) -> str | None:
         try:
@@ -463,4 +548,6 @@ class Store:
     def verify(self, full: bool = False) -> list[Problem]:
         """Check the store without changing it. ``full=True`` also checks the digest of
         every content file and of every version inventory."""
-        return verify_store(self.storage, MARKER, _marker_ok, full)
+        return verify_store(
+            self.storage, MARKER, _marker_ok, full, locators_complete=self.marker_version >= 2
+        )

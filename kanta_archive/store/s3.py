@@ -324,6 +324,8 @@ class S3Storage(Storage):
         objkey = item.object_key
         vkey = f"{objkey}/v{version.number}"
         if item.new_object:
+            if item.locator is not None:
+                self._put(item.locator, b"")  # before anything can find the object
             # First, so that an upload cut short is found (and cleaned) as an object
             # without a root inventory; readers look for the root inventory only.
             self._create(f"{objkey}/{OBJECT_NAMASTE}", OBJECT_NAMASTE_TEXT)
@@ -419,7 +421,9 @@ class S3Storage(Storage):
         self._delete([rel for rel, _ in items])
         return True
 
-    def move_object(self, source_key: str, target_key: str, target_root: str) -> None:
+    def move_object(
+        self, source_key: str, target_key: str, target_root: str, locators: tuple[str, str]
+    ) -> None:
         """Copy, fence, delete: see :meth:`_finish_move`. An intent under ``moves/`` is
         recorded first, so an interrupted move is finished by ``recover``."""
         self._writable()
@@ -428,7 +432,13 @@ class S3Storage(Storage):
         ):
             raise ConflictError(f"{target_key} already exists")
         intent = json.dumps(
-            {"source": source_key, "target": target_key, "started": _now_text()}, sort_keys=True
+            {
+                "source": source_key,
+                "target": target_key,
+                "locators": list(locators),
+                "started": _now_text(),
+            },
+            sort_keys=True,
         ).encode()
         intent_key = _intent_key(source_key)
         try:
@@ -437,15 +447,18 @@ class S3Storage(Storage):
             if not self._precondition(exc):
                 raise StoreError(f"{self.location}: writing {intent_key} failed: {exc}") from exc
             raise ConflictError(f"{source_key} is already being moved ({intent_key})") from exc
-        self._finish_move(source_key, target_key, intent_key)
+        self._finish_move(source_key, target_key, intent_key, locators)
 
-    def _finish_move(self, source_key: str, target_key: str, intent_key: str) -> None:
+    def _finish_move(
+        self, source_key: str, target_key: str, intent_key: str, locators: tuple[str, str]
+    ) -> None:
         """Copy the source to the target (root inventory last), then delete the source's
         root inventory with ``If-Match`` on the ETag read before the copy: that delete is
         the fence. A writer that published a version meanwhile changed the ETag: copy again.
         A writer that commits after the fence cannot publish (its ``If-Match`` on the source
         root fails) and is not acknowledged. Then the rest of the source goes, then the
         intent."""
+        self._put(locators[1], b"")
         for _attempt in range(_SIDECAR_RETRIES):
             found = self.read_versioned(f"{source_key}/{INVENTORY}")
             if found is None:
@@ -469,7 +482,7 @@ class S3Storage(Storage):
         else:
             raise StoreError(f"{self.location}: {source_key} keeps changing; move not finished")
         self.delete_tree(source_key)
-        self._delete([intent_key])
+        self._delete([locators[0], intent_key])
 
     def _copy_object(self, source_key: str, target_key: str, inventory: bytes) -> None:
         """Server-side copy of every key of the object; the root inventory (the bytes read
@@ -510,12 +523,40 @@ class S3Storage(Storage):
             try:
                 intent = json.loads(data or b"")
                 source, target = str(intent["source"]), str(intent["target"])
+                old, new = (str(k) for k in intent["locators"])
             except (ValueError, KeyError, TypeError):
                 actions.append(f"cannot resume the move in {rel}: unreadable intent")
                 continue
-            self._finish_move(source, target, rel)
+            self._finish_move(source, target, rel, (old, new))
             actions.append(f"finished moving {source} to {target}")
         return actions
+
+    def names_with_prefix(self, dir_key: str, prefix: str) -> list[str]:
+        names = []
+        kwargs: dict[str, Any] = {"Prefix": self._key(f"{dir_key}/{prefix}"), "MaxKeys": _LIST_PAGE}
+        while True:
+            page = self._call("listing", dir_key, self._s3.list_objects_v2, **kwargs)
+            names += [item["Key"].rsplit("/", 1)[-1] for item in page.get("Contents", [])]
+            if not page.get("IsTruncated"):
+                return sorted(names)
+            kwargs["ContinuationToken"] = page["NextContinuationToken"]
+
+    def abandoned(self, key: str) -> bool:
+        try:
+            got = self._call("checking", key, self._s3.head_object, Key=self._key(key))
+        except self._client_error as exc:
+            if self._missing(exc):
+                return False
+            raise StoreError(f"{self.location}: checking {key} failed: {exc}") from exc
+        date = got.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+        now = parsedate_to_datetime(date) if date else datetime.now(UTC)
+        return bool((now - got["LastModified"]).total_seconds() >= self.grace)
+
+    def add_locator(self, key: str, object_key: str) -> None:
+        self._put(key, b"")
+
+    def remove_locator(self, key: str) -> None:
+        self._delete([key])
 
     # ------------------------------------------------------------------ housekeeping
 

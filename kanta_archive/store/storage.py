@@ -42,6 +42,9 @@ class StagedVersion:
     lock_key: str
     version: NewVersion
     previous: object | None = None
+    #: For a new object: the locator entry (``sets/<shard>/<id>@<controller>``) to create
+    #: before the object becomes visible.
+    locator: str | None = None
 
     @property
     def new_object(self) -> bool:
@@ -148,10 +151,27 @@ class Storage(ABC):
         progress)."""
 
     @abstractmethod
-    def move_object(self, source_key: str, target_key: str, target_root: str) -> None:
+    def move_object(
+        self, source_key: str, target_key: str, target_root: str, locators: tuple[str, str]
+    ) -> None:
         """Move an object directory to another storage root: atomic where the backend can
         rename, otherwise crash-safe and resumable. ``ConflictError`` if the target
-        exists."""
+        exists. ``locators``: the old and the new locator entry; the new one is made before
+        the object appears at the target, the old one removed after it left the source."""
+
+    @abstractmethod
+    def names_with_prefix(self, dir_key: str, prefix: str) -> list[str]:
+        """Names of the files directly in ``dir_key`` that start with ``prefix``, sorted
+        (one listing: the locator lookup)."""
+
+    @abstractmethod
+    def add_locator(self, key: str, object_key: str) -> None:
+        """Create the locator entry ``key`` (durably) for the existing object at
+        ``object_key``, unless it exists."""
+
+    @abstractmethod
+    def remove_locator(self, key: str) -> None:
+        """Remove a locator entry (durably), if it exists."""
 
     # ------------------------------------------------------------------ housekeeping
 
@@ -167,6 +187,12 @@ class Storage(ABC):
     @abstractmethod
     def remove_empty_dirs(self, root_key: str) -> list[str]:
         """Remove empty directories between a storage root and its objects."""
+
+    def abandoned(self, key: str) -> bool:
+        """May ``key``, left by unfinished work, be removed now? (The caller holds the lock
+        of its object where the backend has locks; without locks, only once it is older
+        than the backend's grace period.)"""
+        return True
 
     def resume_moves(self) -> list[str]:
         """Finish moves interrupted by a crash (a backend whose moves are not one atomic

@@ -29,8 +29,12 @@ from kanta_archive.store.inventory import (
 from kanta_archive.store.layout import (
     LAYOUT_CONFIG,
     LAYOUT_EXTENSION,
+    LOCATOR_SEPARATOR,
+    LOCATORS,
     check_oid,
     layout_path,
+    locator_dir,
+    locator_key,
     object_id_from_ocfl_id,
     ocfl_id,
 )
@@ -56,13 +60,20 @@ Report = Callable[..., None]
 
 
 def verify_store(
-    storage: Storage, marker: str, marker_ok: Callable[[Any], bool], full: bool
+    storage: Storage,
+    marker: str,
+    marker_ok: Callable[[Any], bool],
+    full: bool,
+    *,
+    locators_complete: bool = True,
 ) -> list[Problem]:
-    """Every problem of the store (see the module docstring)."""
+    """Every problem of the store (see the module docstring). ``locators_complete``: every
+    object must have its locator (a version-2 store)."""
     problems: list[Problem] = []
+    objects: set[tuple[str, str]] = set()
 
     def problem(code: str, path: str, message: str, obj: str | None = None) -> None:
-        severity = "warning" if code == "staging-leftover" else "error"
+        severity = "warning" if code in ("staging-leftover", "locator-stale") else "error"
         problems.append(Problem(severity, obj, path, code, message))
 
     data = storage.read(marker)
@@ -93,13 +104,52 @@ def verify_store(
                     dirs.remove("extensions")
                 continue
             if OBJECT_NAMASTE in files:
-                _verify_object(storage, name, dirkey, dirs, files, full, problem)
+                object_id = _verify_object(storage, name, dirkey, dirs, files, full, problem)
+                if object_id is not None:
+                    objects.add((name, object_id))
                 dirs.clear()
             elif files:
                 problem("foreign-entry", dirkey, f"files outside any object: {sorted(files)}")
             elif not dirs:
                 problem("empty-directory", dirkey, "empty directory in a storage root")
+    _verify_locators(storage, objects, locators_complete, problem)
     return problems
+
+
+def _verify_locators(
+    storage: Storage, objects: set[tuple[str, str]], complete: bool, problem: Report
+) -> None:
+    located: set[tuple[str, str]] = set()
+    for dirkey, _dirs, names in storage.walk(LOCATORS):
+        for name in names:
+            object_id, _, controller = name.partition(LOCATOR_SEPARATOR)
+            key = f"{dirkey}/{name}"
+            try:
+                check_oid(object_id, "object id")
+                check_oid(controller, "controller OID")
+            except UsageError:
+                problem("foreign-entry", key, "not a locator (<object OID>@<controller OID>)")
+                continue
+            if dirkey != locator_dir(object_id):
+                problem("foreign-entry", key, "locator in the wrong shard")
+                continue
+            if (controller, object_id) not in objects:
+                problem(
+                    "locator-stale",
+                    key,
+                    "locator of an object that is not in that controller (a commit or move "
+                    "cut short; recover removes it)",
+                    f"{controller}/{object_id}",
+                )
+            located.add((controller, object_id))
+    if complete:
+        for controller, object_id in sorted(objects - located):
+            problem(
+                "locator-missing",
+                locator_key(object_id, controller),
+                "object has no locator: find_object cannot find it (recover makes it)",
+                f"{controller}/{object_id}",
+            )
 
 
 def _verify_root(storage: Storage, root: str, problem: Report) -> bool:
@@ -133,7 +183,7 @@ def _verify_object(
     files: list[str],
     full: bool,
     problem: Report,
-) -> None:
+) -> str | None:
     label = f"{controller}/?"
     inv_key = f"{objkey}/{INVENTORY}"
     try:
@@ -145,10 +195,10 @@ def _verify_object(
         head = head_of(inventory, objkey)
     except (ValueError, AttributeError, StoreError) as exc:
         problem("inventory", inv_key, f"root inventory unreadable: {exc}", label)
-        return
+        return None
     if object_id is None:
         problem("inventory", inv_key, "object id is not urn:oid:<OID>", label)
-        return
+        return None
     label = f"{controller}/{object_id}"
     expected_key = "/".join((CONTROLLERS, controller, *layout_path(ocfl_id(object_id))))
     if objkey != expected_key:
@@ -189,6 +239,7 @@ def _verify_object(
             if vbytes is None or vsidecar is None or sidecar_digest(vsidecar) != sha512(vbytes):
                 problem("version-inventory", vkey, "version inventory missing or bad", label)
     _verify_manifest(storage, objkey, inventory, inv_key, full, label, problem)
+    return object_id
 
 
 def _verify_manifest(

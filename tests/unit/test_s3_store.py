@@ -19,7 +19,7 @@ from test_ocfl_store import ACTOR, CTRL, CTRL2, OBJ, WHEN, assert_ocfl_valid, fi
 from kanta_archive.errors import ConflictError, StoreError, UsageError
 from kanta_archive.store import CommitRequest, Store
 from kanta_archive.store.inventory import new_version
-from kanta_archive.store.layout import layout_path, lock_key
+from kanta_archive.store.layout import layout_path, locator_key, lock_key
 from kanta_archive.store.s3 import S3Storage, parse_url
 from kanta_archive.store.storage import StagedVersion
 
@@ -408,3 +408,53 @@ def test_environment_selects_the_endpoint(s3_url: str) -> None:
     store = Store.open(s3_url, create=True)
     commit(store, 0, files(1))
     assert store.read(CTRL, OBJ, "document.json") == b'{"doc": 1}'
+
+
+# ---------------------------------------------------------------- locators
+
+
+def test_find_object_costs_two_requests_whatever_the_number_of_controllers(
+    store: Store,
+) -> None:
+    controllers = [f"1.2.246.10.{n}.10" for n in range(30)]
+    store.commit_many(
+        [
+            CommitRequest(c, f"1.2.246.99.{n}", files(n), 0, "b", "T", ACTOR, WHEN)
+            for n, c in enumerate(controllers)
+        ]
+    )
+    storage = s3(store)
+    real_call = storage._call
+    calls: list[str] = []
+
+    def call(what: str, key: str, fn: Any, **kwargs: Any) -> Any:
+        calls.append(what)
+        return real_call(what, key, fn, **kwargs)
+
+    storage._call = call  # type: ignore[method-assign]
+    assert store.find_object("1.2.246.99.21") == controllers[21]
+    assert calls == ["listing", "checking"]
+    calls.clear()
+    assert store.find_object("1.2.246.99.999") is None
+    assert calls == ["listing"]
+    heal(store)
+
+
+def test_move_on_s3_moves_the_locator(store: Store) -> None:
+    commit(store, 0, files(1))
+    store.move_object(OBJ, CTRL, CTRL2)
+    stored = keys(store)
+    assert locator_key(OBJ, CTRL2) in stored and locator_key(OBJ, CTRL) not in stored
+    assert store.verify(full=True) == []
+
+
+def test_young_stale_locator_is_kept_old_one_removed(store: Store, s3_url: str) -> None:
+    """Without locks a locator without its object may be a creation in progress: only
+    one older than the grace period goes."""
+    s3(store)._put(locator_key("1.2.246.99.5", CTRL), b"")
+    assert store.find_object("1.2.246.99.5") is None
+    assert [p.code for p in store.verify()] == ["locator-stale"]
+    assert store.recover() == []
+    bucket, prefix = parse_url(s3_url)
+    assert any("stale locator" in a for a in Store(S3Storage(bucket, prefix, grace=0)).recover())
+    assert store.verify(full=True) == []

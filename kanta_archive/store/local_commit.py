@@ -94,18 +94,6 @@ def _stage(storage: LocalStorage, item: StagedVersion, workspace: str, *, sync: 
         write_file(path, data, sync=sync)
         plan.files.append(path)
 
-    def link(source: str, path: str, data: bytes) -> None:
-        # A second name for a file with the same bytes: a hard link costs a directory
-        # entry, a new file a new inode (several times slower on ext4). Store files are
-        # never written in place (a later version replaces the root inventory with a new
-        # inode), so the version's copy keeps its bytes. The directory holding ``path``
-        # is synced with the other staged directories; link(2) is one journal
-        # transaction (entry and link count). No hard links here: write the bytes.
-        try:
-            os.link(source, path)
-        except OSError:
-            write(path, data)
-
     mkdir(base)
     if item.new_object:
         write(f"{base}/{OBJECT_NAMASTE}", OBJECT_NAMASTE_TEXT)
@@ -132,9 +120,10 @@ def _stage(storage: LocalStorage, item: StagedVersion, workspace: str, *, sync: 
     write(f"{vdir}/{SIDECAR}", version.sidecar)
     # Root inventory: inside the staged object (new object) or as temp files in the
     # workspace that replace the root inventory after the version dir is in place. Same
-    # bytes as the version's inventory and sidecar: hard links to them.
-    link(f"{vdir}/{INVENTORY}", f"{base}/{INVENTORY}", version.inventory)
-    link(f"{vdir}/{SIDECAR}", f"{base}/{SIDECAR}", version.sidecar)
+    # bytes as the version's inventory and sidecar, but files of their own, not hard
+    # links: one damaged copy must leave the other to repair it from (issue 15).
+    write(f"{base}/{INVENTORY}", version.inventory)
+    write(f"{base}/{SIDECAR}", version.sidecar)
     return plan
 
 

@@ -546,8 +546,9 @@ class Store:
     # ------------------------------------------------------------------ verification
 
     def verify(self, full: bool = False) -> list[Problem]:
-        """Check the store without changing it. ``full=True`` also checks the digest of
-        every content file and of every version inventory."""
+        """Check the store without changing it: inventories, sidecars, locators and the
+        digest of every content file. ``full=True`` also checks every version inventory
+        (not only the head's)."""
         return verify_store(
             self.storage, MARKER, _marker_ok, full, locators_complete=self.marker_version >= 2
         )

@@ -76,10 +76,64 @@ def version_checks_out(
     return inv_bytes, sidecar
 
 
+def _version_numbers(storage: Storage, object_key: str) -> list[int]:
+    return sorted(n for n in map(version_number, storage.list_dirs(object_key)) if n)
+
+
+def restore_root_copy(storage: Storage, object_key: str, lock_key: str) -> list[str]:
+    """A root inventory whose bytes changed (it matches neither its sidecar nor any
+    version's inventory) is restored from the version inventory whose digest the root
+    sidecar records: the head version keeps its own copy (no hard link)."""
+    root = storage.read_versioned(f"{object_key}/{INVENTORY}")
+    sidecar = storage.read(f"{object_key}/{SIDECAR}")
+    if root is None or sidecar is None:
+        return []
+    recorded = sidecar_digest(sidecar)
+    if recorded is None or recorded == sha512(root[0]):
+        return []
+    copies = {}
+    for number in reversed(_version_numbers(storage, object_key)):
+        data = storage.read(f"{object_key}/v{number}/{INVENTORY}")
+        if data is not None:
+            copies[number] = data
+    if root[0] in copies.values():
+        return []  # an intact copy with a stale sidecar: repair_object rewrites the sidecar
+    for number, data in copies.items():
+        if sha512(data) == recorded:
+            storage.replace(f"{object_key}/{INVENTORY}", data, lock_key=lock_key, token=root[1])
+            return [f"restored the root inventory of {object_key} from v{number}"]
+    return []
+
+
+def restore_head_copy(storage: Storage, object_key: str, lock_key: str) -> list[str]:
+    """A head version inventory whose bytes changed is restored from the root copy (the
+    root inventory and sidecar match each other and name that version as head)."""
+    root = storage.read(f"{object_key}/{INVENTORY}")
+    sidecar = storage.read(f"{object_key}/{SIDECAR}")
+    if root is None or sidecar is None or sidecar_digest(sidecar) != sha512(root):
+        return []
+    try:
+        head = head_of(parse_inventory(root, object_key), object_key)
+    except StoreError:
+        return []
+    vkey = f"{object_key}/v{head}"
+    if head not in _version_numbers(storage, object_key):
+        return []
+    actions = []
+    if storage.read(f"{vkey}/{INVENTORY}") != root:
+        storage.replace(f"{vkey}/{INVENTORY}", root, lock_key=lock_key, token=None)
+        actions.append(f"restored {vkey}/{INVENTORY} from the root copy")
+    if storage.read(f"{vkey}/{SIDECAR}") != sidecar:
+        storage.replace(f"{vkey}/{SIDECAR}", sidecar, lock_key=lock_key, token=None)
+        actions.append(f"restored {vkey}/{SIDECAR} from the root copy")
+    return actions
+
+
 def repair_object(storage: Storage, object_key: str, lock_key: str) -> list[str]:
     """Roll forward or remove versions newer than the root head; rewrite a stale root
-    sidecar. Returns what was done (or why the object cannot be repaired)."""
-    actions: list[str] = []
+    sidecar; restore a damaged root or head inventory from the other copy. Returns what
+    was done (or why the object cannot be repaired)."""
+    actions: list[str] = restore_root_copy(storage, object_key, lock_key)
     try:
         loaded = load_root_inventory(storage, object_key)
     except StoreError as exc:
@@ -89,7 +143,7 @@ def repair_object(storage: Storage, object_key: str, lock_key: str) -> list[str]
         head = 0 if root_inventory is None else head_of(root_inventory, object_key)
     except StoreError as exc:
         return [f"cannot repair {object_key}: {exc}"]
-    numbers = sorted(n for n in map(version_number, storage.list_dirs(object_key)) if n)
+    numbers = _version_numbers(storage, object_key)
     for number in (n for n in numbers if n > head):
         checked = None
         if number == head + 1:
@@ -144,4 +198,5 @@ def repair_object(storage: Storage, object_key: str, lock_key: str) -> list[str]
                 actions.append(f"rewrote the sidecar of {object_key}")
                 return actions
         actions.append(f"cannot repair {object_key}: inventory does not match its sidecar")
-    return actions
+        return actions
+    return actions + restore_head_copy(storage, object_key, lock_key)

@@ -255,16 +255,26 @@ def _verify_manifest(
     if not isinstance(manifest, dict):
         problem("inventory", inv_key, "manifest is not an object", label)
         return
+    versions = inventory.get("versions", {})
+    for vname, version in sorted(versions.items() if isinstance(versions, dict) else []):
+        state = version.get("state") if isinstance(version, dict) else None
+        if not isinstance(state, dict):
+            problem("inventory", inv_key, f"{vname} has no state", label)
+            continue
+        for digest in sorted(set(state) - set(manifest)):
+            problem(
+                "inventory",
+                inv_key,
+                f"{vname} names digest {digest[:16]}... that the manifest lacks (the "
+                "inventory was changed)",
+                label,
+            )
     for digest, paths in manifest.items():
         for content_path in paths if isinstance(paths, list) else [paths]:
             if not isinstance(content_path, str) or not safe_relpath(content_path):
                 problem("inventory", inv_key, f"unsafe path {content_path}", label)
                 continue
             key = f"{objkey}/{content_path}"
-            if not full:
-                if not storage.is_file(key):
-                    problem("content-missing", key, "content file is missing", label)
-                continue
             data = storage.read(key)
             if data is None:
                 problem("content-missing", key, "content file is missing", label)

@@ -353,7 +353,7 @@ def test_verify_reports_tampered_file(store: Store) -> None:
     commit(store, 0, files(1))
     target = objdir_of(store) / "v1" / "content" / "document.json"
     target.write_bytes(b'{"doc": 666}')
-    assert codes(store, full=False) == set()
+    assert codes(store, full=False) == {"content-digest"}  # plain verify checks digests
     problems = store.verify(full=True)
     assert [p.code for p in problems] == ["content-digest"]
     assert problems[0].object == f"{CTRL}/{OBJ}" and problems[0].severity == "error"
@@ -545,16 +545,69 @@ def test_commit_many_conflict_writes_nothing(store: Store) -> None:
 # ---------------------------------------------------------------- hard links and syncs
 
 
-def test_new_object_root_inventory_is_a_link_to_v1(store: Store) -> None:
+def test_root_inventory_is_a_copy_not_a_link(store: Store) -> None:
     commit(store, 0, files(1))
     store.commit_many([request("1.2.246.99.1")])
     for objdir in (objdir_of(store), objdir_of(store, obj="1.2.246.99.1")):
         for name in ("inventory.json", "inventory.json.sha512"):
             assert (objdir / name).read_bytes() == (objdir / "v1" / name).read_bytes()
-            assert os.path.samefile(objdir / name, objdir / "v1" / name)
-            assert os.stat(objdir / name).st_nlink == 2
+            assert not os.path.samefile(objdir / name, objdir / "v1" / name)
+            assert os.stat(objdir / name).st_nlink == 1
     assert store.verify(full=True) == []
     assert_ocfl_valid(store.path)
+
+
+def flip_byte(path: Path, offset: int = 40) -> None:
+    """Change one byte in place (as a failing disk or an editor would)."""
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_flipped_byte_in_root_inventory_leaves_the_version_copy_to_repair_from(
+    store: Store,
+) -> None:
+    commit(store, 0, files(1))
+    commit(store, 1, files(2))
+    objdir = objdir_of(store)
+    flip_byte(objdir / "inventory.json")
+    assert (objdir / "v2" / "inventory.json").read_bytes() != (
+        objdir / "inventory.json"
+    ).read_bytes()
+    assert "sidecar" in codes(store)
+    assert any("restored the root inventory" in a for a in store.recover())
+    assert store.read(CTRL, OBJ, "document.json") == b'{"doc": 2}'
+    assert store.verify(full=True) == []
+    assert_ocfl_valid(store.path)
+
+
+def test_flipped_byte_in_head_version_inventory_is_restored_from_the_root(
+    store: Store,
+) -> None:
+    commit(store, 0, files(1))
+    objdir = objdir_of(store)
+    flip_byte(objdir / "v1" / "inventory.json")
+    assert store.read(CTRL, OBJ, "document.json") == b'{"doc": 1}'
+    assert "version-inventory" in codes(store)
+    assert any("restored" in a and "v1/inventory.json" in a for a in store.recover())
+    assert store.verify(full=True) == []
+    assert_ocfl_valid(store.path)
+
+
+def test_changed_manifest_digest_is_a_problem_not_a_crash(store: Store) -> None:
+    """The state names a digest the manifest no longer has (issue 15: KeyError in show)."""
+    commit(store, 0, files(1))
+    objdir = objdir_of(store)
+    inventory = json.loads((objdir / "inventory.json").read_bytes())
+    digest = next(iter(inventory["manifest"]))
+    inventory["manifest"]["0" * 128] = inventory["manifest"].pop(digest)
+    put_back = json.dumps(inventory).encode()
+    for where in (objdir, objdir / "v1"):
+        (where / "inventory.json").write_bytes(put_back)
+    with pytest.raises(StoreError, match="not in the manifest"):
+        for name in ("document.json", "metadata.json"):
+            store.read(CTRL, OBJ, name)
+    assert "inventory" in codes(store)
 
 
 @pytest.mark.parametrize("batch", [False, True])
@@ -572,7 +625,8 @@ def test_later_version_leaves_earlier_inventories_unchanged(store: Store, batch:
         assert (objdir / "v1" / name).read_bytes() == v1[name]
         assert os.stat(objdir / "v1" / name).st_nlink == 1
         assert os.stat(objdir / "v2" / name).st_nlink == 1
-        assert os.path.samefile(objdir / name, objdir / "v3" / name)
+        assert (objdir / name).read_bytes() == (objdir / "v3" / name).read_bytes()
+        assert not os.path.samefile(objdir / name, objdir / "v3" / name)
     assert json.loads((objdir / "v1" / "inventory.json").read_bytes())["head"] == "v1"
     assert json.loads((objdir / "v2" / "inventory.json").read_bytes())["head"] == "v2"
     assert store.head(CTRL, OBJ) == 3

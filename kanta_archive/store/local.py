@@ -24,7 +24,7 @@ from kanta_archive.store import local_commit
 from kanta_archive.store.fsync import fsync_path, makedirs_durable, write_file
 from kanta_archive.store.inventory import OBJECT_NAMASTE
 from kanta_archive.store.layout import LOCATORS
-from kanta_archive.store.locking import exclusive_lock, exclusive_locks
+from kanta_archive.store.locking import exclusive_lock, exclusive_locks, try_exclusive_lock
 from kanta_archive.store.storage import Leftover, StagedVersion, Storage
 
 STAGING = ".staging"
@@ -326,6 +326,26 @@ class LocalStorage(Storage):
             else:
                 path.unlink(missing_ok=True)
             removed.append(f"removed {STAGING}/{entry.name}")
+        return removed
+
+    def sweep_leftovers(self) -> list[str]:
+        """Each leftover is named after the key of the lock its writer held while making
+        it; a lock taken here without waiting proves that writer gone (a running commit
+        holds the lock from before its workspace exists until after it is removed)."""
+        removed: list[str] = []
+        try:
+            names = os.listdir(self._staging)
+        except FileNotFoundError:
+            return removed
+        by_key: dict[str, list[str]] = {}
+        for name in names:
+            key = name.split(".", 1)[0]
+            if self.is_lock_key(key):
+                by_key.setdefault(key, []).append(name)
+        for key in sorted(by_key):
+            with try_exclusive_lock(self.lock_file(key)) as taken:
+                if taken:
+                    removed += self.remove_leftovers(key, by_key[key])
         return removed
 
     @staticmethod

@@ -15,6 +15,7 @@ A batch writes the staged files without fsync and makes each step durable with o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Sequence
@@ -65,6 +66,14 @@ def write_versions(storage: LocalStorage, staged: Sequence[StagedVersion], *, ba
             )
         _sync_staged(storage, plans, batch=batch)
         _install(storage, plans, batch=batch)
+    except BaseException:
+        # The locators of new objects that did not get in would name nothing: remove them
+        # (best effort: a full disk may refuse this too; recovery removes what is left).
+        for item in staged:
+            if item.locator is not None and not os.path.exists(storage.full(item.object_key)):
+                with contextlib.suppress(OSError):
+                    os.unlink(storage.full(item.locator))
+        raise
     finally:
         for workspace in workspaces:
             if os.path.exists(workspace):

@@ -15,10 +15,12 @@ documents: an object is a set of logical paths with bytes.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -107,6 +109,16 @@ def _marker_ok(content: Any) -> bool:
     )
 
 
+def _cannot_write(path: Path) -> bool:
+    """Is an existing store directory on a read-only mount, or not writable for us?"""
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False  # missing: creating it will tell
+    return path.is_dir() and not os.access(path, os.W_OK)
+
+
 def _root_files() -> list[tuple[str, bytes]]:
     layout = {"extension": LAYOUT_EXTENSION, "description": LAYOUT_DESCRIPTION}
     return [
@@ -166,6 +178,7 @@ class Store:
 
             storage = open_s3(text, readonly=readonly)
         else:
+            readonly = readonly or _cannot_write(Path(text))
             storage = LocalStorage(Path(text), readonly=readonly)
         where = storage.location
         data = storage.read(MARKER)
@@ -184,8 +197,30 @@ class Store:
             version = MARKER_VERSION
         else:
             raise StoreError(f"{where} is not a kanta-archive store (no {MARKER})")
-        storage.open_existing()
-        return cls(storage, version)
+        store = cls(storage, version)
+        if not readonly:
+            with store._writing("open"):
+                storage.open_existing()
+                # Leftovers of writers that died (no waiting: a live one's are kept).
+                storage.sweep_leftovers()
+        return store
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """Refuse writes to a read-only store, and turn the operating system's refusals
+        (a full disk, a read-only mount, no permission) into :class:`StoreError`. The
+        backend removes its partial work before the error reaches here: a version is then
+        absent, or complete and rolled forward by the next recovery when the failure came
+        after its commit point."""
+        if self.storage.readonly:
+            raise StoreError(f"the store {self.location} is open read-only: cannot {what}")
+        try:
+            yield
+        except OSError as exc:
+            name = errno.errorcode.get(exc.errno or 0, "error")
+            raise StoreError(
+                f"cannot {what} in the store {self.location}: {exc.strerror or exc} ({name})"
+            ) from exc
 
     # ------------------------------------------------------------------ keys
 
@@ -346,7 +381,8 @@ class Store:
             user_address,
             created,
         )
-        return self._commit([request], batch=False)[0]
+        with self._writing(f"commit object {object_id}"):
+            return self._commit([request], batch=False)[0]
 
     def commit_many(self, requests: Sequence[CommitRequest]) -> list[int]:
         """Commit up to :data:`MAX_BATCH` objects (distinct controller/object pairs) with
@@ -362,7 +398,8 @@ class Store:
             raise UsageError(f"commit_many takes at most {MAX_BATCH} requests")
         if not requests:
             return []
-        return self._commit(list(requests), batch=True)
+        with self._writing(f"commit {len(requests)} objects"):
+            return self._commit(list(requests), batch=True)
 
     def _commit(self, requests: list[CommitRequest], *, batch: bool) -> list[int]:
         for request in requests:
@@ -427,6 +464,10 @@ class Store:
         check_oid(to_controller, "controller OID")
         if from_controller == to_controller:
             raise UsageError("move_object needs two different controllers")
+        with self._writing(f"move object {object_id}"):
+            self._move(object_id, from_controller, to_controller)
+
+    def _move(self, object_id: str, from_controller: str, to_controller: str) -> None:
         source_key = lock_key(from_controller, object_id)
         target_key = lock_key(to_controller, object_id)
         self.storage.ensure_root(self._root_key(to_controller), _root_files())
@@ -463,6 +504,10 @@ class Store:
         forward (or remove) a version directory newer than the root head, rewrite a stale
         root sidecar, remove empty directories in storage roots. Each object is repaired
         under its lock. Returns a description of every action."""
+        with self._writing("recover"):
+            return self._recover()
+
+    def _recover(self) -> list[str]:
         actions: list[str] = self.storage.resume_moves()
         by_key: dict[str, list[str]] = {}
         for leftover in self.storage.leftovers():

@@ -188,6 +188,11 @@ class Storage(ABC):
     def remove_empty_dirs(self, root_key: str) -> list[str]:
         """Remove empty directories between a storage root and its objects."""
 
+    def sweep_leftovers(self) -> list[str]:
+        """Remove leftovers of writers that are no longer running, without waiting for any
+        lock (a live writer's work is never touched). Returns what was removed."""
+        return []
+
     def abandoned(self, key: str) -> bool:
         """May ``key``, left by unfinished work, be removed now? (The caller holds the lock
         of its object where the backend has locks; without locks, only once it is older

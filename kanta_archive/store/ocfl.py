@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from kanta_archive.errors import ConflictError, StoreError, UsageError
+from kanta_archive.errors import ConflictError, KantaArchiveError, StoreError, UsageError
 from kanta_archive.store.inventory import (
     INVENTORY,
     LAYOUT_FILE,
@@ -216,6 +216,8 @@ class Store:
             raise StoreError(f"the store {self.location} is open read-only: cannot {what}")
         try:
             yield
+        except KantaArchiveError:
+            raise  # ConflictError and RefusedError are PermissionErrors too: not ours to wrap
         except OSError as exc:
             name = errno.errorcode.get(exc.errno or 0, "error")
             raise StoreError(

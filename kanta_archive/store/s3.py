@@ -30,6 +30,7 @@ import json
 import os
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -44,6 +45,8 @@ from kanta_archive.store.storage import Leftover, PartialCommitError, StagedVers
 #: Content without an inventory older than this is abandoned work (seconds).
 DEFAULT_GRACE = 3600.0
 _SIDECAR_RETRIES = 20
+#: Objects of one batch placed at once (each waits on its own requests).
+_WRITERS = 16
 _LIST_PAGE = 1000
 #: Where move intents live (outside every storage root).
 MOVES = "moves"
@@ -84,7 +87,7 @@ def _client() -> Any:
         from botocore.config import Config
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise StoreError("an s3:// store needs boto3: pip install 'kanta-archive[s3]'") from exc
-    config = Config(retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=16)
+    config = Config(retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=32)
     return boto3.client("s3", config=config)
 
 
@@ -308,13 +311,24 @@ class S3Storage(Storage):
         self._writable()
         conflicts = []
         committed: dict[int, int] = {}
-        for position, item in enumerate(staged):
+
+        def place(item: StagedVersion) -> str | None:
             try:
                 self._write_version(item)
             except ConflictError as exc:
-                conflicts.append(str(exc))
-            else:
+                return str(exc)
+            return None
+
+        # Objects are independent and each request waits on the network: a batch places
+        # several objects at once (boto3 clients are thread-safe).
+        workers = min(_WRITERS, len(staged)) if batch else 1
+        with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+            outcomes = list(pool.map(place, staged))
+        for position, (item, conflict) in enumerate(zip(staged, outcomes, strict=True)):
+            if conflict is None:
                 committed[position] = item.version.number
+            else:
+                conflicts.append(conflict)
         if conflicts:
             raise PartialCommitError("; ".join(conflicts), committed)
 

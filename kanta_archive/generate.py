@@ -33,7 +33,9 @@ from kanta_archive import identifiers as ids
 from kanta_archive.codesets import CodeSet, load_codesets
 from kanta_archive.errors import KantaArchiveError, UsageError
 from kanta_archive.findings import Severity
+from kanta_archive.model import structure_id_of
 from kanta_archive.schemas import SchemaRegistry, StructureSchema
+from kanta_archive.upgrade import DEFAULTS, GROUP_DISPLAY, PERMANENT
 
 __all__ = [
     "FORMATS",
@@ -52,15 +54,22 @@ __all__ = [
 FORMATS = ("json", "xhtml", "both")
 
 HETU_SYSTEM_OID = "1.2.246.21"
-DOCUMENT_TYPES = "1.2.246.537.6.1503"
-DOCUMENT_GROUPS = "1.2.246.537.6.1504"
 SERVICE_TASKS = "1.2.246.537.6.1221"
 CONTROLLER_TYPES = "1.2.246.537.5.40172"
 CASE_STATES = "1.2.246.537.6.9001"
 CASE_CLOSED = "2"
 
 # Document type code -> document group code (bundled code sets 1503 and 1504).
-_GROUP_OF_TYPE = {"1": "2", "2": "1", "3": "1", "4": "5", "5": "5", "6": "3", "7": "3", "8": "4"}
+# The document group of a structure root (the real group structures 1.2.246.537.6.1505.<g>):
+# customership 1, case 2, disclosure consent 8, ban 9; any other client document 5.
+_GROUP_OF_ROOT = {
+    "asiakkuusasiakirja": "1",
+    "asia_asiakirja": "2",
+    "luovutussuostumus": "8",
+    "luovutuslupa_asiakirja": "8",
+    "luovutuskielto": "9",
+    "kieltoasiakirja": "9",
+}
 
 # The period the generated events fall in: in the past whatever "today" is.
 _FIRST_DAY = date(2024, 1, 1)
@@ -172,7 +181,6 @@ _TITLE_TAILS = {
     "fi": ("tapaaminen", "kotikäynti", "yhteydenotto", "arviointi", "jatkosuunnitelma"),
     "sv": ("möte", "hembesök", "kontakt", "bedömning", "fortsatt plan"),
 }
-_RETENTION_BASIS = "Laki sosiaalihuollon asiakasasiakirjoista (254/2015), liite"
 
 # Keys whose dates come before / after the event day.
 _START_KEYS = frozenset({"alkamispaiva", "avauspaiva", "voimassa_alkaen", "liittymisaika"})
@@ -744,13 +752,8 @@ def _metadata(structure: StructureSchema, s: _DocState, rng: Random) -> dict[str
     p = s.parties
     version = 1 if rng.random() < 0.75 else rng.randint(2, 3)
     set_oid = s.oid_under(11)
-    type_info = _sosmeta(structure.schema).get("documentType")
-    type_code = type_info.get("code") if isinstance(type_info, Mapping) else None
-    type_codes = list((s.codesets.get(DOCUMENT_TYPES) or _EMPTY).codes)
-    if type_codes and type_code not in type_codes:
-        type_code = rng.choice(type_codes)
-    type_code = str(type_code or "1")
-    group_code = _GROUP_OF_TYPE.get(type_code, "6")
+    number = structure.oid.rsplit(".", 1)[-1]
+    group_code = _GROUP_OF_ROOT.get(structure.root, "5")
     tail = rng.choice(_TITLE_TAILS[s.lang])
     meta: dict[str, Any] = {
         "document_oid": f"{set_oid}.{version}",
@@ -765,22 +768,35 @@ def _metadata(structure: StructureSchema, s: _DocState, rng: Random) -> dict[str
         "language": s.lang,
         "storage_format": "json",
         "title": f"{structure.title(s.lang)}: {tail}",
-        "document_type": _coded(s.codesets, DOCUMENT_TYPES, type_code, s.lang),
-        "document_group": _coded(s.codesets, DOCUMENT_GROUPS, group_code, s.lang),
-        "structure": {"oid": structure.oid, "version": structure.version},
-        "service_task": _coded(s.codesets, SERVICE_TASKS, s.service_task, s.lang),
-        "controller": {
-            "oid": p.controller.oid,
-            "type": _coded(s.codesets, CONTROLLER_TYPES, p.controller_type, s.lang),
+        "confidentiality": dict(DEFAULTS["confidentiality"]),
+        "specific_document_type": {
+            "system": "urn:oid:1.2.246.537.6.1506.201701",
+            "code": number,
+            "display": structure.title(s.lang),
         },
-        "service_funding": p.funding,
-        "producer_oid": p.producer.oid,
+        "document_group": {
+            "system": "urn:oid:1.2.246.537.6.1505.201601",
+            "code": group_code,
+            "display": GROUP_DISPLAY[group_code],
+        },
+        "structure": structure_id_of(structure.oid, structure.version),
+        "service_task": _coded(s.codesets, SERVICE_TASKS, s.service_task, s.lang),
+        "register": dict(DEFAULTS["register"]),
+        "record_status": dict(DEFAULTS["record_status"]),
+        "file_format": dict(DEFAULTS["file_format"]),
+        "structured_file_format": dict(DEFAULTS["structured_file_format"]),
+        "controller": {"oid": p.controller.oid},
+    }
+    if p.funding in ("service_voucher", "purchased_service", "payment_commitment"):
+        meta["organiser"] = {"oid": p.controller.oid}
+    meta |= {
         "service_unit_oid": p.unit.oid,
-        "patient_data": rng.random() < 0.2,
         "clients": [
             {"hetu": c.hetu} if c.hetu else {"temporary_id": c.temporary_id} for c in s.clients
         ],
     }
+    if rng.random() < 0.2:
+        meta["patient_data"] = True
     for raw, client in zip(meta["clients"], s.clients, strict=True):
         if client.non_disclosure:
             raw["non_disclosure"] = True
@@ -799,19 +815,14 @@ def _metadata(structure: StructureSchema, s: _DocState, rng: Random) -> dict[str
     if s.case_oid:
         meta["case_oid"] = s.case_oid
     invalidated = rng.random() < 0.1
-    meta["status"] = "invalidated" if invalidated else "active"
     if invalidated:
+        meta["status"] = "invalidated"
         meta["invalidation"] = {
             "reason": "Kirjattu väärälle asiakkaalle" if s.lang == "fi" else "Fel klient",
             "time": _timestamp(s.created + timedelta(days=rng.randint(1, 30))),
         }
     if rng.random() < 0.2:
-        retention: dict[str, str] = {"until": "permanent"}
-    else:
-        retention = {"until": f"{s.day.year + rng.choice((5, 12, 120))}-12-31"}
-    if rng.random() < 0.7:
-        retention["basis"] = _RETENTION_BASIS
-    meta["retention"] = retention
+        meta["retention_class"] = dict(PERMANENT)
     return meta
 
 

@@ -89,7 +89,12 @@ def generate(
     organisations = load_organisations(orgs)
     show = not quiet and sys.stderr.isatty() and count > 20
     sink: Any = sys.stderr if show else NullStream()
-    with click.progressbar(length=count, label="Generating", file=sink) as bar:
+    from kanta_archive.output import writing
+
+    with (
+        click.progressbar(length=count, label="Generating", file=sink) as bar,
+        writing(f"--out {out}"),
+    ):
         written = write_documents(
             chosen, count, seed, out, fmt, registry, orgs=organisations, progress=bar.update
         )

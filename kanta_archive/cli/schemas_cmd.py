@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import click
 
 from kanta_archive.cli.common import CliState, fail, write_stdout
 from kanta_archive.exitcodes import ExitCode
+from kanta_archive.reports.records import to_json
 
 
 @click.group()
@@ -25,10 +25,13 @@ def schemas() -> None:
 
 
 @schemas.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.pass_obj
 def list_(state: CliState, fmt: str) -> None:
-    """List every known structure: OID, version, root element, title and source file.
+    """List every known structure: OID, version, root element and Finnish title
+    (--format json adds the Swedish title, status and source file).
 
     \b
     Example:
@@ -47,7 +50,7 @@ def list_(state: CliState, fmt: str) -> None:
             }
             for s in structures
         ]
-        write_stdout(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        write_stdout(to_json(rows))
         return
     header = ("OID", "VERSION", "ROOT", "TITLE (fi)")
     rows_t = [(s.oid, s.version, s.root, s.title("fi")) for s in structures]
@@ -86,6 +89,7 @@ def _fields(node: Mapping[str, Any], path: str, depth: int) -> Iterator[dict[str
             "conditional": bool(sosmeta.get("conditionalRequired")),
             "repeatable": child.get("type") == "array" or bool(sosmeta.get("repeatable")),
             "codeset": sosmeta.get("classificationOid") or "",
+            "non_disclosure": sosmeta.get("nonDisclosureProtected") is True,
         }
         yield from _fields(child, f"{path}/{key}", depth + 1)
 
@@ -93,10 +97,13 @@ def _fields(node: Mapping[str, Any], path: str, depth: int) -> Iterator[dict[str
 @schemas.command("show")
 @click.argument("structure")
 @click.option("--version", "version", help="Structure version date (default: the newest).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.pass_obj
 def show(state: CliState, structure: str, version: str | None, fmt: str) -> None:
-    """Show the fields of one structure with fi/sv names and required/repeatable flags.
+    """Show the fields of one structure with fi/sv names and required, repeatable and
+    non-disclosure flags.
 
     STRUCTURE is a structure OID, optionally with @version.
 
@@ -121,7 +128,7 @@ def show(state: CliState, structure: str, version: str | None, fmt: str) -> None
             "root": chosen.root,
             "fields": fields,
         }
-        write_stdout(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        write_stdout(to_json(payload))
         return
     out = [
         f"{chosen.title('fi')} / {chosen.title('sv')}",
@@ -133,13 +140,18 @@ def show(state: CliState, structure: str, version: str | None, fmt: str) -> None
             [
                 "R" if f["required"] else ("C" if f["conditional"] else "-"),
                 "*" if f["repeatable"] else " ",
+                "N" if f["non_disclosure"] else " ",
             ]
         )
         name = "  " * f["depth"] + f["path"].rsplit("/", 1)[-1]
         label = f"{f['fi']} / {f['sv']}" if f["fi"] else ""
         codeset = f"  [{f['codeset']}]" if f["codeset"] else ""
         out.append(f"{flags} {name:<40} {f['type']:<8} {label}{codeset}")
-    out += ["", "R required, C conditionally required, * repeatable"]
+    out += [
+        "",
+        "R required, C conditionally required, * repeatable, "
+        "N protected by a non-disclosure marking",
+    ]
     write_stdout("\n".join(out) + "\n")
 
 
@@ -164,7 +176,9 @@ def docs(state: CliState, out: Path) -> None:
       kanta-archive schemas docs --out docs/structures
       kanta-archive --schemas-dir ~/sosmeta-export schemas docs --out site/structures
     """
+    from kanta_archive.output import writing
     from kanta_archive.schema_docs import write_docs
 
-    written = write_docs(out, state.registry())
+    with writing(f"--out {out}"):
+        written = write_docs(out, state.registry())
     click.echo(f"Wrote {len(written)} pages into {out}", err=True)

@@ -130,7 +130,7 @@ def _user_structure(
         json.dumps(schema, ensure_ascii=False), encoding="utf-8"
     )
     document = json.loads((VALID / "client-record-entry.json").read_text(encoding="utf-8"))
-    document["metadata"]["structure"]["version"] = "2025-03-01"
+    document["metadata"]["structure"] = "1.2.246.537.6.1506.1.2025.3.1"
     path = tmp_path / "doc.json"
     path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     return extra, path

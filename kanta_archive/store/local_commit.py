@@ -21,7 +21,8 @@ import shutil
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
 from kanta_archive.store.fsync import fsync_path, syncfs, write_file
 from kanta_archive.store.inventory import (
@@ -32,8 +33,21 @@ from kanta_archive.store.inventory import (
 )
 from kanta_archive.store.storage import StagedVersion
 
-if TYPE_CHECKING:
-    from kanta_archive.store.local import LocalStorage
+
+class LocalStorage(Protocol):
+    """What placing needs of :class:`kanta_archive.store.local.LocalStorage` (a protocol,
+    so that this module does not import the one that calls it)."""
+
+    path: Path
+
+    def full(self, key: str) -> str: ...
+
+    def workspace(self, key: str) -> str: ...
+
+    def rename_into(self, source: str, target: str, stop: str, touched: set[str]) -> None: ...
+
+    def link_locator(self, key: str, source: str, *, sync: bool) -> list[str]: ...
+
 
 _STAGE_THREADS = 4
 

@@ -497,7 +497,7 @@ class Store:
         actions = []
         if leftovers is None or key in leftovers:
             actions += self.storage.remove_leftovers(key)
-        if self.storage.list_dirs(object_key) or self.storage.is_file(f"{object_key}/{INVENTORY}"):
+        if self.storage.entries(object_key):  # anything there, even a lone declaration
             actions += repair_object(self.storage, object_key, key)
         return actions
 

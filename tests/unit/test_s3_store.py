@@ -313,8 +313,12 @@ def test_crash_before_the_root_sidecar_is_repaired(
     assert store.verify(full=True) == []
 
 
-def test_new_object_cut_short_is_invisible_then_removed(store: Store, s3_url: str) -> None:
-    crash_before(store, "v1/content/metadata.json")
+@pytest.mark.parametrize("stop_before", ["v1/content/document.json", "v1/content/metadata.json"])
+def test_new_object_cut_short_is_invisible_then_removed(
+    store: Store, s3_url: str, stop_before: str
+) -> None:
+    """Stopped with only its declaration (and locator) written, or some content too."""
+    crash_before(store, stop_before)
     with pytest.raises(Crash):
         commit(store, 0, files(1))
     heal(store)

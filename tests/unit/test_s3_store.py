@@ -14,7 +14,7 @@ from typing import Any
 
 import botocore.exceptions
 import pytest
-from test_ocfl_store import ACTOR, CTRL, CTRL2, OBJ, WHEN, assert_ocfl_valid, files
+from test_ocfl_store import ACTOR, CTRL, CTRL2, OBJ, WHEN, assert_ocfl_valid, commit, files
 
 from kanta_archive.errors import ConflictError, StoreError, UsageError
 from kanta_archive.store import CommitRequest, Store
@@ -22,19 +22,6 @@ from kanta_archive.store.inventory import new_version
 from kanta_archive.store.layout import layout_path, locator_key, lock_key
 from kanta_archive.store.s3 import S3Storage, parse_url
 from kanta_archive.store.storage import StagedVersion
-
-
-def commit(store: Store, head: int, content: dict[str, bytes], obj: str = OBJ, **kw: str) -> int:
-    return store.commit(
-        kw.pop("controller", CTRL),
-        obj,
-        content,
-        expected_head=head,
-        message=f"version {head + 1}",
-        user_name="Tester",
-        user_address=ACTOR,
-        created=WHEN,
-    )
 
 
 def s3(store: Store) -> S3Storage:

@@ -20,10 +20,11 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from kanta_archive.errors import InputError, Interrupted
+from kanta_archive.errors import InputError, Interrupted, KantaArchiveError
 
 if TYPE_CHECKING:
     from kanta_archive.findings import ValidationResult
+    from kanta_archive.limits import InputLimits
     from kanta_archive.validate import Validator
 
 
@@ -49,6 +50,7 @@ def _init_worker(
     schemas_dirs: tuple[Path, ...],
     max_bytes: int,
     trust_anchors: tuple[bytes, ...],
+    limits: InputLimits,
 ) -> None:
     global _worker_validator
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -58,7 +60,10 @@ def _init_worker(
     from kanta_archive.validate import Validator
 
     _worker_validator = Validator(
-        SchemaRegistry(schemas_dirs), max_bytes=max_bytes, trust_anchors=trust_anchors
+        SchemaRegistry(schemas_dirs),
+        max_bytes=max_bytes,
+        trust_anchors=trust_anchors,
+        limits=limits,
     )
 
 
@@ -72,7 +77,14 @@ def validate_one(validator: Validator, path: Path) -> ValidationResult | str:
 
 def _validate_in_worker(path: Path) -> ValidationResult | str:
     assert _worker_validator is not None
-    return validate_one(_worker_validator, path)
+    try:
+        return validate_one(_worker_validator, path)
+    except KantaArchiveError:
+        raise  # the tool's own errors pickle (tests/unit/test_signature_failures.py)
+    except Exception as exc:
+        # Goes back to the parent by pickle: an exception whose class does not round-trip
+        # would break the whole pool with a pickling error instead of naming the document.
+        raise KantaArchiveError(f"{path}: {type(exc).__name__}: {exc}") from None
 
 
 def _raise_interrupted(signum: int, _frame: FrameType | None) -> None:
@@ -89,7 +101,8 @@ def validate_paths(
     """A result (or the reason a file is unreadable) per path, in the order of ``paths``.
 
     ``jobs`` > 1 validates in that many processes, each with a validator like ``validator``
-    (the same extra schema folders ``schemas_dirs``, size limit and trust anchors)."""
+    (the same extra schema folders ``schemas_dirs``, size limit, input limits and trust
+    anchors)."""
     if jobs <= 1 or len(paths) < 2:
         for path in paths:
             yield validate_one(validator, path)
@@ -98,7 +111,13 @@ def validate_paths(
     pool = multiprocessing.get_context().Pool(
         processes=jobs,
         initializer=_init_worker,
-        initargs=(os.getpid(), schemas_dirs, validator.max_bytes, tuple(validator.trust_anchors)),
+        initargs=(
+            os.getpid(),
+            schemas_dirs,
+            validator.max_bytes,
+            tuple(validator.trust_anchors),
+            validator.limits,
+        ),
     )
     finished = False
     try:

@@ -192,7 +192,7 @@ def _check(
         fmt: str | None = item.format
     else:
         source = str(item)
-        outcome = read_path(Path(item), max_bytes=validator.max_bytes)
+        outcome = read_path(Path(item), max_bytes=validator.max_bytes, limits=validator.limits)
         document, findings, fmt = outcome.document, tuple(outcome.findings), outcome.format
     meta = None
     if document is not None:
@@ -279,7 +279,7 @@ def _reread(validator: Any, position: int, path: Path, digest: bytes) -> _Candid
     The same bytes were validated already: reading them is enough (validating again would
     cost as much as the first pass).
     """
-    outcome = read_path(path, max_bytes=validator.max_bytes)
+    outcome = read_path(path, max_bytes=validator.max_bytes, limits=validator.limits)
     document = outcome.document
     if document is None or hashlib.sha256(document.raw).digest() != digest:
         return None

@@ -14,14 +14,17 @@ from kanta_archive.archive.results import TransferReport
 from kanta_archive.index import Index
 
 
-def has_access_control(store_path: Path, access_url: str | None = None) -> bool:
-    """True when the store keeps access records (``access.sqlite``, or a database)."""
+def has_access_control(store_path: Path | None, access_url: str | None = None) -> bool:
+    """True when the store keeps access records (``access.sqlite``, or a database at
+    ``access_url``); never for a store without a local directory (object storage)."""
+    if store_path is None:
+        return False
     return access_url is not None or (store_path / ACCESS_FILE).is_file()
 
 
-def restore_links(store_path: Path, index: Index, access_url: str | None = None) -> int:
+def restore_links(store_path: Path | None, index: Index, access_url: str | None = None) -> int:
     """Replay the client links recorded in the access store into ``index``; how many."""
-    if not has_access_control(store_path, access_url):
+    if store_path is None or not has_access_control(store_path, access_url):
         return 0
     with AccessStore.open(store_path, access_url) as access:
         links = access.client_links()
@@ -31,7 +34,7 @@ def restore_links(store_path: Path, index: Index, access_url: str | None = None)
 
 
 def audit_transfer(
-    store_path: Path,
+    store_path: Path | None,
     report: TransferReport,
     reason: str,
     person: str,
@@ -40,7 +43,7 @@ def audit_transfer(
 ) -> None:
     """Record a controller transfer in the audit log (stores with access control): the
     acting organisation as ``actor`` and the person as ``user``, or the person alone."""
-    if not has_access_control(store_path, access_url):
+    if store_path is None or not has_access_control(store_path, access_url):
         return
     with open_audit_log(store_path, access_url) as log:
         log.append(

@@ -66,6 +66,13 @@ def default_actor() -> str:
         return "unknown"
 
 
+def _store_id(store: Store) -> str:
+    """The key of the store's rows in a shared index: the id in a local store's marker;
+    for object storage (no local marker to keep one in yet) its location."""
+    local = store.local_dir
+    return manifest.store_id(local) if local is not None else store.location
+
+
 def default_index_url(store_path: str | os.PathLike[str]) -> str:
     """``sqlite://<absolute store path>/index.sqlite``."""
     return "sqlite://" + str(Path(store_path).absolute() / INDEX_FILE)
@@ -112,7 +119,7 @@ class Archive:
             raise UsageError(str(exc)) from exc
         url = index_url or default_index_url(store.path)
         try:
-            index = open_index(url, store_id=manifest.store_id(store.path), recover=recover_index)
+            index = open_index(url, store_id=_store_id(store), recover=recover_index)
         except StoreError as exc:
             if url.startswith((SQLITE_PREFIX, *POSTGRES_PREFIXES)):
                 raise
@@ -291,7 +298,7 @@ class Archive:
             progress=progress or no_progress,
         )
         records.audit_transfer(
-            self.store.path, report, reason, person, organisation, self.access_url
+            self.store.local_dir, report, reason, person, organisation, self.access_url
         )
         return report
 
@@ -329,7 +336,7 @@ class Archive:
         keeps the rows it had for it (``kept``).
         """
         report = fixity.reindex(self.store, self.index, progress or no_progress)
-        links = records.restore_links(self.store.path, self.index, self.access_url)
+        links = records.restore_links(self.store.local_dir, self.index, self.access_url)
         return dataclasses.replace(report, links=links)
 
     def export(self, set_oid: str, to: str | os.PathLike[str]) -> Path:

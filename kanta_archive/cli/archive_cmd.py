@@ -407,7 +407,9 @@ def transfer_controller(
 
 
 @click.command("verify")
-@click.option("--full", is_flag=True, help="Also check the digest of every file.")
+@click.option(
+    "--full", is_flag=True, help="Also check every version inventory (not only the head's)."
+)
 @click.option(
     "--repair",
     is_flag=True,
@@ -419,7 +421,7 @@ def transfer_controller(
 def verify(
     full: bool, repair: bool, fmt: str, quiet: bool, store_path: Path, index_url: str | None
 ) -> None:
-    """Check fixity: inventories, content files (digests with --full), index vs store.
+    """Check fixity: inventories, the digest of every content file, index vs store.
 
     Exit 0 when clean, 1 when problems are found. After a crash or a kill, --repair
     removes leftover workspaces, completes or removes half-placed versions and rebuilds

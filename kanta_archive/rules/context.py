@@ -23,6 +23,9 @@ class ContentFacts:
     temporary_ids: tuple[tuple[str, str], ...]
     clients: tuple[tuple[str, Mapping[str, Any]], ...]  # pointer, asiakas item
     dates: tuple[tuple[str, str], ...]
+    # Pointers of floats with a zero fraction (1.0, 1E0): an integer the schema may want
+    # written as one (integer_form.py).
+    integral_floats: tuple[str, ...] = ()
 
 
 def _is_coded(value: Mapping[str, Any]) -> bool:
@@ -36,6 +39,7 @@ def gather(content: Mapping[str, Any]) -> ContentFacts:
     temps: list[tuple[str, str]] = []
     clients: list[tuple[str, Mapping[str, Any]]] = []
     dates: list[tuple[str, str]] = []
+    integral: list[str] = []
     # The walk runs on every validated document: exact type tests first (parsed JSON is
     # dicts, lists and str), the abstract Mapping test only for anything else.
     stack: list[tuple[str, str, Any]] = [("", "", content)]
@@ -69,7 +73,11 @@ def gather(content: Mapping[str, Any]) -> ContentFacts:
         elif kind is list:
             for i, item in enumerate(value):
                 stack.append((f"{pointer}/{i}", key, item))
-    return ContentFacts(tuple(coded), tuple(hetus), tuple(temps), tuple(clients), tuple(dates))
+        elif kind is float and value.is_integer():
+            integral.append(pointer)
+    return ContentFacts(
+        tuple(coded), tuple(hetus), tuple(temps), tuple(clients), tuple(dates), tuple(integral)
+    )
 
 
 @dataclass(frozen=True)

@@ -186,11 +186,18 @@ def test_reindex_of_an_unreadable_object_never_in_the_index_still_indexes_the_re
     assert query(run_cli, tmp_store) == [OPEN_SET + ".1"]
 
 
+def break_beyond_repair(store: Path, set_oid: str) -> None:
+    """The root inventory and every version's copy damaged: nothing to restore it from."""
+    root = inventory_of(store, set_oid)
+    for inventory in [root, *root.parent.glob("v*/inventory.json")]:
+        inventory.write_text("{not json", encoding="utf-8")
+
+
 def test_verify_repair_with_an_unreadable_object_keeps_the_index(
     run_cli: Run, tmp_store: Path
 ) -> None:
     archived(run_cli, tmp_store, V1, OPEN)
-    break_inventory(tmp_store, SET)
+    break_beyond_repair(tmp_store, SET)
     result = run_cli("verify", "--repair", "--store", tmp_store)
     assert result.exit_code == 1 and SET in result.stdout, result.output + result.stderr
     assert sorted(query(run_cli, tmp_store)) == [OPEN_SET + ".1", SET + ".1"]

@@ -25,6 +25,8 @@ UNSAMPLED = {
     "KA-INPUT-TOO-LARGE": "tested with a generated file over the limit (test_hostile_input.py)",
     "KA-HETU-TEST": "a warning that every valid sample with a 900-999 test HETU gets",
     "KA-SIGNATURE-UNTRUSTED": "needs a trust anchor (validate --trust): test_signatures.py",
+    "KA-LIMIT-MEMBERS": "200,000 members make a large file: test_input_limits.py generates it",
+    "KA-LIMIT-FINDINGS": "1,000 findings make a large file: test_input_limits.py generates it",
 }
 
 CDA = VALID.parent / "cda"

@@ -41,8 +41,9 @@ from kanta_archive.access.audit_key import AuditKey, load_key
 from kanta_archive.access.db import now_utc
 from kanta_archive.db import Closing
 from kanta_archive.errors import StoreError
-from kanta_archive.store import manifest
+from kanta_archive.store import Storage, manifest
 from kanta_archive.store.locking import exclusive_lock
+from kanta_archive.store.manifest import StoreRef
 
 AUDIT_FILE: Final = "audit.log"
 HEAD_FILE: Final = "audit.head"
@@ -98,18 +99,19 @@ class AuditEvent:
 
 
 class AuditTrail(Closing, abc.ABC):
-    """An audit log: where the lines live is the subclass's business, the chain is here."""
+    """An audit log: where the lines live is the subclass's business, the chain is here.
+    ``store`` is the store it belongs to: its directory, or its storage backend."""
 
-    store: Path
+    store: StoreRef
 
-    def __init__(self, store_path: str | os.PathLike[str], key: AuditKey | None = None) -> None:
-        self.store = Path(store_path)
+    def __init__(self, store: StoreRef, key: AuditKey | None = None) -> None:
+        self.store = store if isinstance(store, Storage) else Path(store)
         self._key = key
 
     def key(self, *, create: bool = True) -> AuditKey | None:
         """The sealing key (made on first use when ``create``)."""
         if self._key is None:
-            self._key = load_key(self.store, create=create)
+            self._key = load_key(manifest.local_path(self.store), create=create)
         return self._key
 
     def append(
@@ -199,7 +201,7 @@ class AuditLog(AuditTrail):
 
     def __init__(self, store_path: str | os.PathLike[str], key: AuditKey | None = None) -> None:
         super().__init__(store_path, key)
-        self.dir = self.store
+        self.dir = Path(store_path)
         self.path = self.dir / AUDIT_FILE
 
     def describe(self) -> str:

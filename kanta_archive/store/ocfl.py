@@ -234,6 +234,12 @@ class Store:
     def _object_key(controller_oid: str, object_id: str) -> str:
         return "/".join((CONTROLLERS, controller_oid, *layout_path(ocfl_id(object_id))))
 
+    def object_key(self, controller_oid: str, object_id: str) -> str:
+        """The key of an object (relative to the store; the directory of a local store),
+        by the layout of docs/store-layout.md; the identifiers are checked first."""
+        self._ids(controller_oid, object_id)
+        return self._object_key(controller_oid, object_id)
+
     @staticmethod
     def _ids(controller_oid: str, object_id: str) -> None:
         check_oid(controller_oid, "controller OID")

@@ -174,15 +174,25 @@ class S3Storage(Storage):
         found = self.read_versioned(key)
         return None if found is None else found[0]
 
-    def etag(self, key: str) -> str | None:
-        """The ETag of ``key``, ``None`` when absent."""
+    def _head(self, key: str) -> dict[str, Any] | None:
         try:
-            got = self._call("checking", key, self._s3.head_object, Key=self._key(key))
+            got: dict[str, Any] = self._call(
+                "checking", key, self._s3.head_object, Key=self._key(key)
+            )
         except self._client_error as exc:
             if self._missing(exc):
                 return None
             raise StoreError(f"{self.location}: checking {key} failed: {exc}") from exc
-        return str(got.get("ETag"))
+        return got
+
+    def etag(self, key: str) -> str | None:
+        """The ETag of ``key``, ``None`` when absent."""
+        got = self._head(key)
+        return None if got is None else str(got.get("ETag"))
+
+    def size(self, key: str) -> int | None:
+        got = self._head(key)
+        return None if got is None else int(got.get("ContentLength", 0))
 
     def is_file(self, key: str) -> bool:
         return self.etag(key) is not None

@@ -87,7 +87,9 @@ def test_archive_to_export_with_access_control_on_every_backend(
 
     ok(run_cli("verify", "--full", *where))
     ok(run_cli("reindex", *where))
-    after = run_cli("query", "--client", CLIENT, "--include-invalidated", "--format", "json", *county)
+    after = run_cli(
+        "query", "--client", CLIENT, "--include-invalidated", "--format", "json", *county
+    )
     assert json.loads(ok(after).output)["total"] == rows["total"]
 
     target = tmp_path / "export" / "2001"

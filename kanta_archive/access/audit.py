@@ -166,6 +166,34 @@ class AuditTrail(Closing, abc.ABC):
             )
         return entries
 
+    def adopt(self, entries: Sequence[dict[str, Any]], declaration: Mapping[str, Any]) -> int:
+        """Take over the entries of another store's log as they are (same hashes and
+        seals: the chain does not name the store), with a new sealed head, and declare
+        the log in this store's marker with ``declaration`` (the source's key id and
+        where sealing began). The caller has verified the source. Returns how many were
+        written: 0 when this log already ends with the same last entry (a resumed copy);
+        a log holding anything else is refused (:class:`StoreError`)."""
+        if not entries:
+            return 0
+        key = self.key(create=False)
+        if key is None:
+            raise StoreError("copying an audit log needs its audit key (KANTA_ARCHIVE_AUDIT_KEY)")
+        last = (int(entries[-1]["seq"]), str(entries[-1]["hash"]))
+        with self._locked() as current:
+            if current is None:
+                head = {"seq": last[0], "hash": last[1], "mac": key.seal_head(*last)}
+                self._write(list(entries), head)
+                written = len(entries)
+            elif tuple(current) == last:
+                written = 0
+            else:
+                raise StoreError(
+                    f"the audit log {self.describe()} already holds other entries; nothing copied"
+                )
+        details = {k: v for k, v in declaration.items() if k != "since"}
+        manifest.declare(self.store, manifest.AUDIT_LOG, **details)
+        return written
+
     @abc.abstractmethod
     def _locked(self) -> Any:
         """A context holding the append lock; yields ``(seq, hash)`` of the last entry."""

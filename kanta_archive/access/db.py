@@ -249,6 +249,41 @@ class AccessStore(Closing):
             raise
         return opened
 
+    def copy_into(self, target: AccessStore) -> int:
+        """Copy every row of this store's access tables to ``target`` (another store's, in
+        any database) in one transaction; return how many rows.
+
+        Run again after an interruption it copies nothing twice: a target that already
+        holds exactly this store's row counts is taken as copied (0); a target with other
+        rows is refused (:class:`StoreError`), nothing is written."""
+        tables = [(new, columns) for new, columns in _LEGACY.values()]
+        source = {
+            name: self._rows(
+                f"SELECT {', '.join(columns)} FROM {name} WHERE store_id = ?"
+                + (" ORDER BY id" if name == "access_disclosures" else "")
+            )
+            for name, columns in tables
+        }
+        with target.transaction() as db:
+            held = {
+                name: int(target._rows(f"SELECT count(*) FROM {name} WHERE store_id = ?")[0][0])
+                for name, _columns in tables
+            }
+            if any(held.values()):
+                if held == {name: len(rows) for name, rows in source.items()}:
+                    return 0
+                raise StoreError(
+                    f"the access store {target.path} already holds other rows for store"
+                    f" {target.store_id}: {held}; nothing copied"
+                )
+            for name, columns in tables:
+                marks = ", ".join("?" for _ in range(len(columns) + 1))
+                db.executemany(
+                    f"INSERT INTO {name} (store_id, {', '.join(columns)}) VALUES ({marks})",
+                    [(target.store_id, *row) for row in source[name]],
+                )
+        return sum(len(rows) for rows in source.values())
+
     def _adopt_legacy_tables(self) -> None:
         """Move the rows of an access.sqlite from before the store id into its tables.
 

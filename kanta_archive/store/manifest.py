@@ -2,10 +2,13 @@
 documents.
 
 The marker (``kanta-archive-store.json``, written by :class:`~kanta_archive.store.Store`)
-gets two more members, both added here and only ever grown:
+gets more members, all added here and only ever grown:
 
 - ``store_id``: a random id, made the first time a writable store is opened; the index
   keys its rows by it, so that one database can hold the index of several stores;
+- ``migrated_from``: set once by ``migrate`` after it copied another store's access
+  records and audit log here: ``{"store_id", "location", "at", ...counts}``, so that a
+  run repeated after the new store was used copies neither again;
 - ``declares``: what the store holds besides documents, ``{name: {"since": <UTC time>,
   ...details}}``; today ``registry`` (an organisation registry: access control is on) and
   ``audit-log`` (its audit log, with the id of the key its lines are sealed with). A
@@ -47,6 +50,9 @@ LOCKS: Final = ".locks"
 UNIDENTIFIED: Final = "unidentified"
 REGISTRY: Final = "registry"
 AUDIT_LOG: Final = "audit-log"
+#: the marker member recording that a store's access records and audit log were copied
+#: into this one (``migrate``)
+MIGRATED_FROM: Final = "migrated_from"
 #: the lock key of marker replacements on a backend that checks tokens instead of locking
 _MARKER_LOCK: Final = "marker"
 _UPDATE_RETRIES: Final = 20
@@ -182,3 +188,23 @@ def declare(store: StoreRef, name: str, **details: Any) -> dict[str, Any]:
     except OSError as exc:
         raise StoreError(f"cannot record {name} in the store marker: {exc}") from exc
     return dict(merged["declares"][name])
+
+
+def migrated_from(store: StoreRef) -> dict[str, Any] | None:
+    """What ``migrate`` recorded when it copied another store's access records and audit
+    log into this one (``None``: never)."""
+    if not is_store(store):
+        return None
+    found = read_marker(store).get(MIGRATED_FROM)
+    return dict(found) if isinstance(found, dict) else None
+
+
+def record_migration(store: StoreRef, source_id: str, source: str, **details: Any) -> None:
+    """Record (once) that the access records and audit log of the store ``source_id`` (at
+    ``source``) were copied into this one."""
+    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    change = {"store_id": source_id, "location": source, "at": now, **details}
+    try:
+        _update(store, {MIGRATED_FROM: change})
+    except OSError as exc:
+        raise StoreError(f"cannot record the migration in the store marker: {exc}") from exc

@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kanta_archive.access.audit import AuditLog
 from kanta_archive.access.db import AccessStore, now_utc
@@ -27,6 +27,9 @@ from kanta_archive.identifiers import hetu_problem, oid_problem, temporary_id_pr
 from kanta_archive.index import IndexRow, Query, QueryResult
 from kanta_archive.index.base import MAX_LIMIT
 from kanta_archive.model import Metadata
+
+if TYPE_CHECKING:
+    from kanta_archive.schemas import SchemaRegistry
 
 
 @dataclasses.dataclass(frozen=True)
@@ -478,18 +481,22 @@ class ClientService(AccessService):
 
 
 def is_protected(shown: ShownDocument) -> bool:
-    """True when a client of the document has a non-disclosure marking."""
-    from kanta_archive.access.masking import protected_clients
+    """True when the document is under a non-disclosure marking: a person in its content
+    has ``turvakielto`` or a metadata client has ``non_disclosure`` (access/masking.py)."""
+    from kanta_archive.access.masking import is_protected_document
 
-    return bool(protected_clients(Metadata.from_raw(shown.metadata)))
+    model = shown.content()
+    return is_protected_document(Metadata.from_raw(shown.metadata), model.get("content", {}))
 
 
-def masked_content(shown: ShownDocument) -> dict[str, Any]:
-    """The document's content with non-disclosure-protected fields masked."""
+def masked_content(shown: ShownDocument, registry: SchemaRegistry) -> dict[str, Any]:
+    """The document's content with non-disclosure-protected data masked, by the markers of
+    its structure schema in ``registry`` (the run's one registry, with ``--schemas-dir``)."""
     from kanta_archive.access.masking import mask_document_content
 
     model = shown.content()
-    return mask_document_content(Metadata.from_raw(shown.metadata), model.get("content", {}))
+    meta = Metadata.from_raw(shown.metadata)
+    return mask_document_content(meta, model.get("content", {}), registry)
 
 
 class RevealService(ClientService):
@@ -539,9 +546,14 @@ class RevealService(ClientService):
         patient_data: bool = False,
         reveal: bool = False,
         reason: str | None = None,
+        registry: SchemaRegistry | None = None,
     ) -> dict[str, Any]:
         """The client data summary (kooste): the client's documents the actor may read,
-        newest first, content masked for non-disclosure unless revealed by the controller."""
+        newest first, content masked for non-disclosure unless revealed by the controller.
+
+        ``registry`` is the run's schema registry (default: the one the archive validates
+        with), whose structure schemas say what masking covers."""
+        registry = registry or self.archive.validator.registry
         q = Query(client=client, patient_data=None if patient_data else False, limit=MAX_LIMIT)
         if actor is None:
             result = self.archive.query(q)
@@ -559,7 +571,9 @@ class RevealService(ClientService):
             if protected and reveal and actor is not None:
                 self.reveal(shown, actor, reason)
                 revealed = True
-            content = shown.content().get("content", {}) if revealed else masked_content(shown)
+            content = (
+                shown.content().get("content", {}) if revealed else masked_content(shown, registry)
+            )
             meta = shown.metadata
             documents.append(
                 {

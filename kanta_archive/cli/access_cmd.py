@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from kanta_archive.cli.common import write_stdout
+from kanta_archive.cli.common import CliState, write_stdout
 from kanta_archive.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -534,7 +534,9 @@ def disclosures(client: str, fmt: str, store_path: Path, index_url: str | None) 
 @as_option
 @_user
 @_store_options
+@click.pass_obj
 def summary(
+    state: CliState,
     client: str,
     fmt: str,
     patient_data: bool,
@@ -560,7 +562,14 @@ def summary(
         actor = resolve_actor(store_path, as_org)
         if reveal and actor is None:
             raise UsageError("--reveal needs an organisation registry and --as <OID>")
-        data = svc.summary(client, actor, patient_data=patient_data, reveal=reveal, reason=reason)
+        data = svc.summary(
+            client,
+            actor,
+            patient_data=patient_data,
+            reveal=reveal,
+            reason=reason,
+            registry=state.registry(),
+        )
     from kanta_archive.reports.summary import render_html, render_text
 
     if fmt == "json":

@@ -481,7 +481,9 @@ def query(
 @_reveal_options
 @_as_org
 @_store_options
+@click.pass_obj
 def show(
+    state: CliState,
     oid: str,
     version: int | None,
     what: str | None,
@@ -524,7 +526,7 @@ def show(
         write_stdout(json.dumps(dict(shown.metadata), indent=2, ensure_ascii=False) + "\n")
         return
     if what == "content":
-        content = shown.content()["content"] if reveal else masked_content(shown)
+        content = shown.content()["content"] if reveal else masked_content(shown, state.registry())
         write_stdout(json.dumps(content, indent=2, ensure_ascii=False) + "\n")
         return
     meta = shown.metadata

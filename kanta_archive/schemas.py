@@ -163,7 +163,8 @@ class SchemaRegistry:
         ``oid`` is a full dated OID (``1.2.246.537.6.1505.1.2023.6.1``; ``version`` may then
         be omitted, and must agree when given) or a base OID with its ``version`` date.
         """
-        found = self._load().get((oid, version)) if version else None
+        known = self._load()
+        found = known.get((oid, version)) if version else None
         if found is None:
             found = self._by_dated.get(oid)
             if found is not None and version and found.version != version:

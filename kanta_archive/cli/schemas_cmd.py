@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -20,7 +18,7 @@ def schemas() -> None:
     \b
     Example:
       kanta-archive schemas list
-      kanta-archive schemas show 1.2.246.537.6.1506.3
+      kanta-archive schemas show 1.2.246.537.6.1505.1.2023.6.1
     """
 
 
@@ -28,7 +26,8 @@ def schemas() -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_obj
 def list_(state: CliState, fmt: str) -> None:
-    """List every known structure: OID, version, root element, title and source file.
+    """List every known structure: its full dated OID, version, root element and title
+    (the JSON form adds the base OID, status and source file).
 
     \b
     Example:
@@ -39,6 +38,7 @@ def list_(state: CliState, fmt: str) -> None:
         rows = [
             {
                 "oid": s.oid,
+                "dated_oid": s.dated_oid,
                 "version": s.version,
                 "root": s.root,
                 "title": {"fi": s.title("fi"), "sv": s.title("sv")},
@@ -50,7 +50,7 @@ def list_(state: CliState, fmt: str) -> None:
         write_stdout(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
     header = ("OID", "VERSION", "ROOT", "TITLE (fi)")
-    rows_t = [(s.oid, s.version, s.root, s.title("fi")) for s in structures]
+    rows_t = [(s.dated_oid, s.version, s.root, s.title("fi")) for s in structures]
     widths = [max(len(r[i]) for r in [header, *rows_t]) for i in range(3)]
     lines = [
         "  ".join(col.ljust(widths[i]) if i < 3 else col for i, col in enumerate(row))
@@ -59,52 +59,24 @@ def list_(state: CliState, fmt: str) -> None:
     write_stdout("\n".join(lines) + "\n")
 
 
-def _fields(node: Mapping[str, Any], path: str, depth: int) -> Iterator[dict[str, Any]]:
-    props = node.get("properties")
-    if node.get("type") == "array" and isinstance(node.get("items"), Mapping):
-        yield from _fields(node["items"], path + "[]", depth)
-        return
-    if not isinstance(props, Mapping):
-        return
-    required = set(node.get("required") or [])
-    for key, child in props.items():
-        if not isinstance(child, Mapping):
-            continue
-        sosmeta = child.get("sosmeta") or {}
-        names = {
-            n.get("lang"): n.get("value")
-            for n in sosmeta.get("name") or []
-            if isinstance(n, Mapping)
-        }
-        yield {
-            "path": f"{path}/{key}",
-            "depth": depth,
-            "type": child.get("type", ""),
-            "fi": names.get("fi", ""),
-            "sv": names.get("sv", ""),
-            "required": key in required,
-            "conditional": bool(sosmeta.get("conditionalRequired")),
-            "repeatable": child.get("type") == "array" or bool(sosmeta.get("repeatable")),
-            "codeset": sosmeta.get("classificationOid") or "",
-        }
-        yield from _fields(child, f"{path}/{key}", depth + 1)
-
-
 @schemas.command("show")
 @click.argument("structure")
 @click.option("--version", "version", help="Structure version date (default: the newest).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_obj
 def show(state: CliState, structure: str, version: str | None, fmt: str) -> None:
-    """Show the fields of one structure with fi/sv names and required/repeatable flags.
+    """Show the fields of one structure with fi/sv names and their flags.
 
-    STRUCTURE is a structure OID, optionally with @version.
+    STRUCTURE is the full dated OID real documents name it by
+    (1.2.246.537.6.1505.1.2023.6.1), or a structure OID, optionally with @version.
 
     \b
     Example:
-      kanta-archive schemas show 1.2.246.537.6.1506.3
-      kanta-archive schemas show 1.2.246.537.6.1506.3@2024-06-01 --format json
+      kanta-archive schemas show 1.2.246.537.6.1505.1.2023.6.1
+      kanta-archive schemas show 1.2.246.537.6.1505.2@2022-06-28 --format json
     """
+    from kanta_archive.schema_docs import fields_of
+
     found = state.registry().find(structure)
     if version:
         found = [s for s in found if s.version == version]
@@ -113,33 +85,41 @@ def show(state: CliState, structure: str, version: str | None, fmt: str) -> None
             f"unknown structure '{structure}' (see 'kanta-archive schemas list')", ExitCode.USAGE
         )
     chosen = found[-1]
-    fields = list(_fields(chosen.schema, "", 0))
+    fields = list(fields_of(chosen.schema))
     if fmt == "json":
         payload = {
             "oid": chosen.oid,
+            "dated_oid": chosen.dated_oid,
             "version": chosen.version,
             "root": chosen.root,
-            "fields": fields,
+            "title": {"fi": chosen.title("fi"), "sv": chosen.title("sv")},
+            "fields": [f.as_json() for f in fields],
         }
         write_stdout(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         return
     out = [
         f"{chosen.title('fi')} / {chosen.title('sv')}",
-        f"{chosen.oid} version {chosen.version}",
+        f"{chosen.dated_oid} (structure {chosen.oid}, version {chosen.version})",
         "",
     ]
     for f in fields:
         flags = "".join(
             [
-                "R" if f["required"] else ("C" if f["conditional"] else "-"),
-                "*" if f["repeatable"] else " ",
+                "R" if f.required else ("C" if f.conditional else "-"),
+                "*" if f.repeatable else " ",
+                "H" if f.hidden else " ",
+                "N" if f.non_disclosure else " ",
             ]
         )
-        name = "  " * f["depth"] + f["path"].rsplit("/", 1)[-1]
-        label = f"{f['fi']} / {f['sv']}" if f["fi"] else ""
-        codeset = f"  [{f['codeset']}]" if f["codeset"] else ""
-        out.append(f"{flags} {name:<40} {f['type']:<8} {label}{codeset}")
-    out += ["", "R required, C conditionally required, * repeatable"]
+        name = "  " * f.depth + f.path.rsplit("/", 1)[-1]
+        label = f"{f.fi} / {f.sv}" if f.fi and f.sv else f.fi
+        codeset = f"  [{f.codeset}]" if f.codeset else ""
+        out.append(f"{flags} {name:<40} {f.type:<10} {label}{codeset}")
+    out += [
+        "",
+        "R required, C conditionally required (a prose rule), * repeatable, H hidden group "
+        "(hiddenField), N non-disclosure protected (nonDisclosureProtected)",
+    ]
     write_stdout("\n".join(out) + "\n")
 
 

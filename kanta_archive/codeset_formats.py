@@ -10,8 +10,7 @@ Two export forms are read, plus this project's own JSON form (``codesets.py``):
 * **JSON of the code server API** (``/codeserver/csapi/v3|v6/classifications/{oid}/
   conceptcodes``): ``{"conceptCodes": [{"conceptCodeId": "24", "status": "ACTIVE",
   "attributes": [{"attributeName": "LongName", "attributeValue": ["…"]}, …]}], "page": 1,
-  "totalPages": 1, …}``; a list of such pages (one file per page, or a JSON array of pages)
-  is read as one code set.
+  "totalPages": 1, …}``; a JSON array of such pages is read as one code set.
 
 Neither form names the code system inside the file: its OID comes from ``--oid`` or from
 a file named ``<oid>.csv`` / ``<oid>.json`` (as the code server's own download is not).

@@ -243,7 +243,12 @@ def archive(
     if not paths:
         click.echo("Error: no documents found in the given inputs", err=True)
         raise click.exceptions.Exit(int(ExitCode.USAGE))
-    validator = Validator(state.registry(), trust_anchors=load_trust_anchors(trust))
+    from kanta_archive.codesets import load_codesets
+
+    registry = state.registry()
+    # The store's own code sets (kanta-archive codesets import --store) count too.
+    codesets = load_codesets((*registry.extra_dirs, store_path))
+    validator = Validator(registry, codesets, trust_anchors=load_trust_anchors(trust))
     acting = _acting(store_path, as_org)
     with (
         _open(store_path, index_url, create=True, validator=validator) as arch,

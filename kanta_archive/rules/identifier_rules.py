@@ -193,7 +193,8 @@ def check_codes(ctx: RuleContext) -> Iterator[Finding]:
             if codeset.complete:
                 yield finding(
                     "KA-CODE-UNKNOWN",
-                    f"code '{code}' is not in code set {codeset.oid} ({codeset.title()})",
+                    f"code '{code}' is not in code set {codeset.oid}"
+                    + (f" ({codeset.title()})" if codeset.title() != codeset.oid else ""),
                     pointer + "/code",
                 )
             continue

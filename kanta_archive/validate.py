@@ -152,6 +152,7 @@ class Validator:
         )
         found += run_rules(context)
         self.unchecked |= context.unchecked
+        found = _one_finding_per_unknown_code(found)
         if schema_pointers:
             # A value that already fails its schema is not checked again by a rule, whether
             # the rule is Python or one of the XSD's assertions: one problem, one finding.
@@ -256,6 +257,25 @@ def signature_required(structure: StructureSchema | None) -> bool:
         return False
     sosmeta = structure.schema.get("sosmeta")
     return isinstance(sosmeta, Mapping) and sosmeta.get("signatureRequired") is True
+
+
+def _one_finding_per_unknown_code(found: list[Finding]) -> list[Finding]:
+    """A coded value whose code is not in its code set is not judged again by a rule that
+    reads its code (e.g. the controller rules on an unknown controller type)."""
+    unknown = {
+        f.location.pointer.removesuffix("/code")
+        for f in found
+        if f.code == "KA-CODE-UNKNOWN" and f.location.pointer.endswith("/code")
+    }
+    if not unknown:
+        return found
+    return [
+        f
+        for f in found
+        if f.code == "KA-CODE-UNKNOWN"
+        or f.location.pointer not in unknown
+        or BY_CODE[f.code].stage != "rule"
+    ]
 
 
 def _assert_message(code: str) -> str:

@@ -32,14 +32,22 @@ _worker_validator: Validator | None = None
 
 
 def _init_worker(
-    schemas_dirs: tuple[Path, ...], max_bytes: int, trust_anchors: tuple[bytes, ...] = ()
+    schemas_dirs: tuple[Path, ...],
+    max_bytes: int,
+    trust_anchors: tuple[bytes, ...] = (),
+    require_signature: tuple[str, ...] = (),
+    lang: str | None = None,
 ) -> None:
     global _worker_validator
     from kanta_archive.schemas import SchemaRegistry
     from kanta_archive.validate import Validator
 
     _worker_validator = Validator(
-        SchemaRegistry(schemas_dirs), max_bytes=max_bytes, trust_anchors=trust_anchors
+        SchemaRegistry(schemas_dirs),
+        max_bytes=max_bytes,
+        trust_anchors=trust_anchors,
+        require_signature=require_signature,
+        lang=lang,
     )
 
 
@@ -68,7 +76,13 @@ def _results(
     with ProcessPoolExecutor(
         max_workers=jobs,
         initializer=_init_worker,
-        initargs=(state.schemas_dirs, max_bytes, validator.trust_anchors),
+        initargs=(
+            state.schemas_dirs,
+            max_bytes,
+            validator.trust_anchors,
+            validator.require_signature,
+            validator.lang,
+        ),
     ) as pool:
         yield from pool.map(
             _validate_one, paths, chunksize=max(1, min(64, len(paths) // (jobs * 4)))
@@ -108,6 +122,21 @@ def _results(
     help="Largest input accepted, in bytes.",
 )
 @trust_option
+@click.option(
+    "--require-signature",
+    "require_signature",
+    multiple=True,
+    metavar="OID|all|none",
+    help="Which documents must be signed, besides those whose metadata names a signer: "
+    "a structure OID (repeatable), all, or none (no signature is required).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["fi", "sv", "en"]),
+    default=None,
+    help="Show each finding's field by its Sosmeta name in this language (en: Sosmeta "
+    "publishes fi and sv only, so the Finnish name).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_obj
 def validate(
@@ -118,6 +147,8 @@ def validate(
     jobs: int,
     max_size: int,
     trust: tuple[Path, ...],
+    require_signature: tuple[str, ...],
+    lang: str | None,
     quiet: bool,
 ) -> None:
     """Validate JSON and XHTML documents (files, folders, or - for stdin).
@@ -131,6 +162,7 @@ def validate(
       kanta-archive validate samples/valid/
       kanta-archive validate out/ --format junit > report.xml
       kanta-archive validate signed/ --trust ca.pem
+      kanta-archive validate doc.json --lang sv
       cat doc.json | kanta-archive validate -
     """
     import os
@@ -141,7 +173,11 @@ def validate(
     from kanta_archive.validate import Validator, iter_inputs
 
     validator = Validator(
-        state.registry(), max_bytes=max_size, trust_anchors=load_trust_anchors(trust)
+        state.registry(),
+        max_bytes=max_size,
+        trust_anchors=load_trust_anchors(trust),
+        require_signature=require_signature,
+        lang=lang,
     )
     results: list[ValidationResult] = []
     unreadable = 0
@@ -169,6 +205,15 @@ def validate(
         results, tool_version=__version__, color=fmt == "text" and sys.stdout.isatty()
     )
     write_stdout(output)
+    unchecked = sorted({oid for r in results for oid in r.unchecked_codesets})
+    if unchecked and not quiet and fmt == "text":
+        # Said once per run: a code set that is not loaded is never an error.
+        click.echo(
+            f"Note: {len(unchecked)} code system(s) have no code set loaded, so their codes "
+            f"were not checked: {', '.join(unchecked)} (import one with "
+            "'kanta-archive codesets import')",
+            err=True,
+        )
     threshold = Severity(fail_on)
     if unreadable:
         raise click.exceptions.Exit(int(ExitCode.USAGE))

@@ -138,6 +138,10 @@ def write_all(
     if not newest:
         raise UsageError("no structures known: nothing to generate")
     _target_folder(out)
+    for s in newest.values():  # checked before anything is written: never half a run
+        folder = out / s.dated_oid
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise UsageError(f"{folder}: exists already and is not empty: not overwriting")
     return {
         s.dated_oid: write_documents(
             s, count, seed, out / s.dated_oid, fmt, registry, orgs=orgs, progress=progress

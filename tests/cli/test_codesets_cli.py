@@ -61,9 +61,7 @@ def _csv(tmp_path: Path, name: str, encoding: str = "utf-8", bom: bool = False) 
 @pytest.mark.parametrize(
     ("encoding", "bom"), [("utf-8", False), ("utf-8", True), ("iso-8859-1", False)]
 )
-def test_a_code_server_csv_reads_in_each_encoding(
-    tmp_path: Path, encoding: str, bom: bool
-) -> None:
+def test_a_code_server_csv_reads_in_each_encoding(tmp_path: Path, encoding: str, bom: bool) -> None:
     codeset = read_export(_csv(tmp_path, f"{TASKS}.csv", encoding, bom))
     assert codeset.oid == TASKS and codeset.complete
     assert sorted(codeset.codes) == ["24", "25"]
@@ -116,7 +114,9 @@ def test_import_writes_code_sets_that_validation_then_uses(run_cli: Run, tmp_pat
     written = json.loads((folder / "codesets" / f"{TASKS}.json").read_text(encoding="utf-8"))
     assert written["oid"] == TASKS and written["complete"] is True
 
-    listed = json.loads(run_cli("--schemas-dir", folder, "codesets", "list", "--format", "json").output)
+    listed = json.loads(
+        run_cli("--schemas-dir", folder, "codesets", "list", "--format", "json").output
+    )
     tasks = next(row for row in listed if row["oid"] == TASKS)
     assert tasks["codes"] == 2 and tasks["complete"] is True
     assert "imported from" in tasks["source"]

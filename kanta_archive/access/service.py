@@ -424,10 +424,11 @@ class ClientService(AccessService):
             for client in clients:
                 for ban_oid in self._documents_of(client, dr.BAN_TYPE):
                     ban_meta, ban = self._stored_meta(ban_oid)
-                    if dr.ban_blocks(ban_meta, ban.content().get("content", {}), target, day):
+                    ban_content = ban.content().get("content", {})
+                    if dr.ban_blocks(ban_meta, ban_content, meta, shown.controller_oid, day):
                         raise RefusedError(
                             f"{dr.RULE_BAN}: the disclosure ban {ban_oid} of client {client} "
-                            f"blocks disclosure to {to}"
+                            f"blocks disclosing {shown.document_oid} (to {to})"
                         )
             if target.sector == "health_care":
                 if consent_doc is None:

@@ -241,16 +241,20 @@ def _read_inputs(folder: Path, validator: Any, progress: Progress) -> list[_Inpu
         document = outcome.document
         findings = tuple(outcome.findings)
         meta = None
+        structure = None
         if document is not None:
             findings += tuple(validator.validate_document(document))
             meta = document.metadata
+            key = meta.schema_key
+            # A document may name its structure by the full dated OID: the plan by base OID.
+            structure = validator.registry.get(*key) if key else None
         record = DocumentRecord(
             source=_relative(path, folder),
             format=outcome.format,
             document_oid=meta.document_oid if meta else None,
             set_oid=meta.set_oid if meta else None,
             version=meta.version if meta else None,
-            structure_oid=meta.structure_oid if meta else None,
+            structure_oid=structure.oid if structure else (meta.structure_oid if meta else None),
             structure_version=meta.structure_version if meta else None,
             valid=document is not None and not any(f.severity is Severity.ERROR for f in findings),
             findings=findings,
@@ -624,23 +628,36 @@ def _temporary_id(run: _Run) -> CaseResult:
 
 
 def _protected_fields(validator: Any, document: Document) -> list[str]:
-    """Schema paths of the outermost fields protected by a non-disclosure marking that hold a
-    value in the document's content, e.g. ``/asiakaskertomusmerkinta/asiakas[]/yhteystiedot``."""
-    from kanta_archive.schema_docs import fields_of
+    """JSON Pointers of the outermost values that non-disclosure masking hides in the
+    document's content (access/masking.py), e.g. ``/asiakkuusasiakirja/asiakas/yhteystiedot``."""
+    from kanta_archive.access.masking import MASK, mask_document_content
 
-    meta = document.metadata
-    if not meta.structure_oid or not meta.structure_version:
-        return []
-    structure = validator.registry.get(meta.structure_oid, meta.structure_version)
-    if structure is None:
-        return []
-    present = [
-        f.path
-        for f in fields_of(structure.schema)
-        if f.non_disclosure and _present(document.content, f.path)
-    ]
-    # A protected parent covers its children: list the outermost ones.
-    return [p for p in present if not any(p.startswith(q + "/") for q in present)]
+    masked = mask_document_content(document.metadata, document.content, validator.registry)
+    found: list[str] = []
+
+    def all_masked(before: Any, after: Any) -> bool:
+        if isinstance(before, Mapping):
+            return isinstance(after, Mapping) and all(
+                all_masked(v, after.get(k)) for k, v in before.items()
+            )
+        if isinstance(before, list):
+            return isinstance(after, list) and all(map(all_masked, before, after))
+        return bool(after == MASK)
+
+    def walk(before: Any, after: Any, pointer: str) -> None:
+        if after == before:
+            return
+        if all_masked(before, after):
+            found.append(pointer)
+        elif isinstance(before, Mapping) and isinstance(after, Mapping):
+            for key in before:
+                walk(before[key], after.get(key), f"{pointer}/{key}")
+        elif isinstance(before, list) and isinstance(after, list):
+            for i, (b, a) in enumerate(zip(before, after, strict=False)):
+                walk(b, a, f"{pointer}/{i}")
+
+    walk(document.content, masked, "")
+    return found
 
 
 def _present(node: Any, path: str) -> bool:

@@ -163,7 +163,7 @@ def test_metadata_non_disclosure_protects_the_document() -> None:
 
 
 def test_non_disclosure_sample_is_masked_by_the_bundled_schema() -> None:
-    doc = load("client-record-entry-non-disclosure.json")
+    doc = load("customership-non-disclosure.json")
     meta = Metadata.from_raw(doc["metadata"])
     masked = mask_document_content(meta, doc["content"], SchemaRegistry())
     text = json.dumps(masked, ensure_ascii=False)

@@ -122,8 +122,7 @@ def test_a_document_whose_metadata_names_a_signer_must_be_signed(run_cli: Run) -
     assert len(missing) == 1
     assert "names the signer" in missing[0]["message"]
     assert (
-        run_cli("validate", path, "--require-signature", "none", "--format", "json").exit_code
-        == 0
+        run_cli("validate", path, "--require-signature", "none", "--format", "json").exit_code == 0
     )
 
 

@@ -5,8 +5,7 @@ with Archive.open("./archive", create=True) as archive:
     page = archive.query(Query(client="150612A904S"))
 """
 
-from kanta_archive.archive.service import (
-    Archive,
+from kanta_archive.archive.results import (
     HistoryEntry,
     IngestItem,
     IngestReport,
@@ -14,9 +13,8 @@ from kanta_archive.archive.service import (
     TransferReport,
     VerifyProblem,
     VerifyReport,
-    default_actor,
-    default_index_url,
 )
+from kanta_archive.archive.service import Archive, default_actor, default_index_url
 
 __all__ = [
     "Archive",

@@ -4,7 +4,7 @@ option the archive commands share. Thin wrappers over :mod:`kanta_archive.access
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
@@ -14,59 +14,18 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kanta_archive.cli.common import CliState, write_stdout
+from kanta_archive.cli.options import as_option, resolve_actor, store_options
 from kanta_archive.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from kanta_archive.access.service import RevealService
-
-AS_ENV = "KANTA_ARCHIVE_ACTOR"
-
-
-def as_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--as <OID>``: the organisation acting (env KANTA_ARCHIVE_ACTOR)."""
-    return click.option(
-        "--as",
-        "as_org",
-        envvar=AS_ENV,
-        default=None,
-        metavar="OID",
-        help="The organisation acting (required once the store has an organisation "
-        "registry); env KANTA_ARCHIVE_ACTOR.",
-    )(func)
-
-
-def resolve_actor(store_path: Path, as_org: str | None) -> str | None:
-    """The acting organisation, or ``None`` for "no access checks" (no registry).
-
-    With a registry, ``--as`` is required. Without one, an ``--as`` on the command line is
-    a usage error; a value from the environment is ignored (it may be a user name, as for
-    ``--actor``), so stores without a registry behave as before.
-    """
-    from kanta_archive.access import registry_exists
-    from kanta_archive.errors import UsageError
-
-    ctx = click.get_current_context()
-    source = ctx.get_parameter_source("as_org")
-    if registry_exists(store_path):
-        if not as_org:
-            raise UsageError(
-                "this store has an organisation registry: say which organisation acts with "
-                "--as <OID> (env KANTA_ARCHIVE_ACTOR)"
-            )
-        return as_org
-    if as_org and source is click.core.ParameterSource.COMMANDLINE:
-        raise UsageError(
-            "--as needs an organisation registry in the store; import one with "
-            "`kanta-archive orgs import orgs.csv`"
-        )
-    return None
+    from kanta_archive.access.service import AccessService
 
 
 @contextmanager
 def open_service(
     store_path: Path, index_url: str | None, user: str | None = None, *, create: bool = False
-) -> Iterator[RevealService]:
-    """A :class:`RevealService` on the store (closed at the end)."""
+) -> Iterator[AccessService]:
+    """A :class:`AccessService` on the store (closed at the end)."""
     from kanta_archive.access.service import open_service as _open_service
     from kanta_archive.archive import Archive
 
@@ -79,12 +38,6 @@ def open_service(
             service.access.close()
     finally:
         archive.close()
-
-
-def _store_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    from kanta_archive.cli.archive_cmd import _store_options as options
-
-    return options(func)
 
 
 _user = click.option(
@@ -122,7 +75,7 @@ def orgs() -> None:
 @orgs.command("import")
 @click.argument("csv_file", type=click.Path(path_type=Path, dir_okay=False))
 @_user
-@_store_options
+@store_options
 def orgs_import(csv_file: Path, user: str | None, store_path: Path, index_url: str | None) -> None:
     """Import organisations from a CSV file (all rows or nothing; bad rows are listed).
 
@@ -153,7 +106,7 @@ def _org_dict(org: Any) -> dict[str, Any]:
 
 @orgs.command("list")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@_store_options
+@store_options
 def orgs_list(fmt: str, store_path: Path, index_url: str | None) -> None:
     """List the registered organisations.
 
@@ -177,7 +130,7 @@ def orgs_list(fmt: str, store_path: Path, index_url: str | None) -> None:
 
 @orgs.command("show")
 @click.argument("oid")
-@_store_options
+@store_options
 def orgs_show(oid: str, store_path: Path, index_url: str | None) -> None:
     """Show one registered organisation (JSON). Unknown OIDs exit 2.
 
@@ -226,7 +179,7 @@ def _right_line(r: Any) -> str:
 @click.option("--to", "date_to", required=True, help="Last day (YYYY-MM-DD).")
 @as_option
 @_user
-@_store_options
+@store_options
 def rights_grant(
     organiser: str,
     producer: str,
@@ -268,7 +221,7 @@ def rights_grant(
 @click.argument("right_id")
 @as_option
 @_user
-@_store_options
+@store_options
 def rights_revoke(
     right_id: str, as_org: str | None, user: str | None, store_path: Path, index_url: str | None
 ) -> None:
@@ -287,7 +240,7 @@ def rights_revoke(
 @rights.command("list")
 @click.option("--organiser", default=None)
 @click.option("--producer", default=None)
-@_store_options
+@store_options
 def rights_list(
     organiser: str | None, producer: str | None, store_path: Path, index_url: str | None
 ) -> None:
@@ -309,7 +262,7 @@ def rights_list(
 @click.option("--client", default=None, help="Only entries about this client.")
 @click.option("--actor", "actor_filter", default=None, help="Only entries by this actor.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@_store_options
+@store_options
 @click.pass_context
 def audit(
     ctx: click.Context,
@@ -342,7 +295,7 @@ def audit(
 
 
 @audit.command("verify")
-@_store_options
+@store_options
 def audit_verify(store_path: Path, index_url: str | None) -> None:
     """Check the hash chain: exit 1 naming the first bad line.
 
@@ -380,7 +333,7 @@ def clients() -> None:
 @click.option("--hetu", required=True, help="The client's HETU.")
 @as_option
 @_user
-@_store_options
+@store_options
 def clients_link(
     temporary_id: str,
     hetu: str,
@@ -407,7 +360,7 @@ def clients_link(
 @click.option("--temporary", "temporary_id", required=True, help="The temporary identifier.")
 @as_option
 @_user
-@_store_options
+@store_options
 def clients_unlink(
     temporary_id: str,
     as_org: str | None,
@@ -434,7 +387,7 @@ def clients_unlink(
 @click.option("--by", "by_oid", required=True, help="The organisation that informed the client.")
 @click.option("--date", "on", required=True, help="When (YYYY-MM-DD).")
 @_user
-@_store_options
+@store_options
 def clients_inform(
     hetu: str, by_oid: str, on: str, user: str | None, store_path: Path, index_url: str | None
 ) -> None:
@@ -459,7 +412,7 @@ def clients_inform(
 @click.option("--date", "on", default=None, help="Disclosure date (YYYY-MM-DD), default today.")
 @as_option
 @_user
-@_store_options
+@store_options
 def disclose(
     document_oids: tuple[str, ...],
     to_oid: str,
@@ -495,7 +448,7 @@ def disclose(
 @click.command("disclosures")
 @click.option("--client", required=True, help="The client's HETU.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@_store_options
+@store_options
 def disclosures(client: str, fmt: str, store_path: Path, index_url: str | None) -> None:
     """List the disclosures of a client's data (the client can follow them).
 
@@ -533,7 +486,7 @@ def disclosures(client: str, fmt: str, store_path: Path, index_url: str | None) 
 @click.option("--reason", default=None, help="Why the data are revealed (audited).")
 @as_option
 @_user
-@_store_options
+@store_options
 @click.pass_obj
 def summary(
     state: CliState,

@@ -15,44 +15,20 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from kanta_archive.cli.common import (
-    CliState,
-    NullStream,
-    load_trust_anchors,
-    trust_option,
-    write_stdout,
+from kanta_archive.cli.common import CliState, load_trust_anchors, trust_option, write_stdout
+from kanta_archive.cli.options import (
+    as_option,
+    progress,
+    quiet_option,
+    resolve_actor,
+    store_options,
 )
 from kanta_archive.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from kanta_archive.access.service import RevealService
+    from kanta_archive.access.service import AccessService
     from kanta_archive.archive import Archive
     from kanta_archive.index import IndexRow
-
-STORE_ENV = "KANTA_ARCHIVE_STORE"
-INDEX_ENV = "KANTA_ARCHIVE_INDEX"
-
-
-def _store_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option(
-        "--index",
-        "index_url",
-        envvar=INDEX_ENV,
-        default=None,
-        metavar="URL",
-        help="Index URL: sqlite://<path> or postgresql://…  [default: "
-        "sqlite://<store>/index.sqlite; env KANTA_ARCHIVE_INDEX]",
-    )(func)
-    func = click.option(
-        "--store",
-        "store_path",
-        envvar=STORE_ENV,
-        default="./archive",
-        show_default=True,
-        type=click.Path(path_type=Path),
-        help="Store directory (env KANTA_ARCHIVE_STORE).",
-    )(func)
-    return func
 
 
 @contextmanager
@@ -75,30 +51,6 @@ def _oid(value: str, what: str) -> str:
     return check_oid(value, what)
 
 
-@contextmanager
-def _progress(label: str, length: int, quiet: bool) -> Iterator[Callable[[int], None]]:
-    show = not quiet and sys.stderr.isatty() and length > 20
-    sink: Any = sys.stderr if show else NullStream()
-    with click.progressbar(length=length, label=label, file=sink) as bar:
-        yield bar.update
-
-
-_quiet = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-
-
-def _as_org(func: Callable[..., Any]) -> Callable[..., Any]:
-    from kanta_archive.cli.access_cmd import as_option
-
-    return as_option(func)
-
-
-def _acting(store_path: Path, as_org: str | None) -> str | None:
-    """The acting organisation (access checks on) or None (no registry: no checks)."""
-    from kanta_archive.cli.access_cmd import resolve_actor
-
-    return resolve_actor(store_path, as_org)
-
-
 def _reveal_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option(
         "--reason", default=None, help="Why the data are revealed (recorded in the audit log)."
@@ -119,7 +71,7 @@ def _check_reveal(acting: str | None, reveal: bool) -> None:
 
 
 def _guard_protected(
-    svc: RevealService,
+    svc: AccessService,
     shown: list[Any],
     acting: str,
     reveal: bool,
@@ -170,7 +122,7 @@ def _audit_transfer(arch: Archive, report: Any, reason: str, actor: str | None) 
 
 
 @contextmanager
-def _access(arch: Archive, user: str | None) -> Iterator[RevealService]:
+def _access(arch: Archive, user: str | None) -> Iterator[AccessService]:
     from kanta_archive.access.service import open_service
 
     svc = open_service(arch, user)
@@ -204,9 +156,9 @@ _actor = click.option(
 )
 @trust_option
 @_actor
-@_as_org
-@_quiet
-@_store_options
+@as_option
+@quiet_option
+@store_options
 @click.pass_obj
 def archive(
     state: CliState,
@@ -249,10 +201,10 @@ def archive(
     # The store's own code sets (kanta-archive codesets import --store) count too.
     codesets = load_codesets((*registry.extra_dirs, store_path))
     validator = Validator(registry, codesets, trust_anchors=load_trust_anchors(trust))
-    acting = _acting(store_path, as_org)
+    acting = resolve_actor(store_path, as_org)
     with (
         _open(store_path, index_url, create=True, validator=validator) as arch,
-        _progress("Archiving", 2 * len(paths), quiet) as advance,
+        progress("Archiving", 2 * len(paths), quiet) as advance,
     ):
         if acting is None:
             report = arch.ingest(paths, partial=partial, actor=actor, progress=advance)
@@ -394,8 +346,8 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     default=None,
     help="Output format [default: table on a terminal, else json].",
 )
-@_as_org
-@_store_options
+@as_option
+@store_options
 def query(
     client: str | None,
     controller_oid: str | None,
@@ -449,7 +401,7 @@ def query(
         limit=limit,
         offset=offset,
     )
-    acting = _acting(store_path, as_org)
+    acting = resolve_actor(store_path, as_org)
     with _open(store_path, index_url) as arch:
         if acting is None:
             result = arch.query(q)
@@ -484,8 +436,8 @@ def query(
 @click.option("--content", "what", flag_value="content", help="Print the content as JSON.")
 @click.option("--raw", "what", flag_value="raw", help="Print the exact submitted bytes.")
 @_reveal_options
-@_as_org
-@_store_options
+@as_option
+@store_options
 @click.pass_obj
 def show(
     state: CliState,
@@ -510,7 +462,7 @@ def show(
     from kanta_archive.access.service import masked_content
 
     _oid(oid, "OID")
-    acting = _acting(store_path, as_org)
+    acting = resolve_actor(store_path, as_org)
     _check_reveal(acting, reveal)
     with _open(store_path, index_url) as arch:
         if acting is None:
@@ -561,8 +513,8 @@ def show(
     default="text",
     show_default=True,
 )
-@_as_org
-@_store_options
+@as_option
+@store_options
 def history(
     oid: str, fmt: str, as_org: str | None, store_path: Path, index_url: str | None
 ) -> None:
@@ -576,7 +528,7 @@ def history(
       kanta-archive history 1.2.246.10.91000013.11.2001
     """
     _oid(oid, "OID")
-    acting = _acting(store_path, as_org)
+    acting = resolve_actor(store_path, as_org)
     with _open(store_path, index_url) as arch:
         if acting is not None:
             with _access(arch, None) as svc:
@@ -608,8 +560,8 @@ def history(
 @click.argument("oid")
 @click.option("--reason", required=True, help="Why the document is invalidated.")
 @_actor
-@_as_org
-@_store_options
+@as_option
+@store_options
 def invalidate(
     oid: str,
     reason: str,
@@ -628,7 +580,7 @@ def invalidate(
       kanta-archive invalidate 1.2.246.10.91000013.11.2001.2 --reason "wrong client"
     """
     _oid(oid, "OID")
-    acting = _acting(store_path, as_org)
+    acting = resolve_actor(store_path, as_org)
     with _open(store_path, index_url) as arch:
         if acting is None:
             shown = arch.invalidate(oid, reason, actor=actor)
@@ -643,8 +595,8 @@ def invalidate(
 @click.option("--to", "to_oid", required=True, help="New controller OID.")
 @click.option("--reason", required=True, help="Why, e.g. a county merger.")
 @_actor
-@_quiet
-@_store_options
+@quiet_option
+@store_options
 def transfer_controller(
     from_oid: str,
     to_oid: str,
@@ -667,7 +619,7 @@ def transfer_controller(
     _oid(to_oid, "controller OID")
     with _open(store_path, index_url) as arch:
         total = sum(1 for c, _s in arch.store.iter_objects() if c == from_oid)
-        with _progress("Transferring", total, quiet) as advance:
+        with progress("Transferring", total, quiet) as advance:
             report = arch.transfer_controller(
                 from_oid, to_oid, reason, actor=actor, progress=advance
             )
@@ -692,8 +644,8 @@ def transfer_controller(
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-@_quiet
-@_store_options
+@quiet_option
+@store_options
 def verify(
     full: bool, repair: bool, fmt: str, quiet: bool, store_path: Path, index_url: str | None
 ) -> None:
@@ -712,7 +664,7 @@ def verify(
         if repair:
             for action in arch.repair():
                 click.echo(f"repaired: {action}", err=True)
-        with _progress("Verifying", arch.object_count(), quiet) as advance:
+        with progress("Verifying", arch.object_count(), quiet) as advance:
             report = arch.verify(full, progress=advance)
     if fmt == "json":
         payload = {
@@ -738,8 +690,8 @@ def verify(
 
 
 @click.command("reindex")
-@_quiet
-@_store_options
+@quiet_option
+@store_options
 def reindex(quiet: bool, store_path: Path, index_url: str | None) -> None:
     """Rebuild the index from the store alone (the metadata.json of every version).
 
@@ -749,7 +701,7 @@ def reindex(quiet: bool, store_path: Path, index_url: str | None) -> None:
     """
     with (
         _open(store_path, index_url) as arch,
-        _progress("Reindexing", arch.object_count(), quiet) as advance,
+        progress("Reindexing", arch.object_count(), quiet) as advance,
     ):
         count = arch.reindex(progress=advance)
         links = _restore_links(arch)
@@ -770,8 +722,8 @@ def reindex(quiet: bool, store_path: Path, index_url: str | None) -> None:
     help="Directory to create (must not exist, or be empty).",
 )
 @_reveal_options
-@_as_org
-@_store_options
+@as_option
+@store_options
 def export(
     set_oid: str,
     target: Path,
@@ -792,7 +744,7 @@ def export(
       kanta-archive export 1.2.246.10.91000013.11.2001 --to ./export/2001
     """
     _oid(set_oid, "document set OID")
-    acting = _acting(store_path, as_org)
+    acting = resolve_actor(store_path, as_org)
     _check_reveal(acting, reveal)
     with _open(store_path, index_url) as arch:
         if acting is not None:

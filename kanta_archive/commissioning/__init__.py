@@ -24,14 +24,14 @@ from kanta_archive.commissioning.plan import (
     load_plan,
     loads_plan,
 )
-from kanta_archive.commissioning.runner import (
+from kanta_archive.commissioning.report import (
     CaseResult,
     CommissioningReport,
     CoverageRow,
     DocumentRecord,
     SchemaUse,
-    run_commissioning,
 )
+from kanta_archive.commissioning.runner import run_commissioning
 
 __all__ = [
     "CASES",

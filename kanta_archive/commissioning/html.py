@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from html import escape
 
-from kanta_archive.commissioning.runner import (
+from kanta_archive.commissioning.report import (
     CaseResult,
     CommissioningReport,
     CoverageRow,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kanta_archive.commissioning.runner import (
+from kanta_archive.commissioning.report import (
     CaseResult,
     CommissioningReport,
     CoverageRow,

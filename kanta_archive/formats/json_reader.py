@@ -10,7 +10,7 @@ from typing import Any
 
 from kanta_archive.findings import error
 from kanta_archive.formats import pointer as ptr
-from kanta_archive.formats.read import ReadOutcome
+from kanta_archive.formats.outcome import ReadOutcome
 from kanta_archive.model import Document, SourcePosition
 
 # Deeper than any real document; deep enough below the limits of what runs on the parsed

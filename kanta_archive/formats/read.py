@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from kanta_archive.findings import Finding, error
-from kanta_archive.model import Document
+from kanta_archive.formats.outcome import ReadOutcome
 
 # 10 MiB: the largest real Sosmeta documents are far smaller; anything bigger is
 # more likely a mistake or an attack than a client document.
@@ -15,15 +14,6 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 JSON_SUFFIXES = frozenset({".json"})
 XHTML_SUFFIXES = frozenset({".xhtml", ".html", ".htm", ".xml"})
-
-
-@dataclass(frozen=True)
-class ReadOutcome:
-    """A document, or the findings that explain why there is none."""
-
-    document: Document | None
-    findings: tuple[Finding, ...] = ()
-    format: str | None = None
 
 
 def sniff_format(data: bytes, name: str = "") -> str | None:
@@ -68,6 +58,7 @@ def read_bytes(
     if problem is not None:
         return ReadOutcome(None, (problem,))
     fmt = sniff_format(data, source)
+    # Each reader is imported when first needed: a JSON-only run never loads lxml.
     if fmt == "json":
         from kanta_archive.formats.json_reader import read_json
 
@@ -115,3 +106,6 @@ def read_path(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadOutcome:
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror or exc}") from exc
     return read_bytes(data, str(path), max_bytes=max_bytes)
+
+
+__all__ = ["DEFAULT_MAX_BYTES", "ReadOutcome", "read_bytes", "read_path", "sniff_format"]

@@ -16,7 +16,7 @@ from lxml import etree
 
 from kanta_archive.findings import error
 from kanta_archive.formats import pointer as ptr
-from kanta_archive.formats.read import ReadOutcome
+from kanta_archive.formats.outcome import ReadOutcome
 from kanta_archive.formats.xhtml_common import (
     CONTENT_PART,
     KA,

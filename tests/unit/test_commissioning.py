@@ -20,7 +20,7 @@ from kanta_archive.commissioning import (
     report_to_dict,
     run_commissioning,
 )
-from kanta_archive.commissioning.runner import format_time
+from kanta_archive.commissioning.report import format_time
 from kanta_archive.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]

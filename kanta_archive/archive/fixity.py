@@ -1,0 +1,156 @@
+"""Fixity: check the store and the index against each other, repair after a crash, and
+rebuild the index from the store's ``metadata.json`` files alone."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from kanta_archive.archive.reading import read_metadata, version_metadata
+from kanta_archive.archive.results import Progress, VerifyProblem, VerifyReport
+from kanta_archive.errors import StoreError, UsageError
+from kanta_archive.index import Index, IndexRow, Query
+from kanta_archive.model import Metadata
+from kanta_archive.store import Problem, Store
+from kanta_archive.store.layout import object_id_from_ocfl_id
+from kanta_archive.store.ocfl import CONTROLLERS, OBJECT_NAMASTE, ROOT_NAMASTE
+
+_INDEX_PAGE = 10_000
+_REINDEX_BATCH = 5000
+
+
+def walk_objects(store: Store) -> Iterator[tuple[str, str | None, Path]]:
+    """(controller, set OID or None, object dir) for every object directory, without
+    trusting inventories (a broken one must not stop verification)."""
+    controllers = store.path / CONTROLLERS
+    for entry in sorted(os.scandir(controllers), key=lambda e: e.name):
+        if not entry.is_dir() or not (Path(entry.path) / ROOT_NAMASTE).is_file():
+            continue
+        for dirpath, dirs, files in os.walk(entry.path):
+            if Path(dirpath) == Path(entry.path) and "extensions" in dirs:
+                dirs.remove("extensions")
+            dirs.sort()
+            if OBJECT_NAMASTE in files:
+                dirs.clear()
+                name = unquote(Path(dirpath).name)
+                yield entry.name, object_id_from_ocfl_id(name), Path(dirpath)
+
+
+def object_count(store: Store) -> int:
+    """How many document sets the store holds."""
+    return sum(1 for _ in walk_objects(store))
+
+
+def _head_metadata(
+    store: Store,
+) -> Iterator[tuple[str, str, dict[str, Any] | None, str | None]]:
+    for controller, set_oid, objdir in walk_objects(store):
+        if set_oid is None:
+            continue  # reported by Store.verify
+        try:
+            head = store.head(controller, set_oid)
+            yield controller, set_oid, read_metadata(store, controller, set_oid, head), None
+        except (StoreError, UsageError, KeyError, TypeError) as exc:
+            yield controller, set_oid, None, f"{objdir.relative_to(store.path)}: {exc}"
+
+
+def _index_heads(index: Index) -> Iterator[IndexRow]:
+    offset = 0
+    while True:
+        result = index.query(
+            Query(
+                include_invalidated=True,
+                patient_data=None,
+                sort="document_oid",
+                limit=_INDEX_PAGE,
+                offset=offset,
+            )
+        )
+        yield from result.rows
+        if len(result.rows) < _INDEX_PAGE:
+            return
+        offset += _INDEX_PAGE
+
+
+def verify(store: Store, index: Index, full: bool, progress: Progress) -> VerifyReport:
+    """See :meth:`kanta_archive.archive.Archive.verify`."""
+    problems = [_from_store(p) for p in store.verify(full)]
+    heads: dict[str, tuple[str, dict[str, Any]]] = {}
+    objects = 0
+    for controller, set_oid, meta, error in _head_metadata(store):
+        objects += 1
+        progress(1)
+        label = f"{controller}/{set_oid}"
+        heads[set_oid] = (controller, meta or {})
+        if meta is None:
+            problems.append(VerifyProblem("error", "metadata", label, None, str(error)))
+            continue
+        row = index.get(str(meta.get("document_oid")))
+        if row is None or not row.is_head:
+            problems.append(
+                VerifyProblem(
+                    "error",
+                    "index-missing",
+                    label,
+                    None,
+                    f"current version {meta.get('document_oid')} is not in the index "
+                    "(run 'kanta-archive reindex')",
+                )
+            )
+            continue
+        controller_oid = (meta.get("controller") or {}).get("oid")
+        if row.status != meta.get("status") or row.controller_oid != controller_oid:
+            problems.append(
+                VerifyProblem(
+                    "error",
+                    "index-stale",
+                    label,
+                    None,
+                    f"index row of {row.document_oid} differs from metadata.json "
+                    f"(status {row.status}/{meta.get('status')}, controller "
+                    f"{row.controller_oid}/{controller_oid}; run 'kanta-archive reindex')",
+                )
+            )
+    rows = 0
+    for row in _index_heads(index):
+        rows += 1
+        if row.set_oid not in heads:
+            problems.append(
+                VerifyProblem(
+                    "error",
+                    "index-orphan",
+                    row.set_oid,
+                    None,
+                    f"index row {row.document_oid} has no document set in the store "
+                    "(run 'kanta-archive reindex')",
+                )
+            )
+    return VerifyReport(objects, rows, tuple(problems))
+
+
+def reindex(store: Store, index: Index, progress: Progress) -> int:
+    """See :meth:`kanta_archive.archive.Archive.reindex`."""
+    index.clear()
+    total = 0
+    batch: list[Metadata] = []
+    for controller, set_oid in store.iter_objects():
+        latest: dict[str, dict[str, Any]] = {}
+        for meta in version_metadata(store, controller, set_oid):
+            latest[str(meta.get("document_oid"))] = meta  # later views win
+        batch.extend(Metadata.from_raw(m) for m in latest.values())
+        progress(1)
+        if len(batch) >= _REINDEX_BATCH:
+            total += index.add_many(batch)
+            batch = []
+    if batch:
+        total += index.add_many(batch)
+    return total
+
+
+def _from_store(problem: Problem) -> VerifyProblem:
+    return VerifyProblem(
+        problem.severity, problem.code, problem.object, problem.path, problem.message
+    )

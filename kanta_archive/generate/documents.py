@@ -21,6 +21,7 @@ from kanta_archive.errors import UsageError
 from kanta_archive.generate import values
 from kanta_archive.generate.codes import CodePicker, examples_by_system
 from kanta_archive.generate.content import CLIENT_BLOCK, ContentBuilder
+from kanta_archive.generate.forms import Checker, document_bytes
 from kanta_archive.generate.metadata import SERVICE_TASKS, build_metadata
 from kanta_archive.generate.orgs import choose_parties, load_organisations
 from kanta_archive.generate.signing import SIGNER_FIRST, SIGNER_LAST, sign_json_document
@@ -179,8 +180,6 @@ def generate_documents(
     document is validated in its JSON form (unless ``validate`` is False); an invalid one
     raises ``GeneratorError``.
     """
-    from kanta_archive.generate.output import Checker, document_bytes
-
     registry = registry or SchemaRegistry()
     chosen = resolve_structure(structure, registry)
     codesets = load_codesets(registry.extra_dirs)

@@ -42,6 +42,18 @@ class _Where:
     entry: bool = False  # this object is the client's own entry
 
 
+def _fixed_value(node: Any) -> str | None:
+    """The one value a string node allows (``const`` or a one-value ``enum``), else None."""
+    if not isinstance(node, Mapping):
+        return None
+    if isinstance(node.get("const"), str):
+        return str(node["const"])
+    enum = node.get("enum")
+    if isinstance(enum, list) and len(enum) == 1 and isinstance(enum[0], str):
+        return enum[0]
+    return None
+
+
 class ContentBuilder:
     """Fills one structure schema for one document of a set."""
 
@@ -183,6 +195,9 @@ class ContentBuilder:
         if codeset is not None and codeset.version and codeset.oid == base_oid(oid or ""):
             system = f"urn:oid:{codeset.oid}.{codeset.version}"  # as real documents write it
         system_node = props.get("system")
+        fixed = _fixed_value(system_node)
+        if fixed is not None:  # an internal classification names its own system (an enum)
+            system = fixed
         pattern = system_node.get("pattern") if isinstance(system_node, Mapping) else None
         if isinstance(pattern, str) and not patterns.matches(pattern, system):
             system = f"urn:oid:{oid}" if oid else ""

@@ -22,6 +22,10 @@ Recognised patterns (``A``, ``B`` are field names; quotes optional):
   "99 Muu"", "jos kentän A luokituksesta on valittu luokka 2", "Jos A-kentässä olevasta
   luokituksesta on valittu 31 = …, 32 = … tai 34 = …" — the field is present when the
   condition holds (``KA-REQUIRED-IF``).
+
+A client's ``henkilotunnus`` and ``tilapainen_yksilointitunnus`` both marked
+``conditionalRequired`` without any note (one export) are read as "one of them is
+required", as that pair's note says in every other export that has it.
 """
 
 from __future__ import annotations
@@ -238,6 +242,7 @@ def read_rules(schema: Mapping[str, Any]) -> tuple[list[ProseRule], list[UnreadR
     """The enforced and the unread prose rules of one structure schema (content paths)."""
     rules: dict[tuple[Any, ...], ProseRule] = {}
     unread: list[UnreadRule] = []
+    silent: dict[tuple[str, ...], list[str]] = {}
     for parent, key, child, chain in _walk(schema, (), []):
         meta = sosmeta.node_sosmeta(child)
         if meta.get("conditionalRequired") is not True:
@@ -263,5 +268,28 @@ def read_rules(schema: Mapping[str, Any]) -> tuple[list[ProseRule], list[UnreadR
                 REQUIRED_IF, parent, (key,), full, condition=condition
             )
             continue
+        if not note and _is_client_block(parent) and key in _CLIENT_ID_KEYS:
+            silent.setdefault(parent, []).append(key)
+            continue
         unread.append(UnreadRule("/" + "/".join((*parent, key)), full))
+    for parent, keys in silent.items():
+        # A client's identifiers marked conditionalRequired with no note at all (one export,
+        # 1506.16010): read as the same pair is everywhere its note is given, "one of them".
+        if len(keys) > 1 and not any(r.client and r.parent == parent for r in rules.values()):
+            rules[(ONE_OF, parent, frozenset(keys))] = ProseRule(
+                ONE_OF, parent, tuple(keys), NO_NOTE_CLIENT_RULE, client=True
+            )
+        else:
+            unread += [UnreadRule("/" + "/".join((*parent, k)), "") for k in keys]
     return list(rules.values()), unread
+
+
+_CLIENT_ID_KEYS = ("henkilotunnus", "tilapainen_yksilointitunnus")
+NO_NOTE_CLIENT_RULE = (
+    "(no implementationNote: the client's conditionally required identifiers, read as "
+    "'one of them is required' as in every export whose note states it)"
+)
+
+
+def _is_client_block(parent: tuple[str, ...]) -> bool:
+    return bool(parent) and parent[-1] in (CLIENT_BLOCK, "*") and CLIENT_BLOCK in parent[-2:]

@@ -25,6 +25,7 @@ __all__ = [
     "page_name",
     "render_index",
     "render_page",
+    "render_prose_rules",
     "rule_rows",
     "write_docs",
 ]
@@ -268,3 +269,109 @@ def write_docs(out: Path, registry: SchemaRegistry | None = None) -> list[Path]:
     index.write_text(render_index(structures), encoding="utf-8")
     written.append(index)
     return written
+
+
+_PROSE_INTRO = """# Prose rules (conditionalRequired)
+
+THL's Sosmeta exports mark fields `conditionalRequired` and say the condition only in Finnish
+prose, in the field's `implementationNote` ("Ehdollisesti pakollinen: ..."). kanta-archive
+reads every note that follows one of the patterns below and enforces it; every other note
+is listed here (and on each structure's page under `docs/structures/`) as not
+machine-readable. The reader is `kanta_archive/rules/prose.py`; field names in a note are
+found by their Sosmeta Finnish name among the field's siblings, then among its ancestors'.
+
+{patterns}
+
+Two notes that no pattern reads are enforced by named rules: the case document's end date
+when the case is closed (`KA-CASE-END-DATE`) and a common-matter client's join time
+(`KA-COMMON-JOIN-TIME`). A finding's pointer is the object that lacks the field (one-of)
+or the missing field itself (required-if).
+"""
+
+_PROSE_PATTERNS = (
+    (
+        '"A- ja B -kentistä toinen on pakollinen", "Toinen kentistä A ja B on pakollinen", '
+        '"Joko A-kenttä tai B -kenttä on pakollinen", "A, B ja C -kentistä yksi on '
+        'pakollinen", "Yksi seuraavista kentistä on pakollinen: ..."',
+        "one of the fields is present: `KA-CLIENT-ID` when the fields identify a client "
+        "(`henkilotunnus` among them), else `KA-ONE-OF-REQUIRED`",
+    ),
+    (
+        'the same, with "Toiseen kentistä on vastattava "kyllä""',
+        "one of the switches is true (`KA-ONE-OF-REQUIRED`)",
+    ),
+    (
+        '"Kenttä on pakollinen, jos A -kenttään on vastattu "ei" / "kyllä"", '
+        '"jos kytkin A on asennossa kyllä"',
+        "the field is present when A is false / true (`KA-REQUIRED-IF`)",
+    ),
+    (
+        '"... jos A -kenttä jätetään tyhjäksi"',
+        "the field is present when A is absent (`KA-REQUIRED-IF`)",
+    ),
+    (
+        '"jos A-kentässä on valittu luokka "99 Muu"", "jos kentän A luokituksesta on valittu '
+        'luokka 2", "Jos A-kentässä olevasta luokituksesta on valittu 31 = ..., 32 = ..."',
+        "the field is present when A has one of those codes (`KA-REQUIRED-IF`)",
+    ),
+    (
+        "a client's `henkilotunnus` and `tilapainen_yksilointitunnus` both "
+        "`conditionalRequired` with no note at all",
+        "one of them is present, as the same pair's note says in every export that states "
+        "it (`KA-CLIENT-ID`)",
+    ),
+)
+
+
+def render_prose_rules(registry: SchemaRegistry) -> str:
+    """``docs/prose-rules.md``: how notes are read, counts over the structures ``registry``
+    knows, and every note that is not machine-readable (with ``--schemas-dir`` of all 202
+    exports: the full list)."""
+    structures = registry.structures()
+    plans = [(s, registry.plan(s)) for s in structures]
+    flagged = sum(
+        1 for s in structures for f in fields_of(s.schema) if f.conditional
+    )  # every conditionalRequired field
+    rules = [r for _, p in plans for r in p.rules]
+    named = [(s, u) for s, p in plans for u in p.unread
+             if (s.root, u.path.rsplit("/", 1)[-1]) in NAMED_RULES]  # fmt: skip
+    unread = [(s, u) for s, p in plans for u in p.unread
+              if (s.root, u.path.rsplit("/", 1)[-1]) not in NAMED_RULES]  # fmt: skip
+    table = "\n".join(
+        ["| pattern (as the exports word it) | enforced as |", "|---|---|"]
+        + [f"| {pattern} | {enforced} |" for pattern, enforced in _PROSE_PATTERNS]
+    )
+    lines = [
+        _PROSE_INTRO.format(patterns=table),
+        f"## Counts over {len(structures)} structures",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| fields marked `conditionalRequired` | {flagged} |",
+        f"| rules read and enforced | {len(rules)} |",
+        f"| of them: client identifier (`KA-CLIENT-ID`) | {sum(r.client for r in rules)} |",
+        "| of them: other one-of (`KA-ONE-OF-REQUIRED`) "
+        f"| {sum(r.kind == 'one-of' and not r.client for r in rules)} |",
+        "| of them: required-if (`KA-REQUIRED-IF`) "
+        f"| {sum(r.kind == 'required-if' for r in rules)} |",
+        f"| notes enforced by a named rule | {len(named)} |",
+        f"| notes not machine-readable | {len(unread)} |",
+        "",
+        "A one-of rule is read once for all the fields it names, so rules are fewer than fields.",
+        "",
+        "## Not machine-readable",
+        "",
+        "| structure | field | note (fi) |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| `{s.dated_oid}` | `{_cell(u.path)}` | {_cell(u.text) or '(no note)'} |"
+        for s, u in unread
+    ]
+    lines += [
+        "",
+        "Generated by `kanta-archive --schemas-dir <the exports> schemas docs --prose-rules "
+        "docs/prose-rules.md`.",
+        "",
+    ]
+    return "\n".join(lines)

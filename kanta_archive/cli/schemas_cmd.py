@@ -131,9 +131,17 @@ def show(state: CliState, structure: str, version: str | None, fmt: str) -> None
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder for the Markdown pages (created if missing).",
 )
+@click.option(
+    "--prose-rules",
+    "prose_rules",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write the prose-rules page (how notes are read, counts, every note that is "
+    "not machine-readable) over all known structures into this file.",
+)
 @click.pass_obj
-def docs(state: CliState, out: Path) -> None:
-    """Write a readable Markdown page per structure (<oid>_<version>.md) and an index.md.
+def docs(state: CliState, out: Path, prose_rules: Path | None) -> None:
+    """Write a readable Markdown page per structure (<full dated OID>.md) and an index.md.
 
     Each page has the fi/sv title, OID, version, status and a table of fields with
     fi/sv names, type, required / conditionally required / repeatable, code set,
@@ -142,9 +150,14 @@ def docs(state: CliState, out: Path) -> None:
     \b
     Example:
       kanta-archive schemas docs --out docs/structures
-      kanta-archive --schemas-dir ~/sosmeta-export schemas docs --out site/structures
+      kanta-archive --schemas-dir ~/sosmeta-export schemas docs --out site/structures \\
+          --prose-rules site/prose-rules.md
     """
-    from kanta_archive.schema_docs import write_docs
+    from kanta_archive.schema_docs import render_prose_rules, write_docs
 
-    written = write_docs(out, state.registry())
+    registry = state.registry()
+    written = write_docs(out, registry)
     click.echo(f"Wrote {len(written)} pages into {out}", err=True)
+    if prose_rules is not None:
+        prose_rules.write_text(render_prose_rules(registry), encoding="utf-8")
+        click.echo(f"Wrote {prose_rules}", err=True)

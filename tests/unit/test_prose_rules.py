@@ -71,7 +71,10 @@ def test_one_of_patterns_on_a_client_are_client_identifier_rules(note: str) -> N
 
 
 def test_a_one_of_elsewhere_is_one_of_required_and_switches_must_be_true() -> None:
-    note = 'Toinen kentistä Kotikäynti ja Puhelu on pakollinen. Toiseen kentistä on vastattava "kyllä".'
+    note = (
+        "Toinen kentistä Kotikäynti ja Puhelu on pakollinen. "
+        'Toiseen kentistä on vastattava "kyllä".'
+    )
     props = {
         "kotikaynti": _field("Kotikäynti", "boolean", note),
         "puhelu": _field("Puhelu", "boolean", note),
@@ -155,3 +158,17 @@ def test_over_the_202_exports() -> None:
     assert (read, unread) == (239, 161)
     client_rules = sum(1 for s in structures for r in registry.plan(s).rules if r.client)
     assert client_rules == 114  # with 91 other one-of rules and 34 required-if rules
+
+
+def test_the_prose_rules_page_is_fresh() -> None:
+    from pathlib import Path
+
+    from kanta_archive.schema_docs import render_prose_rules
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "prose-rules.md"
+    fresh = render_prose_rules(SchemaRegistry([exports_dir()]))
+    assert page.read_text(encoding="utf-8") == fresh, (
+        "docs/prose-rules.md is stale: run 'kanta-archive --schemas-dir ../shared/sosmeta "
+        "schemas docs --out /tmp/structures --prose-rules docs/prose-rules.md'"
+    )
+    assert "| notes not machine-readable | 159 |" in fresh

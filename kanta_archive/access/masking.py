@@ -31,6 +31,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from kanta_archive import sosmeta
 from kanta_archive.model import Metadata
 
 if TYPE_CHECKING:
@@ -51,26 +52,13 @@ RESIDENCE_AND_CONTACT: Final = frozenset(
         "sahkopostiosoite",
     }
 )
-#: Keys whose ``value`` names a person (the real keys first, then the stand-in's).
-PERSON_ID_KEYS: Final = ("henkilotunnus", "tilapainen_yksilointitunnus", "tilapainen_tunnus")
+#: Keys whose ``value`` names a person (the real exports' identifiers).
+PERSON_ID_KEYS: Final = ("henkilotunnus", "tilapainen_yksilointitunnus")
 NON_DISCLOSURE_KEY: Final = "turvakielto"
 
 
-def _sosmeta(node: Any) -> Mapping[str, Any]:
-    """A schema node's ``sosmeta``; for an array, its items' (where Sosmeta puts it)."""
-    if not isinstance(node, Mapping):
-        return {}
-    own = node.get("sosmeta")
-    if isinstance(own, Mapping):
-        return own
-    items = node.get("items")
-    if isinstance(items, Mapping) and isinstance(items.get("sosmeta"), Mapping):
-        return items["sosmeta"]  # type: ignore[no-any-return]
-    return {}
-
-
 def _flag(node: Any, name: str) -> bool:
-    return _sosmeta(node).get(name) is True
+    return sosmeta.flag(node, name)  # on an array, its items' sosmeta (where Sosmeta puts it)
 
 
 def _mask_all(value: Any) -> Any:

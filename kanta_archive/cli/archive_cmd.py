@@ -377,7 +377,7 @@ def query(
 
     \b
     Example:
-      kanta-archive query --client 150612A904S --service-task 10 --from 2024-01-01
+      kanta-archive query --client 150612A904S --service-task 24 --from 2024-01-01
       kanta-archive query --controller 1.2.246.10.91000013 --format csv > list.csv
     """
     from kanta_archive.index import Query

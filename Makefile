@@ -25,7 +25,7 @@ demo: $(STAMP)
 	@echo "== archive the valid samples into demo-archive/ and query one client"
 	rm -rf demo-archive
 	$(BIN)/kanta-archive archive samples/valid/ --store demo-archive
-	$(BIN)/kanta-archive query --store demo-archive --client 150612A904S --format table
+	$(BIN)/kanta-archive query --store demo-archive --client 150612A904S --format text
 
 # Headless Chromium renders the commissioning-test report in tests/e2e (Debian's package).
 browser:

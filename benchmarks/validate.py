@@ -6,7 +6,12 @@ documents spread over every bundled structure, written by ``kanta_archive.genera
 * **ours**: ``Validator().validate_bytes`` (read, schemas, XSD, rules, locations);
 * **raw JSON**: ``json.loads`` + jsonschema_rs ``Draft7Validator.is_valid`` on the content
   and the metadata, with the same compiled schemas;
-* **raw XHTML**: lxml parsing + xmlschema XSD 1.1 ``is_valid`` of the head metadata.
+* **raw XHTML**: lxml parsing + xmlschema XSD 1.1 ``is_valid`` of the head metadata;
+* **CDA**: each generated JSON document rendered as CDA (``render_cda``; the structures
+  that need a signature signed with a throw-away test key; the common-matter ones left
+  out, as CDA cannot carry them), ours next to the raw figure
+  of lxml parsing + xmlschema XSD 1.1 ``is_valid`` of the ClinicalDocument
+  (``schemas/cda/``).
 
 Documents are read into memory first: the figures are CPU cost, not disk speed. Also times
 ``kanta-archive --help`` (median of 10 runs in a fresh process). Targets: ours >= 50 % of
@@ -37,8 +42,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kanta_archive.findings import Severity  # noqa: E402
+from kanta_archive.formats.cda_schema import cda_xsd  # noqa: E402
 from kanta_archive.formats.xhtml_common import KA, XHTML  # noqa: E402
 from kanta_archive.generate import write_documents  # noqa: E402
+from kanta_archive.model import split_structure_id  # noqa: E402
 from kanta_archive.schemas import SchemaRegistry  # noqa: E402
 from kanta_archive.validate import Validator  # noqa: E402
 
@@ -70,6 +77,40 @@ def generate_batch(out: Path, count: int, jobs: int) -> None:
 
 def load(folder: Path, suffix: str) -> list[tuple[str, bytes]]:
     return [(str(p), p.read_bytes()) for p in sorted(folder.rglob(f"*{suffix}"))]
+
+
+def as_cda(docs: Sequence[tuple[str, bytes]], registry: SchemaRegistry) -> list[tuple[str, bytes]]:
+    """The JSON documents rendered as CDA, the ones whose structure needs it signed; not
+    the common-matter ones, which CDA cannot carry (docs/cda.md)."""
+    from datetime import UTC, datetime
+
+    from kanta_archive.formats.cda_writer import render_cda
+    from kanta_archive.formats.read import read_bytes
+    from kanta_archive.signatures.cda_sign import sign_cda
+    from kanta_archive.signatures.testpki import make_ca, make_signer
+    from kanta_archive.signatures.verify import load_signing_material
+    from kanta_archive.validate import signature_required
+
+    ca = make_ca()
+    signer = make_signer(ca, "Benchmark Signer")
+    material = load_signing_material(signer.key_pem, signer.cert_pem)
+    out: list[tuple[str, bytes]] = []
+    for name, data in docs:
+        doc = json.loads(data)
+        metadata = {k: v for k, v in doc["metadata"].items() if k != "signature"}
+        if "common_matter_oid" in metadata:
+            continue
+        key = split_structure_id(metadata["structure"])
+        structure = registry.get(*key) if key else None
+        cda = render_cda(metadata, doc["content"], structure.schema if structure else None)
+        if signature_required(structure):
+            document = read_bytes(cda, name).document
+            assert document is not None
+            cda = sign_cda(
+                document, material, datetime.fromisoformat(metadata["created"]).astimezone(UTC)
+            )
+        out.append((name.removesuffix(".json") + ".xml", cda))
+    return out
 
 
 def rate(func: Callable[[str, bytes], Any], docs: Sequence[tuple[str, bytes]]) -> float:
@@ -175,10 +216,8 @@ def main() -> int:
     def raw_json(_name: str, data: bytes) -> None:
         doc = json.loads(data)
         meta = doc["metadata"]
-        structure = meta["structure"]
-        content_ok = content_validators[(structure["oid"], structure["version"])].is_valid(
-            doc["content"]
-        )
+        key = split_structure_id(meta["structure"])
+        content_ok = content_validators[key].is_valid(doc["content"])
         if not (metadata_validator.is_valid({"metadata": meta}) and content_ok):
             raise SystemExit(f"{_name}: raw JSON validation failed")
 
@@ -187,6 +226,13 @@ def main() -> int:
         metadata = root.find(f"{XHTML}head/{KA}metadata")
         if not xsd.is_valid(metadata):
             raise SystemExit(f"{_name}: raw XSD validation failed")
+
+    cda_schema = cda_xsd()
+
+    def raw_cda(_name: str, data: bytes) -> None:
+        root = etree.fromstring(data, parser_xml)
+        if not cda_schema.is_valid(root):
+            raise SystemExit(f"{_name}: raw CDA XSD validation failed")
 
     temp: str | None = None
     gen = args.keep
@@ -204,8 +250,15 @@ def main() -> int:
         print(f"{'set':<22} {'form':<6} {'docs':>6} {'ours/s':>9} {'raw/s':>9} {'ratio':>7}")
         ratios: list[float] = []
         for label, folder in sets.items():
-            for form, suffix, raw in (("json", ".json", raw_json), ("xhtml", ".xhtml", raw_xhtml)):
+            forms = (
+                ("json", ".json", raw_json),
+                ("xhtml", ".xhtml", raw_xhtml),
+                ("cda", ".json", raw_cda),
+            )
+            for form, suffix, raw in forms:
                 docs = load(folder, suffix)
+                if form == "cda":
+                    docs = as_cda(docs, registry)
                 # warm up on every structure: compile schemas and XSD, import lazy modules
                 for name, data in docs[:: max(1, len(docs) // 30)]:
                     ours(name, data)

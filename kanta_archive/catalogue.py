@@ -29,7 +29,7 @@ CATALOGUE: tuple[CodeInfo, ...] = (
     CodeInfo("KA-INPUT-TOO-LARGE", E, "read", "The input is over the size limit (--max-size)."),
     CodeInfo("KA-INPUT-BINARY", E, "read", "The input contains NUL bytes: a binary file."),
     CodeInfo("KA-INPUT-ENCODING", E, "read", "The input is not UTF-8 (e.g. UTF-16 or Latin-1)."),
-    CodeInfo("KA-INPUT-FORMAT", E, "read", "The input is neither JSON nor XHTML."),
+    CodeInfo("KA-INPUT-FORMAT", E, "read", "The input is neither JSON, XHTML nor CDA."),
     CodeInfo(
         "KA-JSON-SYNTAX",
         E,
@@ -37,6 +37,26 @@ CATALOGUE: tuple[CodeInfo, ...] = (
         "The JSON is malformed (with line and column), or nested more than 200 levels deep.",
     ),
     CodeInfo("KA-XML-SYNTAX", E, "read", "The XML is not well-formed (with line and column)."),
+    CodeInfo(
+        "KA-CDA-BASE64",
+        E,
+        "read",
+        "A base64 part of a CDA document (nonXMLBody/text or ep2:json) does not decode.",
+    ),
+    CodeInfo(
+        "KA-CDA-JSON",
+        E,
+        "read",
+        "The decoded ep2:json of a CDA document is not a JSON object (with line and column "
+        "inside the decoded JSON), or repeats a member.",
+    ),
+    CodeInfo(
+        "KA-CDA-DISPLAY",
+        E,
+        "read",
+        "The decoded display form of a CDA document is not a well-formed XHTML <div>, or "
+        "holds a DTD or entities.",
+    ),
     CodeInfo(
         "KA-XML-FORBIDDEN",
         E,
@@ -138,14 +158,47 @@ CATALOGUE: tuple[CodeInfo, ...] = (
         "KA-CONTROLLER-PUBLIC",
         E,
         "rule",
-        "With own production, a service voucher, a purchased service or a payment commitment the "
-        "controller must be the public organiser, never the private producer.",
+        "A service produced for an organiser (outsourcingServiceCustomer: service voucher, "
+        "purchased service, payment commitment) must have the organiser as controller.",
     ),
     CodeInfo(
         "KA-CONTROLLER-PRIVATE",
         E,
         "rule",
-        "A client-paid private contract must have the private producer itself as controller.",
+        "Without an organiser the producer (the author's organisation) must itself be the "
+        "controller (own production, or a client-paid private service).",
+    ),
+    CodeInfo(
+        "KA-CDA-SCHEMA",
+        E,
+        "schema",
+        "The CDA envelope (realmCode, typeId, nonXMLBody) does not follow schemas/cda/.",
+    ),
+    CodeInfo(
+        "KA-CDA-BODY-ID",
+        E,
+        "rule",
+        "The CDA nonXMLBody/@ID is not 'OID' followed by the document's id/@root.",
+    ),
+    CodeInfo(
+        "KA-CDA-FRAME",
+        E,
+        "rule",
+        "The RCMR_IN200002FI01 frame's copy of the header disagrees with the document, or its "
+        "service request or usage situation is missing.",
+    ),
+    CodeInfo(
+        "KA-CLIENT-MISMATCH",
+        E,
+        "rule",
+        "A client (asiakas) of the content is not a client of the metadata (CDA recordTarget).",
+    ),
+    CodeInfo(
+        "KA-DOCUMENT-TYPE",
+        E,
+        "rule",
+        "The specific document type differs from the number of the structure "
+        "1.2.246.537.6.1506.<n>.",
     ),
     CodeInfo(
         "KA-CASE-NUMBER",

@@ -21,6 +21,11 @@ class InputError(KantaArchiveError, OSError):
     """An input could not be read at all (missing file, not a file)."""
 
 
+class OutputError(KantaArchiveError, OSError):
+    """An output cannot be written where the caller asked: a missing folder, a file in the
+    way, no permission, a read-only file system (the caller's to fix, like a bad input)."""
+
+
 class SchemaError(KantaArchiveError, RuntimeError):
     """A schema file is missing, unreadable or not a valid schema."""
 
@@ -30,8 +35,40 @@ class StoreError(KantaArchiveError, RuntimeError):
 
 
 class RefusedError(KantaArchiveError, PermissionError):
-    """The archive refuses an operation by one of its rules (the message names the rule)."""
+    """The archive refuses an operation by one of its rules.
+
+    ``rule`` names the rule (e.g. ``access-read-own-register``, see docs/access.md) as data,
+    for reports and the audit log; ``message`` says why in words. ``str()`` is
+    ``"<rule>: <message>"``, the one line the CLI prints.
+    """
+
+    default_rule = "refused"
+
+    def __init__(self, message: str, *, rule: str | None = None) -> None:
+        # One positional argument only: OSError reads two as (errno, strerror). The rule
+        # travels in __dict__, which OSError's __reduce__ keeps, so the error pickles.
+        super().__init__(message)
+        self.rule = rule or self.default_rule
+
+    @property
+    def message(self) -> str:
+        """Why, in words (without the rule)."""
+        return str(self.args[0]) if self.args else ""
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}"
 
 
 class ConflictError(RefusedError):
     """A write conflicts with what is stored (wrong version number, concurrent writer)."""
+
+    default_rule = "write-conflict"
+
+
+class Interrupted(KantaArchiveError):
+    """The run was stopped by a signal (SIGTERM; Ctrl-C arrives as KeyboardInterrupt).
+    The exit code is 128 + the signal number, as shells report it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by signal {signum}")
+        self.signum = signum

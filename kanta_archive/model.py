@@ -15,17 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 HETU_SYSTEM = "urn:oid:1.2.246.21"
-CONTROLLER_TYPE_SYSTEM = "urn:oid:1.2.246.537.5.40172"
 SERVICE_TASK_SYSTEM = "urn:oid:1.2.246.537.6.1221"
 
-PUBLIC = "1"
-PRIVATE = "2"
-
-FUNDING_OWN = "own_production"
-FUNDING_VOUCHER = "service_voucher"
-FUNDING_PURCHASED = "purchased_service"
-FUNDING_COMMITMENT = "payment_commitment"
-FUNDING_PRIVATE = "private_contract"
+# Real document structures and their types: a structure 1.2.246.537.6.1506.<n> has the
+# specific document type <n> in code system 1.2.246.537.6.1506 (docs/metadata.md).
+STRUCTURE_ARC = "1.2.246.537.6.1506"
+GROUP_STRUCTURE_ARC = "1.2.246.537.6.1505"
 
 
 def _str(value: Any) -> str | None:
@@ -83,9 +78,37 @@ class Author:
     professional_id: str | None = None
 
 
+def split_structure_id(structure_id: str | None) -> tuple[str, str] | None:
+    """``1.2.246.537.6.1506.3.2024.6.1`` -> ``("1.2.246.537.6.1506.3", "2024-06-01")``.
+
+    A Sosmeta export is named by its full dated OID, ``<structure OID>.<YYYY>.<M>.<D>``
+    (CDA ``contentSpecificationId``); None when the text has not that shape.
+    """
+    if not structure_id:
+        return None
+    arcs = structure_id.split(".")
+    if len(arcs) < 5 or not all(a.isascii() and a.isdigit() for a in arcs[-3:]):
+        return None
+    year, month, day = arcs[-3:]
+    if len(year) != 4 or not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+        return None
+    return ".".join(arcs[:-3]), f"{year}-{int(month):02d}-{int(day):02d}"
+
+
+def structure_id_of(oid: str, version: str) -> str:
+    """The full dated OID of structure ``oid`` at ``version`` (``YYYY-MM-DD``)."""
+    year, month, day = version.split("-")
+    return f"{oid}.{year}.{int(month)}.{int(day)}"
+
+
 @dataclass(frozen=True)
 class Metadata:
-    """A typed, lenient view of the phase-2 metadata (see docs/metadata.md)."""
+    """A typed, lenient view of the phase-2 metadata (see docs/metadata.md).
+
+    The fields follow the national metadata model as real CDA documents carry it
+    (docs/cda.md maps each to its element); a few are the archive's own
+    (``storage_format``, ``status``, ``patient_data``, ``common_matter_oid``).
+    """
 
     document_oid: str | None
     set_oid: str | None
@@ -96,15 +119,19 @@ class Metadata:
     language: str | None
     storage_format: str | None
     title: str | None
+    confidentiality: Coded | None
     document_type: Coded | None
+    specific_document_type: Coded | None
     document_group: Coded | None
+    structure_id: str | None
     structure_oid: str | None
     structure_version: str | None
     service_task: Coded | None
+    register: Coded | None
+    record_status: Coded | None
+    retention_class: Coded | None
     controller_oid: str | None
-    controller_type: Coded | None
-    service_funding: str | None
-    producer_oid: str | None
+    organiser_oid: str | None
     service_unit_oid: str | None
     patient_data: bool
     clients: tuple[Client, ...]
@@ -116,14 +143,15 @@ class Metadata:
     invalidation_reason: str | None
     signer: str | None
     signed_at: str | None
-    retention_until: str | None
 
     @classmethod
     def from_raw(cls, raw: Mapping[str, Any]) -> Metadata:
         """Build the view from the raw metadata mapping; never raises."""
         version = raw.get("version")
-        structure = _map(raw.get("structure"))
+        structure_id = _str(raw.get("structure"))
+        split = split_structure_id(structure_id)
         controller = _map(raw.get("controller"))
+        organiser = _map(raw.get("organiser"))
         author_raw = raw.get("author")
         author = None
         if isinstance(author_raw, Mapping):
@@ -147,7 +175,7 @@ class Metadata:
                 )
         invalidation = _map(raw.get("invalidation"))
         signature = _map(raw.get("signature"))
-        retention = _map(raw.get("retention"))
+        status = raw.get("status", "active")
         return cls(
             document_oid=_str(raw.get("document_oid")),
             set_oid=_str(raw.get("set_oid")),
@@ -158,15 +186,19 @@ class Metadata:
             language=_str(raw.get("language")),
             storage_format=_str(raw.get("storage_format")),
             title=_str(raw.get("title")),
+            confidentiality=Coded.from_raw(raw.get("confidentiality")),
             document_type=Coded.from_raw(raw.get("document_type")),
+            specific_document_type=Coded.from_raw(raw.get("specific_document_type")),
             document_group=Coded.from_raw(raw.get("document_group")),
-            structure_oid=_str(structure.get("oid")),
-            structure_version=_str(structure.get("version")),
+            structure_id=structure_id,
+            structure_oid=split[0] if split else None,
+            structure_version=split[1] if split else None,
             service_task=Coded.from_raw(raw.get("service_task")),
+            register=Coded.from_raw(raw.get("register")),
+            record_status=Coded.from_raw(raw.get("record_status")),
+            retention_class=Coded.from_raw(raw.get("retention_class")),
             controller_oid=_str(controller.get("oid")),
-            controller_type=Coded.from_raw(controller.get("type")),
-            service_funding=_str(raw.get("service_funding")),
-            producer_oid=_str(raw.get("producer_oid")),
+            organiser_oid=_str(organiser.get("oid")),
             service_unit_oid=_str(raw.get("service_unit_oid")),
             patient_data=raw.get("patient_data") is True,
             clients=tuple(clients),
@@ -174,12 +206,17 @@ class Metadata:
             author=author,
             customership_oid=_str(raw.get("customership_oid")),
             case_oid=_str(raw.get("case_oid")),
-            status=_str(raw.get("status")),
+            status=_str(status),
             invalidation_reason=_str(invalidation.get("reason")),
             signer=_str(signature.get("signer")),
             signed_at=_str(signature.get("signed_at")),
-            retention_until=_str(retention.get("until")),
         )
+
+    @property
+    def producer_oid(self) -> str | None:
+        """The producer: the organisation the author acts for (CDA
+        ``author/assignedAuthor/representedOrganization``)."""
+        return self.author.organisation_oid if self.author else None
 
     @property
     def schema_key(self) -> tuple[str, str] | None:
@@ -218,6 +255,21 @@ class XmlSource:
 
 
 @dataclass(frozen=True)
+class CdaSource:
+    """The parts of a CDA document the rules and signatures need besides the model.
+
+    ``document`` is the ``ClinicalDocument`` element (inside ``frame``, the
+    ``RCMR_IN200002FI01`` message, when the input is one); ``display`` is the decoded
+    XHTML display form and ``json_text`` the decoded structured form, as text.
+    """
+
+    document: Any
+    frame: Any | None
+    display: str
+    json_text: str
+
+
+@dataclass(frozen=True)
 class Document:
     """One document: raw metadata and content as read, plus where it came from.
 
@@ -228,7 +280,7 @@ class Document:
     """
 
     source: str
-    format: str  # "json" or "xhtml"
+    format: str  # "json", "xhtml" or "cda"
     raw: bytes
     metadata_raw: Mapping[str, Any]
     content: Mapping[str, Any]
@@ -237,6 +289,8 @@ class Document:
     # The JSON form's optional top-level "signature" member ({"jws": ...}); see
     # docs/signatures.md. The XHTML form's ds:Signature stays in ``xml``.
     signature: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    # The CDA form's envelope: ClinicalDocument, the frame, the decoded display form.
+    cda: CdaSource | None = field(default=None, compare=False, repr=False)
 
     @property
     def metadata(self) -> Metadata:

@@ -23,11 +23,17 @@ def render_json(document: Document) -> bytes:
 
 
 def render(document: Document, to: str, registry: SchemaRegistry | None = None) -> bytes:
-    """Render ``document`` as ``to`` (``json`` or ``xhtml``)."""
+    """Render ``document`` as ``to`` (``json``, ``xhtml`` or ``cda``)."""
     if to == "json":
         return render_json(document)
     key = document.metadata.schema_key
     structure = (registry or SchemaRegistry()).get(*key) if key else None
+    if to == "cda":
+        from kanta_archive.formats.cda_writer import render_cda
+
+        return render_cda(
+            document.metadata_raw, document.content, structure.schema if structure else None
+        )
     try:
         return render_xhtml(
             document.metadata_raw, document.content, structure.schema if structure else None

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kanta_archive import sosmeta
+from kanta_archive.access.masking import RESIDENCE_AND_CONTACT
 from kanta_archive.codesets import CodeSet, CodeSets, load_codesets
 from kanta_archive.schemas import SchemaRegistry, StructureSchema
 
@@ -111,7 +112,10 @@ def fields_of(node: Mapping[str, Any], path: str = "", depth: int = 0) -> Iterat
             codeset=(sosmeta.classification_oid(coded) or "") if sosmeta.is_coded(coded) else "",
             note_fi=sosmeta.text(meta.get("implementationNote"), "fi", fallback=False),
             note_sv=sosmeta.text(meta.get("implementationNote"), "sv", fallback=False),
-            non_disclosure=meta.get("nonDisclosureProtected") is True,
+            # what masking hides under a non-disclosure marking (access/masking.py): the
+            # person's residence and contact data, or a field a schema marks so
+            non_disclosure=meta.get("nonDisclosureProtected") is True
+            or key in RESIDENCE_AND_CONTACT,
             hidden=meta.get("hiddenField") is True,
         )
         yield from fields_of(child, f"{path}/{key}", depth + 1)

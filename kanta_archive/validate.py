@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kanta_archive.catalogue import BY_CODE, severity_of
+from kanta_archive.catalogue import BY_CODE
 from kanta_archive.codesets import CodeSet, load_codesets
 from kanta_archive.findings import Finding, Location, Severity, ValidationResult
 from kanta_archive.formats import pointer as ptr
@@ -63,6 +63,7 @@ class Validator:
         trust_anchors: Sequence[bytes] = (),
         require_signature: Sequence[str] = (),
         lang: str | None = None,
+        slow_xsd: bool = False,
     ) -> None:
         self.registry = registry or SchemaRegistry()
         self.codesets = (
@@ -78,6 +79,9 @@ class Validator:
         self.lang = lang
         # Every code system whose codes went unchecked in this run (no code set loaded).
         self.unchecked: set[str] = set()
+        # The XHTML head XSD runs as lxml XSD 1.0 + elementpath assertions (fast_xsd.py);
+        # slow_xsd runs it with xmlschema, the reference the fast path is tested against.
+        self.slow_xsd = slow_xsd
 
     # -- entry points ------------------------------------------------------
     def validate_path(self, path: Path) -> ValidationResult:
@@ -127,8 +131,12 @@ class Validator:
         self, document: Document, meta: Metadata
     ) -> tuple[list[Finding], StructureSchema | None, set[str]]:
         found: list[Finding] = []
-        if document.xml is not None:
+        if document.format == "xhtml" and document.xml is not None:
             found += self._xsd_findings(document)
+        elif document.format == "cda" and document.xml is not None:
+            from kanta_archive.formats.cda_schema import cda_xsd_findings
+
+            found += cda_xsd_findings(document)
         found += _schema_findings(
             self.registry.metadata_validator(),
             {"metadata": document.metadata_raw},
@@ -187,39 +195,19 @@ class Validator:
 
     def _xsd_findings(self, document: Document) -> list[Finding]:
         assert document.xml is not None
+        from kanta_archive.formats.xsd_findings import xsd_findings
+
+        if not self.slow_xsd:
+            from kanta_archive.formats.fast_xsd import fast_xsd
+            from kanta_archive.paths import bundled_schemas_dir
+
+            fast = fast_xsd(bundled_schemas_dir() / "xhtml" / "metadata.xsd")
+            return fast.findings(document.xml.metadata, document.xml.elements)
         schema = self.registry.metadata_xsd()
-        pointers = {id(el): pointer for pointer, el in document.xml.elements.items()}
-        found: list[Finding] = []
         # No xsi:schemaLocation hint in a document may load another schema (xmlschema's
         # default today; said here so that a new default cannot open files or the network).
-        for err in schema.iter_errors(document.xml.metadata, use_location_hints=False):
-            elem = err.elem if err.elem is not None else document.xml.metadata
-            code_attr: Any = getattr(getattr(err, "validator", None), "elem", None)
-            code = (
-                code_attr.get("{urn:kanta-archive:metadata:1}code")
-                if code_attr is not None
-                else None
-            )
-            if code is not None:
-                if err.reason != "assertion test is false":
-                    continue  # a type error inside the assertion: reported as a type error
-                pointer = code_attr.get("{urn:kanta-archive:metadata:1}pointer") or "/metadata"
-                found.append(
-                    Finding(
-                        code, severity_of(code), _short(_assert_message(code)), Location(pointer)
-                    )
-                )
-                continue
-            pointer = pointers.get(id(elem), "/metadata")
-            found.append(
-                Finding(
-                    "KA-META-SCHEMA",
-                    Severity.ERROR,
-                    _short(str(err.reason or err.message)),
-                    Location(pointer),
-                )
-            )
-        return found
+        errors = schema.iter_errors(document.xml.metadata, use_location_hints=False)
+        return xsd_findings(errors, document.xml.metadata, document.xml.elements)
 
 
 ALL, NONE = "all", "none"
@@ -278,10 +266,6 @@ def _one_finding_per_unknown_code(found: list[Finding]) -> list[Finding]:
     ]
 
 
-def _assert_message(code: str) -> str:
-    return f"XSD assertion failed: {BY_CODE[code].summary}"
-
-
 def _merge(found: Iterable[Finding]) -> list[Finding]:
     """One finding per (code, severity, pointer): the first stage to see it wins.
 
@@ -301,7 +285,11 @@ def _locate(
 ) -> list[Finding]:
     located: list[Finding] = []
     for item in found:
-        pointer = item.location.pointer
+        location = item.location
+        if location.xpath is not None:
+            located.append(item)  # located by its stage already (a CDA envelope element)
+            continue
+        pointer = location.pointer
         where = document.locate(pointer)
         # Built directly: dataclasses.replace costs more than the whole finding.
         located.append(

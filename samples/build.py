@@ -10,12 +10,21 @@ the metadata model changes) and run this script. It
 1. signs each valid document whose metadata names a signer (``metadata.signature``), with
    the signer's public TEST-ONLY key from ``keys/`` at the signing time the metadata gives;
 2. writes its XHTML twin (``render`` of the JSON, signed the same way);
-3. writes each derived invalid sample of :data:`INVALID` (one defect made on a valid one,
+3. writes each derived invalid sample of :data:`INVALID_SAMPLES` (one defect made on a valid one,
    in JSON, XHTML or both) and its ``.expected`` file, from what validation finds, after
    checking that the errors are exactly the declared one: a sample whose defect shows up
    wrong (or that gets a second error) stops the script;
 4. leaves alone the invalid samples that are not documents (binary, encodings, broken
-   syntax, hostile XML): they are listed in :data:`STATIC`.
+   syntax, hostile XML): they are listed in :data:`STATIC`;
+5. writes the CDA samples (``cda/``): every valid JSON sample rendered with ``render --to
+   cda`` and signed as its JSON twin is (not the common-matter ones, which CDA cannot
+   carry), one in its archiving message (``--frame SP1``), and the invalid CDA samples of
+   :data:`CDA_INVALID`, each checked to get exactly its one error;
+6. rebuilds the tables of ``invalid/README.md`` and ``cda/README.md`` from the
+   ``.expected`` files.
+
+The metadata is model 2 (``docs/metadata.md``); when the model changes, move the valid
+JSON samples with ``kanta_archive.upgrade.upgrade_metadata`` (or edit them) and run this.
 
 Everything is deterministic: a rebuild without edits leaves every file byte-identical.
 """
@@ -95,7 +104,7 @@ def xhtml_bytes(doc: Doc, registry: SchemaRegistry, *, sign: bool = True) -> byt
     from kanta_archive.signatures.xml_dsig import sign_xhtml
 
     meta = doc["metadata"]
-    structure = registry.get(meta["structure"]["oid"], meta["structure"]["version"])
+    structure = registry.get(str(meta["structure"]))  # the full dated OID
     data = render_xhtml(meta, doc["content"], structure.schema if structure else None)
     root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
     # Read and written again, as a tool that edits a sample would write it (an empty
@@ -237,10 +246,9 @@ INVALID_SAMPLES: tuple[Invalid, ...] = (
             "The service unit OID carries business ID 9100001-2, whose check digit is wrong.",
             "KA-BUSINESS-ID-INVALID", _set("/metadata/service_unit_oid", "1.2.246.10.91000012.10.1")),
     Invalid("private-contract-public-controller", "service-needs-assessment-private-contract",
-            "A client-paid private contract names a public controller (type 1).",
-            "KA-CONTROLLER-PRIVATE",
-            _set("/metadata/controller/type", {"system": "urn:oid:1.2.246.537.5.40172", "code": "1",
-                                               "display": "Julkinen"})),
+            "A client-paid private service (no organiser) names a public organisation, not the "
+            "producer, as controller.",
+            "KA-CONTROLLER-PRIVATE", _set("/metadata/controller", {"oid": "1.2.246.10.91000013"})),
     Invalid("shared-case-without-join-time", "case-document-shared",
             "A client of a case shared as a common matter has no join time (asiaan_liittymishetki).",
             "KA-COMMON-JOIN-TIME", _set(f"{CASE}/asiakas/1/asiaan_liittymishetki", _DELETE)),
@@ -259,14 +267,9 @@ INVALID_SAMPLES: tuple[Invalid, ...] = (
     Invalid("two-clients-without-common-matter", "client-record-entry",
             "A document with two clients has no common_matter_oid.",
             "KA-CLIENTS-COMMON-MATTER", _two_clients),
-    Invalid("unknown-controller-type-code", "client-record-entry",
-            "The metadata controller type code 3 is not in the (complete) code set "
-            "1.2.246.537.5.40172.",
-            "KA-CODE-UNKNOWN", _set("/metadata/controller/type/code", "3")),
     Invalid("unknown-structure-version", "client-record-entry",
             "The metadata names structure version 2099-01-01, for which there is no schema.",
-            "KA-STRUCTURE-UNKNOWN",
-            _set("/metadata/structure", {"oid": "1.2.246.537.6.1506.19005", "version": "2099-01-01"})),
+            "KA-STRUCTURE-UNKNOWN", _set("/metadata/structure", "1.2.246.537.6.1506.19005.2099.1.1")),
     Invalid("version-1-with-previous", "client-record-entry",
             "Version 1 of a document names a previous version.",
             "KA-VERSION-CHAIN", _set("/metadata/previous_version_oid", "1.2.246.10.91000013.11.2001.0"),
@@ -275,15 +278,21 @@ INVALID_SAMPLES: tuple[Invalid, ...] = (
             "Version 2 of a document does not name its previous version (previous_version_oid).",
             "KA-VERSION-CHAIN", _set("/metadata/previous_version_oid", _DELETE)),
     Invalid("voucher-with-private-controller", "customership-service-voucher",
-            "A service-voucher document names a private controller (controller type 2).",
-            "KA-CONTROLLER-PUBLIC", _set("/metadata/controller/type/code", "2")),
+            "A service-voucher document names its organiser, but another organisation as "
+            "controller.",
+            "KA-CONTROLLER-PUBLIC", _set("/metadata/controller", {"oid": "1.2.246.10.91000021"})),
     Invalid("voucher-with-producer-as-controller", "customership-service-voucher",
-            "A service-voucher document has the voucher producer's OID as controller OID.",
-            "KA-CONTROLLER-PUBLIC", _set("/metadata/controller/oid", "1.2.246.10.92000015"), ("json",)),
+            "A service-voucher document has the voucher producer, not its organiser, as controller.",
+            "KA-CONTROLLER-PUBLIC", _set("/metadata/controller", {"oid": "1.2.246.10.92000015"}),
+            ("json",)),
+    Invalid("specific-type-not-structure-number", "client-record-entry",
+            "The specific document type is 6, but the structure is 1.2.246.537.6.1506.19005.",
+            "KA-DOCUMENT-TYPE", _set("/metadata/specific_document_type/code", "6")),
     Invalid("xhtml-bad-patient-data-boolean", "client-record-entry",
             "The metadata patient_data in the XHTML head is 'ei', not a boolean.", "KA-META-SCHEMA",
-            forms=("xhtml",), text=_replace("<ka:patient_data>false</ka:patient_data>",
-                                            "<ka:patient_data>ei</ka:patient_data>")),
+            _set("/metadata/patient_data", True), forms=("xhtml",),
+            text=_replace("<ka:patient_data>true</ka:patient_data>",
+                          "<ka:patient_data>ei</ka:patient_data>")),
     Invalid("xhtml-content-unknown-data-type", "client-record-entry",
             "A content value in the XHTML body has the unknown data-ka type 'text'.",
             "KA-DOCUMENT-SHAPE", forms=("xhtml",),
@@ -334,6 +343,195 @@ def _invalid_bytes(sample: Invalid, form: str, registry: SchemaRegistry) -> byte
     return data
 
 
+# ------------------------------------------------------------------ the CDA samples
+
+CDA = HERE / "cda"
+TOOL = [sys.executable, "-m", "kanta_archive.cli.main"]
+
+
+def _tool(*args: str) -> None:
+    import subprocess
+
+    subprocess.run([*TOOL, *args], cwd=HERE.parent, check=True, capture_output=True, text=True)
+
+
+def _b64(data: bytes) -> bytes:
+    import base64
+
+    text = base64.b64encode(data)
+    return b"\n".join(text[i : i + 76] for i in range(0, len(text), 76))
+
+
+def _cda_replace(pattern: bytes, replacement: bytes) -> Callable[[bytes], bytes]:
+    def edit(data: bytes) -> bytes:
+        new, count = re.subn(pattern, replacement, data, count=1, flags=re.DOTALL)
+        assert count == 1, f"pattern {pattern!r} not found"
+        return new
+
+    return edit
+
+
+def _json_part(text: bytes) -> Callable[[bytes], bytes]:
+    return _cda_replace(rb"(<ep2:json>).*?(</ep2:json>)", rb"\g<1>" + _b64(text) + rb"\g<2>")
+
+
+def _display_part(text: bytes) -> Callable[[bytes], bytes]:
+    return _cda_replace(
+        rb'(<text mediaType="application/xhtml\+xml" representation="B64">).*?(</text>)',
+        rb"\g<1>" + _b64(text) + rb"\g<2>",
+    )
+
+
+def _change_content_date(data: bytes) -> bytes:
+    import base64
+
+    match = re.search(rb"<ep2:json>(.*?)</ep2:json>", data, flags=re.DOTALL)
+    assert match is not None
+    text = base64.b64decode(b"".join(match.group(1).split()))
+    new, count = re.subn(rb'("avauspaiva": ")\d{4}-\d{2}-\d{2}"', rb'\g<1>2024-06-02"', text)
+    assert count == 1
+    return data[: match.start(1)] + _b64(new) + data[match.end(1) :]
+
+
+def _reindent_body(data: bytes) -> bytes:
+    # A pretty-printer's work after signing: other white space between the body's elements.
+    return _cda_replace(rb"(</text>)\s*(<ep2:json>)", rb"\g<1>\n\n          \g<2>")(data)
+
+
+@dataclass(frozen=True)
+class CdaInvalid:
+    """One invalid CDA sample: the valid CDA sample ``base`` changed by ``edit``."""
+
+    name: str
+    base: str
+    defect: str
+    error: str
+    pointer: str
+    edit: Callable[[bytes], bytes]
+
+
+ENTRY_ROOT = "merkinta_tapaamisesta_tai_yhteydenotosta"
+CDA_INVALID: tuple[CdaInvalid, ...] = (
+    CdaInvalid("cda-base64-broken", "client-record-entry", "The ep2:json of the CDA body is not base64.",
+               "KA-CDA-BASE64", "", _cda_replace(rb"(<ep2:json>).*?(</ep2:json>)", rb"\g<1>not base64!\g<2>")),
+    CdaInvalid("cda-json-broken", "client-record-entry", "The decoded ep2:json is cut off: not JSON.",
+               "KA-CDA-JSON", "", _json_part(b'{"' + ENTRY_ROOT.encode() + b'": {"asiakas": [')),
+    CdaInvalid("cda-display-broken", "client-record-entry",
+               "The decoded display form (nonXMLBody/text) is not well-formed XHTML.", "KA-CDA-DISPLAY", "",
+               _display_part(b'<div xmlns="http://www.w3.org/1999/xhtml"><p>Kesken</div>')),
+    CdaInvalid("cda-display-entity", "client-record-entry",
+               "The decoded display form declares an external entity.", "KA-CDA-DISPLAY", "",
+               _display_part(b'<!DOCTYPE div [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+                             b'<div xmlns="http://www.w3.org/1999/xhtml">&e;</div>')),
+    CdaInvalid("cda-doctype", "client-record-entry",
+               "The CDA document has a DOCTYPE with an entity declaration.", "KA-XML-FORBIDDEN", "",
+               _cda_replace(rb"(<\?xml[^>]*\?>)", rb'\g<1>\n<!DOCTYPE ClinicalDocument [<!ENTITY x "y">]>')),
+    CdaInvalid("cda-content-specification-unknown", "client-record-entry",
+               "contentSpecificationId names structure version 2099-01-01, for which there is no schema.",
+               "KA-STRUCTURE-UNKNOWN", "/metadata/structure",
+               _cda_replace(rb"(<ep2:contentSpecificationId>)[^<]*(<)",
+                            rb"\g<1>1.2.246.537.6.1506.19005.2099.1.1\g<2>")),
+    CdaInvalid("cda-content-specification-missing", "client-record-entry",
+               "The localSocialHeader has no contentSpecificationId (the structure).", "KA-META-SCHEMA",
+               "/metadata",
+               _cda_replace(rb"\s*<ep2:contentSpecificationId>[^<]*</ep2:contentSpecificationId>", b"")),
+    CdaInvalid("cda-body-id-mismatch", "client-record-entry",
+               "The nonXMLBody ID names another document than id/@root.", "KA-CDA-BODY-ID",
+               "/metadata/document_oid",
+               _cda_replace(rb'(<nonXMLBody ID=")[^"]*(")', rb"\g<1>OID1.2.246.10.91000013.11.9\g<2>")),
+    CdaInvalid("cda-realm-code", "client-record-entry", "The realmCode is SE, not FI.", "KA-CDA-SCHEMA",
+               "/metadata", _cda_replace(rb'<realmCode code="FI"/>', b'<realmCode code="SE"/>')),
+    CdaInvalid("cda-client-not-in-header", "client-record-entry",
+               "The header's client (recordTarget) is another person than the content's client.",
+               "KA-CLIENT-MISMATCH", f"/content/{ENTRY_ROOT}/asiakas/0/henkilotunnus/value",
+               _cda_replace(rb'(<id root="1.2.246.21" extension=")[^"]*(")', rb"\g<1>311299-9628\g<2>")),
+    CdaInvalid("cda-frame-copy-disagrees", "client-record-entry-message",
+               "The archiving message's copy of the header has version 2, the document version 1.",
+               "KA-CDA-FRAME", "/frame/versionNumber",
+               _cda_replace(rb'(<clinicalDocument>.*?<versionNumber value=")1(")', rb"\g<1>2\g<2>")),
+    CdaInvalid("cda-frame-without-usage-situation", "client-record-entry-message",
+               "The archiving message gives no usage situation (reasonCode 1.2.246.537.6.1289).",
+               "KA-CDA-FRAME", "/frame/reasonCode",
+               _cda_replace(rb'\s*<reasonCode code="1" codeSystem="1.2.246.537.6.1289.201901"/>', b"")),
+    CdaInvalid("cda-voucher-controller-not-organiser", "customership-service-voucher",
+               "A service-voucher document names its organiser, but another organisation as custodian.",
+               "KA-CONTROLLER-PUBLIC", "/metadata/controller/oid",
+               _cda_replace(rb"(<representedCustodianOrganization>\s*<id root=\")[^\"]*(\")",
+                            rb"\g<1>1.2.246.10.91000021\g<2>")),
+    CdaInvalid("cda-case-content-changed-after-signing", "case-document-open",
+               "The opening date in the decoded ep2:json was changed after the document was signed.",
+               "KA-SIGNATURE-INVALID", "/signature", _change_content_date),
+    CdaInvalid("cda-case-pretty-printed-after-signing", "case-document-closed",
+               "The white space between the body's elements was changed after signing (re-indented).",
+               "KA-SIGNATURE-INVALID", "/signature", _reindent_body),
+    CdaInvalid("cda-consent-version-2-without-previous", "disclosure-consent",
+               "Version 2 of a disclosure consent does not name the version it replaces.",
+               "KA-VERSION-CHAIN", "/metadata/previous_version_oid",
+               _cda_replace(rb'(<versionNumber value=")1(")', rb"\g<1>2\g<2>")),
+    CdaInvalid("cda-ban-unsigned", "disclosure-ban",
+               "A disclosure ban whose metadata names its signer has no signature.",
+               "KA-SIGNATURE-MISSING", "/signature",
+               _cda_replace(rb"\s*<signatureCollection.*?</signatureCollection>", b"")),
+    CdaInvalid("cda-assessment-specific-type-not-structure-number", "service-needs-assessment",
+               "The specific document type is 3, but the structure is 1.2.246.537.6.1506.1019.",
+               "KA-DOCUMENT-TYPE", "/metadata/specific_document_type/code",
+               _cda_replace(rb'(<ep2:specificDocumentType code=")1019(")', rb"\g<1>3\g<2>")),
+)  # fmt: skip
+
+
+def build_cda(validator: Validator) -> tuple[int, list[str]]:
+    """The CDA samples: every valid JSON sample as CDA (``render --to cda``, signed as its
+    JSON twin is; not the common-matter ones, which CDA cannot carry), one in its archiving
+    message (``--frame SP1``), and the invalid ones of :data:`CDA_INVALID`."""
+    import tempfile
+
+    changed, problems = 0, []
+    valid, invalid = CDA / "valid", CDA / "invalid"
+    made: set[str] = set()
+    with tempfile.TemporaryDirectory() as tmp:
+        for source in sorted(VALID.glob("*.json")):
+            doc = load(source.stem)
+            target = valid / f"{source.stem}.xml"
+            if "common_matter_oid" in doc["metadata"]:
+                # CDA has no element for the common matter (docs/cda.md): no valid twin.
+                if target.exists():
+                    target.unlink()
+                    changed += 1
+                continue
+            out = Path(tmp) / target.name
+            _tool("render", str(source), "--to", "cda", "-o", str(out))
+            block = doc["metadata"].get("signature")
+            if isinstance(block, dict):
+                key, cert = SIGNERS[block["signer"]]
+                _tool("sign", str(out), "--key", str(KEYS / key), "--cert", str(KEYS / cert),
+                      "--signing-time", block["signed_at"], "-o", str(out))  # fmt: skip
+            changed += _write(target, out.read_bytes())
+            made.add(target.name)
+        message = Path(tmp) / "client-record-entry-message.xml"
+        _tool("render", str(VALID / "client-record-entry.json"), "--to", "cda", "--frame", "SP1",
+              "-o", str(message))  # fmt: skip
+        changed += _write(valid / message.name, message.read_bytes())
+        made.add(message.name)
+    for stale in sorted(valid.glob("*.xml")):
+        if stale.name not in made:  # its JSON sample is gone
+            stale.unlink()
+            changed += 1
+    for sample in CDA_INVALID:
+        path = invalid / f"{sample.name}.xml"
+        data = sample.edit((valid / f"{sample.base}.xml").read_bytes())
+        result = validator.validate_bytes(data, path.name)
+        errors = [(f.code, f.location.pointer) for f in result.findings
+                  if f.severity.value == "error"]  # fmt: skip
+        if errors != [(sample.error, sample.pointer)]:
+            problems.append(f"{path.name}: errors {errors}, want [{sample.error} {sample.pointer}]")
+            continue
+        changed += _write(path, data)
+        changed += _write(path.with_name(path.name + ".expected"),
+                          _expected(sample.defect, result.findings))  # fmt: skip
+    changed += _write(CDA / "README.md", readme_text(CDA).encode("utf-8"))
+    return changed, problems
+
+
 # ------------------------------------------------------------------ build and check
 
 
@@ -381,24 +579,26 @@ def build() -> list[str]:
             changed += _write(path, data)
             changed += _write(path.with_name(path.name + ".expected"),
                               _expected(sample.defect, result.findings))  # fmt: skip
-    changed += _write(INVALID / "README.md", readme_text().encode("utf-8"))
-    print(f"samples: {changed} file(s) written", file=sys.stderr)
-    return problems + check(validator)
+    changed += _write(INVALID / "README.md", readme_text(INVALID).encode("utf-8"))
+    cda_changed, cda_problems = build_cda(validator)
+    print(f"samples: {changed + cda_changed} file(s) written", file=sys.stderr)
+    return problems + cda_problems + check(validator)
 
 
 _TABLE_HEAD = "| file | defect | error codes |\n|---|---|---|\n"
 
 
-def readme_text() -> str:
-    """``invalid/README.md`` with its table rebuilt from every ``.expected`` file (the text
-    around the table is kept as written)."""
-    text = (INVALID / "README.md").read_text(encoding="utf-8")
+def readme_text(folder: Path) -> str:
+    """``<folder>/README.md`` with its table rebuilt from every ``.expected`` file of the
+    folder (``invalid/``, or ``cda/`` with its ``invalid/``); the text around the table is
+    kept as written."""
+    text = (folder / "README.md").read_text(encoding="utf-8")
     start = text.index(_TABLE_HEAD)
     end = start + len(_TABLE_HEAD)
     while end < len(text) and text.startswith("| `", end):
         end = text.index("\n", end) + 1
     rows = []
-    for expected in sorted(INVALID.glob("*.expected")):
+    for expected in sorted(folder.glob("*.expected")) + sorted(folder.glob("invalid/*.expected")):
         facts = json.loads(expected.read_text(encoding="utf-8"))
         codes = sorted({f["code"] for f in facts["findings"] if f["severity"] == "error"})
         defect = str(facts["defect"]).replace("|", "\\|")
@@ -419,8 +619,14 @@ def check(validator: Validator | None = None) -> list[str]:
             if errors:
                 problems.append(f"{path.name}: " + "; ".join(f"{f.code} {f.location.pointer} "
                                                              f"{f.message}" for f in errors))  # fmt: skip
-    if (INVALID / "README.md").read_text(encoding="utf-8") != readme_text():
-        problems.append("invalid/README.md: its table is not the .expected files' (rebuild)")
+    for folder in (INVALID, CDA):
+        if (folder / "README.md").read_text(encoding="utf-8") != readme_text(folder):
+            problems.append(f"{folder.name}/README.md: its table is not the .expected files' "
+                            "(rebuild)")  # fmt: skip
+    cda_made = {f"{s.name}.xml" for s in CDA_INVALID}
+    for path in sorted((CDA / "invalid").iterdir()):
+        if path.suffix != ".expected" and path.name not in cda_made:
+            problems.append(f"cda/invalid/{path.name}: not made by CDA_INVALID")
     derived = {f"{s.name}.{form}" for s in INVALID_SAMPLES for form in s.forms}
     for path in sorted(INVALID.iterdir()):
         if path.suffix in (".expected", ".md") or path.name in derived or path.name in STATIC:

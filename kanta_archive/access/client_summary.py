@@ -3,54 +3,52 @@ read, newest first, with non-disclosure data masked unless the controller reveal
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from kanta_archive.access import documents
+from kanta_archive.access import reading
 from kanta_archive.access.context import AccessContext
+from kanta_archive.archive import Archive
 from kanta_archive.index import Query
 from kanta_archive.index.base import MAX_LIMIT
-
-if TYPE_CHECKING:
-    from kanta_archive.schemas import SchemaRegistry
+from kanta_archive.schemas import SchemaRegistry
 
 
 def summary(
-    ctx: AccessContext,
+    archive: Archive,
     client: str,
-    actor: str | None,
+    acting: tuple[AccessContext, str] | None,
     *,
+    registry: SchemaRegistry,
     patient_data: bool = False,
     reveal: bool = False,
     reason: str | None = None,
-    registry: SchemaRegistry | None = None,
 ) -> dict[str, Any]:
-    """The client data summary (kooste): the client's documents the actor may read,
-    newest first, content masked for non-disclosure unless revealed by the controller.
-
-    ``registry`` is the run's schema registry (default: the one the archive validates
-    with), whose structure schemas say what masking covers."""
-    registry = registry or ctx.archive.validator.registry
+    """The client data summary (kooste): the client's documents the acting organisation
+    may read (``acting``: its access context and OID; ``None`` in a store without a
+    registry: every document), newest first, content masked for non-disclosure unless
+    revealed by the controller (``registry``: the run's schema registry, for masking).
+    Audited with a registry."""
     q = Query(client=client, patient_data=None if patient_data else False, limit=MAX_LIMIT)
-    if actor is None:
-        result = ctx.archive.query(q)
+    if acting is None:
+        result = archive.query(q)
         rows, hidden = list(result.rows), 0
     else:
-        filtered = documents.query(ctx, q, actor)
+        filtered = reading.query(acting[0], q, acting[1])
         rows, hidden = list(filtered.result.rows), filtered.hidden
     entries: list[dict[str, Any]] = []
     non_disclosure = False
     for row in rows:
-        shown = ctx.archive.show(row.document_oid)
-        protected = documents.is_protected(shown)
+        shown = archive.show(row.document_oid)
+        protected = reading.is_protected(shown)
         non_disclosure = non_disclosure or protected
         revealed = False
-        if protected and reveal and actor is not None:
-            documents.reveal(ctx, shown, actor, reason)
+        if protected and reveal and acting is not None:
+            reading.reveal_document(acting[0], shown, acting[1], reason)
             revealed = True
         content = (
             shown.content().get("content", {})
             if revealed
-            else documents.masked_content(shown, registry)
+            else reading.masked_content(shown, registry)
         )
         meta = shown.metadata
         entries.append(
@@ -58,7 +56,9 @@ def summary(
                 "document_oid": row.document_oid,
                 "effective_time": row.effective_time,
                 "title": row.title,
-                "document_type": (meta.get("document_type") or {}).get("display"),
+                "document_type": (
+                    meta.get("specific_document_type") or meta.get("document_type") or {}
+                ).get("display"),
                 "service_task": (meta.get("service_task") or {}).get("display"),
                 "controller": row.controller_oid,
                 "producer": row.producer_oid,
@@ -69,7 +69,8 @@ def summary(
                 "content": content,
             }
         )
-    if actor is not None:
+    if acting is not None:
+        ctx, actor = acting
         ctx.audit.append(
             "summary",
             actor=actor,

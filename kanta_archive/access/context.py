@@ -5,16 +5,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, Generic, TypeVar
 
 from kanta_archive.access.audit import AuditLog
 from kanta_archive.access.db import AccessStore
-from kanta_archive.access.policy import RULE_UNKNOWN_ORG
+from kanta_archive.access.policy import RULE_UNKNOWN_ACTOR, RULE_UNKNOWN_ORG
 from kanta_archive.access.registry import Organisation
 from kanta_archive.archive import Archive, ShownDocument
 from kanta_archive.errors import RefusedError, UsageError
 from kanta_archive.identifiers import oid_problem
 from kanta_archive.model import Metadata
+
+ACTING_REQUIRED = (
+    "this store has an organisation registry: say which organisation acts with --as <OID> "
+    "(env KANTA_ARCHIVE_AS)"
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Visible(Generic[T]):
+    """What the acting organisation may see of a listing, and how many entries it may not."""
+
+    items: tuple[T, ...]
+    hidden: int
 
 
 @dataclass(frozen=True)
@@ -39,7 +55,7 @@ def known_org(ctx: AccessContext, oid: str, what: str) -> Organisation:
     check_oid(oid, what)
     org = ctx.access.org(oid)
     if org is None:
-        raise RefusedError(f"{RULE_UNKNOWN_ORG}: the {what} {oid} is not registered")
+        raise RefusedError(f"the {what} {oid} is not registered", rule=RULE_UNKNOWN_ORG)
     return org
 
 
@@ -50,6 +66,32 @@ def same_organisation(a: Organisation, b: Organisation | None) -> bool:
     )
 
 
+def acts_for(ctx: AccessContext, acting: Organisation, oid: str | None) -> bool:
+    """``acting`` is the organisation ``oid`` (or a unit of that public organisation);
+    an unregistered ``oid`` matches only itself."""
+    if not oid:
+        return False
+    return oid == acting.oid or same_organisation(acting, ctx.access.org(oid))
+
+
+def acting_org(ctx: AccessContext, actor: str) -> Organisation:
+    """The acting organisation, registered and valid today; refused otherwise."""
+    check_oid(actor, "acting organisation (--as)")
+    org = ctx.access.org(actor)
+    if org is None:
+        raise RefusedError(
+            f"the acting organisation {actor} is not in the registry", rule=RULE_UNKNOWN_ACTOR
+        )
+    today = date.today()
+    if not org.valid_on(today):
+        raise RefusedError(
+            f"the acting organisation {actor} is not registered on {today} "
+            f"(valid {org.valid_from}..{org.valid_to or ''})",
+            rule=RULE_UNKNOWN_ACTOR,
+        )
+    return org
+
+
 def require_controller(
     ctx: AccessContext, shown: ShownDocument, actor: str, rule: str, action: str
 ) -> None:
@@ -58,7 +100,7 @@ def require_controller(
     acting = known_org(ctx, actor, "acting organisation")
     if not same_organisation(acting, ctx.access.org(shown.controller_oid)):
         raise RefusedError(
-            f"{rule}: only the controller {shown.controller_oid} may {action}, not {actor}"
+            f"only the controller {shown.controller_oid} may {action}, not {actor}", rule=rule
         )
 
 

@@ -28,8 +28,10 @@ from typing import Any, Final
 from kanta_archive.access.registry import Organisation, root_oid
 from kanta_archive.model import Metadata
 
-CONSENT_TYPE: Final = "4"
-BAN_TYPE: Final = "5"
+# Document groups (code system 1.2.246.537.6.1505): the groups of the real group structures
+# 1.2.246.537.6.1505.8 (Luovutuslupa-asiakirja) and .9 (Kieltoasiakirja).
+CONSENT_GROUP: Final = "8"
+BAN_GROUP: Final = "9"
 
 RULE_JOINED: Final = "disclosure-both-joined"
 RULE_CONTROLLER: Final = "disclosure-by-controller"
@@ -65,8 +67,9 @@ def consent_problem(
     """Why ``consent`` does not allow disclosing ``doc`` on ``day``, or None (the consent
     names no recipient: ``target`` is not checked against it)."""
     oid = consent_meta.document_oid
-    if consent_meta.document_type is None or consent_meta.document_type.code != CONSENT_TYPE:
-        return f"{oid} is not a consent document (document type {CONSENT_TYPE})"
+    group = consent_meta.document_group
+    if group is None or group.code != CONSENT_GROUP:
+        return f"{oid} is not a consent document (document group {CONSENT_GROUP})"
     if consent_meta.status != "active":
         return f"consent {oid} is {consent_meta.status}"
     consent_clients = {c.identifier for c in consent_meta.clients}

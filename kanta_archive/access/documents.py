@@ -1,53 +1,36 @@
-"""Documents handled *as* an organisation: storing (each document must pass
-:func:`~kanta_archive.access.policy.may_store`), reading (query results filtered, single
-documents refused, by :class:`~kanta_archive.access.policy.ReadPolicy`), invalidation and
-revealing non-disclosure data (controller only). Every operation is audited."""
+"""Changing documents *as* an organisation: storing (each document must pass
+:func:`~kanta_archive.access.policy.may_store`), invalidating (the controller only) and
+transferring every document set of one controller to another (the new controller only).
+Every change is audited."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from kanta_archive.access.context import (
     AccessContext,
+    acting_org,
+    acts_for,
     audit_document,
+    known_org,
     require_controller,
 )
-from kanta_archive.access.policy import (
-    RULE_READ,
-    RULE_UNKNOWN_ACTOR,
-    ReadPolicy,
-    day_of,
-    effective_day,
-    may_store,
-)
-from kanta_archive.archive import IngestReport, ShownDocument
-from kanta_archive.errors import RefusedError, UsageError
-from kanta_archive.index import IndexRow, Query, QueryResult
-from kanta_archive.index.base import MAX_LIMIT
-from kanta_archive.model import Metadata
-
-if TYPE_CHECKING:
-    from kanta_archive.schemas import SchemaRegistry
+from kanta_archive.access.policy import may_store
+from kanta_archive.archive import IngestReport, ShownDocument, TransferReport
+from kanta_archive.archive.results import Progress, Refusal
+from kanta_archive.errors import RefusedError
+from kanta_archive.model import Document, Metadata
 
 RULE_INVALIDATE = "invalidate-controller-only"
-RULE_REVEAL = "non-disclosure-reveal"
-
-
-@dataclasses.dataclass(frozen=True)
-class FilteredResult:
-    """A query page the actor may see, and how many matching documents were hidden."""
-
-    result: QueryResult
-    hidden: int
+RULE_TRANSFER_BY = "transfer-by-new-controller"
+RULE_TRANSFER_TO = "transfer-to-public-organisation"
 
 
 def ingest(
     ctx: AccessContext,
-    inputs: Sequence[Path],
+    inputs: Iterable[Path | Document],
     actor: str,
     *,
     partial: bool = False,
@@ -56,11 +39,11 @@ def ingest(
     """Store documents as ``actor``: each must pass :func:`may_store`."""
     metas: dict[str, Metadata] = {}
 
-    def authorize(meta: Metadata) -> str | None:
+    def authorize(meta: Metadata) -> Refusal | None:
         decision = may_store(ctx.access, actor, meta)
         if decision.allowed and meta.document_oid:
             metas[meta.document_oid] = meta
-        return None if decision.allowed else decision.message
+        return None if decision.allowed else Refusal(decision.rule, decision.reason)
 
     report = ctx.archive.ingest(
         inputs,
@@ -89,76 +72,6 @@ def ingest(
     return report
 
 
-def _row_readable(ctx: AccessContext, policy: ReadPolicy, row: IndexRow) -> bool:
-    clients = []
-    for c in row.clients:
-        if c.id_kind == "temporary":
-            clients.append(ctx.access.linked_hetu(c.client_id) or c.client_id)
-        else:
-            clients.append(c.client_id)
-    return policy.may_read(
-        document_oid=row.document_oid,
-        controller_oid=row.controller_oid,
-        clients=clients,
-        service_task=row.service_task_code,
-        day=day_of(row.effective_time),
-    )
-
-
-def query(ctx: AccessContext, q: Query, actor: str) -> FilteredResult:
-    """Run ``q`` and keep only what ``actor`` may read; count the hidden matches."""
-    policy = ReadPolicy(ctx.access, actor)
-    if policy.org is None:
-        raise RefusedError(
-            f"{RULE_UNKNOWN_ACTOR}: the acting organisation {actor} is not in the registry"
-        )
-    visible: list[IndexRow] = []
-    total = 0
-    offset = 0
-    while True:
-        page = ctx.archive.query(dataclasses.replace(q, offset=offset, limit=MAX_LIMIT))
-        total = page.total
-        visible.extend(r for r in page.rows if _row_readable(ctx, policy, r))
-        offset += len(page.rows)
-        if not page.rows or offset >= page.total:
-            break
-    rows = tuple(visible[q.offset : q.offset + q.limit])
-    ctx.audit.append(
-        "query",
-        actor=actor,
-        user=ctx.user,
-        client=q.client,
-        documents=[r.document_oid for r in rows],
-        details={
-            "filters": _query_details(q),
-            "shown": len(rows),
-            "hidden": total - len(visible),
-        },
-    )
-    return FilteredResult(QueryResult(rows, len(visible)), total - len(visible))
-
-
-def show(ctx: AccessContext, oid: str, version: int | None, actor: str) -> ShownDocument:
-    """One document, if ``actor`` may read it (else refused); audited."""
-    shown = ctx.archive.show(oid, version)
-    policy = ReadPolicy(ctx.access, actor)
-    meta = Metadata.from_raw(shown.metadata)
-    if not policy.may_read_meta(meta):
-        raise RefusedError(
-            f"{RULE_READ}: {actor} may not read {shown.document_oid}: it belongs to the "
-            f"register of {shown.controller_oid} and no usage right or disclosure covers it"
-        )
-    audit_document(
-        ctx,
-        "read",
-        shown,
-        actor,
-        {"controller": shown.controller_oid, "day": str(effective_day(meta))},
-        meta,
-    )
-    return shown
-
-
 def invalidate(ctx: AccessContext, oid: str, reason: str, actor: str) -> ShownDocument:
     """Invalidate the current version of ``oid`` as ``actor``: the controller only; audited."""
     require_controller(ctx, ctx.archive.show(oid), actor, RULE_INVALIDATE, f"invalidate {oid}")
@@ -167,38 +80,41 @@ def invalidate(ctx: AccessContext, oid: str, reason: str, actor: str) -> ShownDo
     return shown
 
 
-def reveal(ctx: AccessContext, shown: ShownDocument, actor: str, reason: str | None) -> None:
-    """Allow (and audit) unmasked output of a protected document: only its controller
-    (or a unit of that public organisation), and only with a reason."""
-    if not reason or not reason.strip():
-        raise UsageError("--reveal needs --reason (it is recorded in the audit log)")
-    require_controller(ctx, shown, actor, RULE_REVEAL, "reveal data under a non-disclosure marking")
-    audit_document(ctx, "reveal", shown, actor, {"reason": reason})
+def transfer_controller(
+    ctx: AccessContext,
+    from_controller: str,
+    to_controller: str,
+    reason: str,
+    actor: str,
+    *,
+    progress: Progress | None = None,
+) -> TransferReport:
+    """Give every document set of ``from_controller`` to ``to_controller`` as ``actor``.
 
-
-def is_protected(shown: ShownDocument) -> bool:
-    """True when the document is under a non-disclosure marking: a person in its content
-    has ``turvakielto`` or a metadata client has ``non_disclosure`` (access/masking.py)."""
-    from kanta_archive.access.masking import is_protected_document
-
-    model = shown.content()
-    return is_protected_document(Metadata.from_raw(shown.metadata), model.get("content", {}))
-
-
-def masked_content(shown: ShownDocument, registry: SchemaRegistry) -> dict[str, Any]:
-    """The document's content with non-disclosure-protected data masked, by the markers of
-    its structure schema in ``registry`` (the run's one registry, with ``--schemas-dir``)."""
-    from kanta_archive.access.masking import mask_document_content
-
-    model = shown.content()
-    meta = Metadata.from_raw(shown.metadata)
-    return mask_document_content(meta, model.get("content", {}), registry)
-
-
-def _query_details(q: Query) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(q):
-        value = getattr(q, f.name)
-        if value is not None and value != f.default:
-            out[f.name] = str(value) if isinstance(value, date) else value
-    return out
+    The new controller must be a registered public organisation, valid today
+    (``transfer-to-public-organisation``: a register belongs to a public organiser), and
+    ``actor`` must be that organisation or one of its units (``transfer-by-new-controller``:
+    the organisation taking the register over runs the transfer). Audited by
+    :meth:`Archive.transfer_controller`, with ``actor`` as the acting organisation."""
+    acting = acting_org(ctx, actor)
+    target = known_org(ctx, to_controller, "new controller (--to)")
+    if target.sector != "public" or not target.valid_on(date.today()):
+        raise RefusedError(
+            f"the new controller {to_controller} must be a public organisation registered "
+            f"today; it is {target.sector}, valid {target.valid_from}..{target.valid_to or ''}",
+            rule=RULE_TRANSFER_TO,
+        )
+    if not acts_for(ctx, acting, to_controller):
+        raise RefusedError(
+            f"only the new controller {to_controller} transfers a register to itself, "
+            f"not {acting.oid}",
+            rule=RULE_TRANSFER_BY,
+        )
+    return ctx.archive.transfer_controller(
+        from_controller,
+        to_controller,
+        reason,
+        actor=ctx.user or actor,
+        organisation=acting.oid,
+        progress=progress,
+    )

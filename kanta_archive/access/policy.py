@@ -26,16 +26,20 @@ RULE_PARALLEL_RIGHT: Final = "access-parallel-usage-right"
 RULE_DIRECT_OWN_REGISTER: Final = "access-own-register-only"
 RULE_READ: Final = "access-read-own-register"
 
-CONTROLLER_TYPE_SECTOR: Final = {"1": "public", "2": "private"}
-
 
 @dataclass(frozen=True)
 class Decision:
-    """An allowed or refused operation; ``how`` says which rule allowed it."""
+    """An allowed or refused operation: ``rule`` is the rule that allowed or refused it,
+    ``reason`` says why in words, ``message`` is both (``"<rule>: <reason>"`` when refused)."""
 
     allowed: bool
     rule: str
-    message: str
+    reason: str
+
+    @property
+    def message(self) -> str:
+        """The one line that names the rule (refusals) or says how it was allowed."""
+        return self.reason if self.allowed else f"{self.rule}: {self.reason}"
 
 
 def _ok(how: str, message: str) -> Decision:
@@ -43,7 +47,7 @@ def _ok(how: str, message: str) -> Decision:
 
 
 def _no(rule: str, message: str) -> Decision:
-    return Decision(False, rule, f"{rule}: {message}")
+    return Decision(False, rule, message)
 
 
 def day_of(time: str | None) -> date:
@@ -89,12 +93,14 @@ def may_store(access: AccessStore, actor: str, meta: Metadata) -> Decision:
             f"the acting organisation {actor} is not registered on {day} "
             f"(valid {acting.valid_from}..{acting.valid_to or ''})",
         )
+    # The producer is the author's organisation (CDA author/assignedAuthor/representedOrganization).
     roles = {
         "controller": meta.controller_oid,
         "producer": meta.producer_oid,
         "service unit": meta.service_unit_oid,
-        "author organisation": meta.author.organisation_oid if meta.author else None,
     }
+    if meta.organiser_oid is not None:
+        roles["organiser"] = meta.organiser_oid
     orgs: dict[str, Organisation] = {}
     for role, oid in roles.items():
         if not oid:
@@ -115,21 +121,14 @@ def may_store(access: AccessStore, actor: str, meta: Metadata) -> Decision:
         orgs[role] = org
     controller = orgs["controller"]
     producer = orgs["producer"]
-    type_code = meta.controller_type.code if meta.controller_type else None
-    wanted = CONTROLLER_TYPE_SECTOR.get(type_code or "")
-    if wanted != controller.sector:
+    if meta.organiser_oid is not None and controller.sector != "public":
         return _no(
             RULE_CONTROLLER_SECTOR,
-            f"the controller type is {type_code} ({wanted or 'unknown'}) but the registry "
-            f"says {controller.oid} is {controller.sector}",
+            f"a service produced for the organiser {meta.organiser_oid} belongs to the "
+            f"organiser's register: the controller must be the public organiser, not the "
+            f"private {controller.oid}",
         )
-    if meta.service_funding != "private_contract" and controller.sector != "public":
-        return _no(
-            RULE_CONTROLLER_SECTOR,
-            f"for {meta.service_funding} the controller must be the public organiser, "
-            f"not the private {controller.oid}",
-        )
-    for role in ("producer", "service unit", "author organisation"):
+    for role in ("producer", "service unit"):
         member = access.org(orgs[role].root_oid) or orgs[role]
         if (
             member.joining_model == "joint"
@@ -141,7 +140,8 @@ def may_store(access: AccessStore, actor: str, meta: Metadata) -> Decision:
                 f"joint joining: the member {member.oid} ({role}) is the controller of "
                 f"documents from its own activity, never the main joiner {controller.oid}",
             )
-    if meta.service_funding == "private_contract" and controller.oid != producer.oid:
+    private_own = meta.organiser_oid is None and controller.sector == "private"
+    if private_own and controller.oid != producer.oid:
         if producer.joining_model == "joint" and producer.main_joiner_oid == controller.oid:
             return _no(
                 RULE_JOINT_MEMBER_CONTROLLER,

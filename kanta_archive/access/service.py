@@ -1,66 +1,71 @@
-"""Archive operations done *as* an organisation: access checks, then the operation, then
-an audit entry. The CLI uses this when the store has an organisation registry.
+"""Registry, rights, client links, disclosures and the audit trail, as one acting
+organisation: :class:`AccessService` is reached as :attr:`kanta_archive.ArchiveSession.access`.
 
-:class:`AccessService` is a facade: each job lives in a module of its own, as plain
-functions over one :class:`~kanta_archive.access.context.AccessContext`:
-:mod:`~kanta_archive.access.admin` (registry, rights, audit trail),
-:mod:`~kanta_archive.access.documents` (store, read, invalidate, reveal),
-:mod:`~kanta_archive.access.clients` (links, informing),
-:mod:`~kanta_archive.access.disclosing` and :mod:`~kanta_archive.access.client_summary`.
+It is a facade: each job lives in a module of its own, as plain functions over one
+:class:`~kanta_archive.access.context.AccessContext`: :mod:`~kanta_archive.access.admin`
+(registry, rights, audit trail), :mod:`~kanta_archive.access.clients` (links, informing)
+and :mod:`~kanta_archive.access.disclosing`. Reading and changing documents as an
+organisation is :mod:`~kanta_archive.access.reading` and
+:mod:`~kanta_archive.access.documents`, called by the session.
+
+In a store with a registry (``checks``) every operation here that reads client data or
+changes something needs the acting organisation; without a registry the listings are
+unfiltered (nothing is access controlled yet) and the changes that need registered
+organisations are refused by their rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from kanta_archive.access import admin, client_summary, clients, disclosing, documents
-from kanta_archive.access.audit import AuditLog
-from kanta_archive.access.context import AccessContext, require_controller
-from kanta_archive.access.db import AccessStore
-from kanta_archive.access.documents import FilteredResult, is_protected, masked_content
+from kanta_archive.access import admin, clients, disclosing
+from kanta_archive.access.context import ACTING_REQUIRED, AccessContext, Visible
 from kanta_archive.access.registry import Organisation
 from kanta_archive.access.rights import Right
-from kanta_archive.archive import Archive, IngestReport, ShownDocument
-from kanta_archive.index import Query
+from kanta_archive.errors import UsageError
 
-if TYPE_CHECKING:
-    from kanta_archive.schemas import SchemaRegistry
+NO_REGISTRY = (
+    "this needs an organisation registry in the store; import one with "
+    "`kanta-archive orgs import orgs.csv`"
+)
 
 
 class AccessService:
-    """An :class:`Archive` with its access store and audit log."""
+    """The access records of one store, as the organisation ``actor`` (or nobody)."""
 
-    def __init__(self, archive: Archive, access: AccessStore, user: str | None = None) -> None:
-        self.ctx = AccessContext(archive, access, AuditLog(archive.store.path), user)
+    def __init__(self, ctx: AccessContext, actor: str | None, *, checks: bool) -> None:
+        self.ctx = ctx
+        self.actor = actor
+        self.checks = checks
 
-    @property
-    def archive(self) -> Archive:
-        """The archive the operations act on."""
-        return self.ctx.archive
+    def _acting(self) -> str:
+        if not self.checks:
+            raise UsageError(NO_REGISTRY)
+        if not self.actor:
+            raise UsageError(ACTING_REQUIRED)
+        return self.actor
 
-    @property
-    def access(self) -> AccessStore:
-        """The access store (registry, rights, links, disclosures)."""
-        return self.ctx.access
+    # ------------------------------------------------------------------ registry
 
-    @property
-    def audit(self) -> AuditLog:
-        """The audit log every operation writes to."""
-        return self.ctx.audit
+    def import_orgs(self, text: str) -> list[Organisation]:
+        """See :func:`kanta_archive.access.admin.import_orgs` (the first import creates the
+        registry; later ones need a public acting organisation)."""
+        return admin.import_orgs(self.ctx, text, self.actor)
 
-    @property
-    def user(self) -> str | None:
-        """The person acting, recorded next to the acting organisation."""
-        return self.ctx.user
+    def orgs(self) -> list[Organisation]:
+        """Every registered organisation, by OID (registry data, not client data)."""
+        return self.ctx.access.orgs()
 
-    # ------------------------------------------------------------------ administration
+    def org(self, oid: str) -> Organisation:
+        """One registered organisation; :class:`UsageError` when unknown."""
+        org = self.ctx.access.org(oid)
+        if org is None:
+            raise UsageError(f"no organisation {oid} in the registry")
+        return org
 
-    def import_orgs(self, text: str, actor: str) -> list[Organisation]:
-        """See :func:`kanta_archive.access.admin.import_orgs`."""
-        return admin.import_orgs(self.ctx, text, actor)
+    # ------------------------------------------------------------------ rights
 
     def grant(
         self,
@@ -71,7 +76,6 @@ class AccessService:
         service_task: str | None,
         valid_from: date,
         valid_to: date,
-        actor: str | None = None,
     ) -> Right:
         """See :func:`kanta_archive.access.admin.grant`."""
         return admin.grant(
@@ -82,113 +86,64 @@ class AccessService:
             service_task=service_task,
             valid_from=valid_from,
             valid_to=valid_to,
-            actor=actor,
+            actor=self._acting(),
         )
 
-    def revoke(self, right_id: str, actor: str | None = None) -> Right:
+    def revoke(self, right_id: str) -> Right:
         """See :func:`kanta_archive.access.admin.revoke`."""
-        return admin.revoke(self.ctx, right_id, actor)
+        return admin.revoke(self.ctx, right_id, self._acting())
 
-    def audit_entries(
-        self, *, client: str | None = None, actor: str | None = None
-    ) -> list[dict[str, Any]]:
-        """See :func:`kanta_archive.access.admin.audit_entries`."""
-        return admin.audit_entries(self.ctx, client=client, actor=actor)
+    def rights(
+        self, *, organiser: str | None = None, producer: str | None = None
+    ) -> Visible[Right]:
+        """See :func:`kanta_archive.access.admin.rights`."""
+        if not self.checks:
+            found = self.ctx.access.rights(organiser=organiser, producer=producer)
+            return Visible(tuple(found), 0)
+        return admin.rights(self.ctx, self._acting(), organiser=organiser, producer=producer)
 
-    # ------------------------------------------------------------------ documents
+    # ------------------------------------------------------------------ clients
 
-    def ingest(
-        self,
-        inputs: Sequence[Path],
-        actor: str,
-        *,
-        partial: bool = False,
-        progress: Callable[[int], None] | None = None,
-    ) -> IngestReport:
-        """See :func:`kanta_archive.access.documents.ingest`."""
-        return documents.ingest(self.ctx, inputs, actor, partial=partial, progress=progress)
-
-    def query(self, q: Query, actor: str) -> FilteredResult:
-        """See :func:`kanta_archive.access.documents.query`."""
-        return documents.query(self.ctx, q, actor)
-
-    def show(self, oid: str, version: int | None, actor: str) -> ShownDocument:
-        """See :func:`kanta_archive.access.documents.show`."""
-        return documents.show(self.ctx, oid, version, actor)
-
-    def invalidate(self, oid: str, reason: str, actor: str) -> ShownDocument:
-        """See :func:`kanta_archive.access.documents.invalidate`."""
-        return documents.invalidate(self.ctx, oid, reason, actor)
-
-    def require_controller(self, shown: ShownDocument, actor: str, rule: str, action: str) -> None:
-        """See :func:`kanta_archive.access.context.require_controller`."""
-        require_controller(self.ctx, shown, actor, rule, action)
-
-    def reveal(self, shown: ShownDocument, actor: str, reason: str | None) -> None:
-        """See :func:`kanta_archive.access.documents.reveal`."""
-        documents.reveal(self.ctx, shown, actor, reason)
-
-    # ------------------------------------------------------------------ clients, disclosure
-
-    def link(self, temporary_id: str, hetu: str, actor: str) -> None:
+    def link(self, temporary_id: str, hetu: str) -> None:
         """See :func:`kanta_archive.access.clients.link`."""
-        clients.link(self.ctx, temporary_id, hetu, actor)
+        clients.link(self.ctx, temporary_id, hetu, self._acting())
 
-    def unlink(self, temporary_id: str, actor: str) -> str:
+    def unlink(self, temporary_id: str) -> str:
         """See :func:`kanta_archive.access.clients.unlink`."""
-        return clients.unlink(self.ctx, temporary_id, actor)
+        return clients.unlink(self.ctx, temporary_id, self._acting())
 
-    def restore_links(self) -> int:
-        """See :func:`kanta_archive.access.clients.restore_links`."""
-        return clients.restore_links(self.ctx)
-
-    def inform(self, hetu: str, by: str, on: date, actor: str | None = None) -> None:
+    def inform(self, hetu: str, by: str, on: date) -> None:
         """See :func:`kanta_archive.access.clients.inform`."""
-        clients.inform(self.ctx, hetu, by, on, actor)
+        clients.inform(self.ctx, hetu, by, on, self._acting())
+
+    # ------------------------------------------------------------------ disclosure
 
     def disclose(
         self,
         document_oids: Sequence[str],
         to: str,
-        actor: str,
         *,
         consent: str | None = None,
         on: date | None = None,
     ) -> list[tuple[str, str]]:
         """See :func:`kanta_archive.access.disclosing.disclose`."""
-        return disclosing.disclose(self.ctx, document_oids, to, actor, consent=consent, on=on)
-
-    def summary(
-        self,
-        client: str,
-        actor: str | None,
-        *,
-        patient_data: bool = False,
-        reveal: bool = False,
-        reason: str | None = None,
-        registry: SchemaRegistry | None = None,
-    ) -> dict[str, Any]:
-        """See :func:`kanta_archive.access.client_summary.summary`."""
-        return client_summary.summary(
-            self.ctx,
-            client,
-            actor,
-            patient_data=patient_data,
-            reveal=reveal,
-            reason=reason,
-            registry=registry,
+        return disclosing.disclose(
+            self.ctx, document_oids, to, self._acting(), consent=consent, on=on
         )
 
+    def disclosures(self, client: str) -> Visible[dict[str, str | None]]:
+        """See :func:`kanta_archive.access.disclosing.disclosures`."""
+        if not self.checks:
+            return Visible(tuple(self.ctx.access.disclosures(client)), 0)
+        return disclosing.disclosures(self.ctx, client, self._acting())
 
-def open_service(archive: Archive, user: str | None = None) -> AccessService:
-    """The access service of an open archive (opens ``<store>/access.sqlite``)."""
-    return AccessService(archive, AccessStore.open(archive.store.path), user)
+    # ------------------------------------------------------------------ audit trail
 
-
-__all__ = [
-    "AccessService",
-    "FilteredResult",
-    "is_protected",
-    "masked_content",
-    "open_service",
-]
+    def audit_entries(
+        self, *, client: str | None = None, actor: str | None = None
+    ) -> Visible[dict[str, Any]]:
+        """See :func:`kanta_archive.access.admin.audit_entries`."""
+        if not self.checks:
+            every = admin.filter_entries(self.ctx.audit.entries(), client=client, actor=actor)
+            return Visible(tuple(every), 0)
+        return admin.audit_entries(self.ctx, self._acting(), client=client, actor=actor)

@@ -15,6 +15,9 @@ from kanta_archive.model import Metadata
 from kanta_archive.store import MAX_BATCH, CommitRequest, Store
 from kanta_archive.store.layout import check_oid
 
+RULE_CURRENT_ONLY = "invalidate-current-version-only"
+RULE_ONCE = "invalidate-once"
+
 
 def now() -> str:
     """The current UTC time as written into ``metadata.json`` (seconds, ``Z``)."""
@@ -32,10 +35,13 @@ def invalidate(store: Store, index: Index, oid: str, reason: str, actor: str) ->
         raise RefusedError(
             f"document {document_oid} is not the current version of set {set_oid} "
             f"(current: {meta.get('document_oid')}); only the current version can be "
-            "invalidated"
+            "invalidated",
+            rule=RULE_CURRENT_ONLY,
         )
     if meta.get("status") == "invalidated":
-        raise RefusedError(f"document {meta.get('document_oid')} is already invalidated")
+        raise RefusedError(
+            f"document {meta.get('document_oid')} is already invalidated", rule=RULE_ONCE
+        )
     new = mf.invalidated(meta, reason=reason, time=now(), actor=actor)
     fmt = str(meta.get("storage_format", "json"))
     raw = store.read(controller, set_oid, mf.document_file(fmt), head)
@@ -71,6 +77,8 @@ def transfer_controller(
     moved: list[str] = []
     resumed: list[str] = []
     sets = sorted(s for c, s in store.iter_objects() if c == from_controller)
+    if not sets and not _transferred_before(store, from_controller, to_controller):
+        raise UsageError(f"controller {from_controller} holds no document set in the store")
     for start in range(0, len(sets), MAX_BATCH):
         chunk = sets[start : start + MAX_BATCH]
         requests: list[CommitRequest] = []
@@ -103,3 +111,16 @@ def transfer_controller(
         index.add_many(heads)
         progress(len(chunk))
     return TransferReport(from_controller, to_controller, tuple(moved), tuple(resumed))
+
+
+def _transferred_before(store: Store, from_controller: str, to_controller: str) -> bool:
+    """True when a set of ``to_controller`` came from ``from_controller`` (a re-run of a
+    finished transfer: nothing left to do, but the source was not unknown)."""
+    for controller, set_oid in store.iter_objects():
+        if controller != to_controller:
+            continue
+        meta = read_metadata(store, controller, set_oid, store.head(controller, set_oid))
+        for entry in meta.get("controller_history") or ():
+            if isinstance(entry, dict) and entry.get("from") == from_controller:
+                return True
+    return False

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from kanta_archive.errors import StoreError, UsageError
+from kanta_archive.output import writing
 from kanta_archive.store.layout import check_oid, layout_path, ocfl_id
 from kanta_archive.store.ocfl import CONTROLLERS, INVENTORY, SIDECAR, Store
 
@@ -63,12 +64,14 @@ def export_object(store: Store, controller_oid: str, object_id: str, to: Path) -
         if not to.is_dir() or any(to.iterdir()):
             raise UsageError(f"export target {to} exists and is not an empty directory")
         to.rmdir()
-    to.parent.mkdir(parents=True, exist_ok=True)
     workspace = to.parent / f".{to.name}.{secrets.token_hex(6)}.partial"
     try:
-        shutil.copytree(source, workspace)
+        with writing("export --to", to):
+            to.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(source, workspace)
         _check_copy(workspace, where)
-        os.rename(workspace, to)
+        with writing("export --to", to):
+            os.rename(workspace, to)
     finally:
         if workspace.exists():
             shutil.rmtree(workspace, ignore_errors=True)

@@ -102,7 +102,7 @@ def verify(store: Store, index: Index, full: bool, progress: Progress) -> Verify
             )
             continue
         controller_oid = (meta.get("controller") or {}).get("oid")
-        if row.status != meta.get("status") or row.controller_oid != controller_oid:
+        if row.status != meta.get("status", "active") or row.controller_oid != controller_oid:
             problems.append(
                 VerifyProblem(
                     "error",

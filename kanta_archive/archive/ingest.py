@@ -17,14 +17,14 @@ from typing import Any
 
 from kanta_archive.archive import metadata_file as mf
 from kanta_archive.archive.reading import read_metadata, version_metadata
-from kanta_archive.archive.results import IngestItem, IngestReport, Progress, Status
+from kanta_archive.archive.results import IngestItem, IngestReport, Progress, Refusal, Status
 from kanta_archive.findings import Finding, Severity, ValidationResult
 from kanta_archive.formats.read import read_bytes, read_path
 from kanta_archive.index import Index
 from kanta_archive.model import Document, Metadata
 from kanta_archive.store import MAX_BATCH, CommitRequest, Store
 
-Authorize = Callable[[Metadata], str | None]
+Authorize = Callable[[Metadata], Refusal | None]
 
 
 @dataclass
@@ -110,7 +110,7 @@ def ingest(
             if denied is None:
                 allowed.append(cand)
             else:
-                items[cand.position] = _item(cand, "refused", denied)
+                items[cand.position] = _item(cand, "refused", str(denied), denied.rule)
         if len(allowed) < len(good) and not partial:
             for cand in allowed:
                 items[cand.position] = _item(
@@ -174,7 +174,9 @@ def _report(items: dict[int, IngestItem], bad: list[tuple[int, ValidationResult]
     return IngestReport(tuple(items[k] for k in sorted(items)), tuple(result for _p, result in bad))
 
 
-def _item(cand: _Candidate, status: Status, reason: str | None = None) -> IngestItem:
+def _item(
+    cand: _Candidate, status: Status, reason: str | None = None, rule: str | None = None
+) -> IngestItem:
     meta = cand.meta
     return IngestItem(
         cand.source,
@@ -184,6 +186,7 @@ def _item(cand: _Candidate, status: Status, reason: str | None = None) -> Ingest
         meta.version,
         meta.controller_oid,
         reason,
+        rule,
     )
 
 

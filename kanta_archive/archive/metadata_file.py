@@ -19,7 +19,7 @@ from kanta_archive.errors import StoreError
 from kanta_archive.jsontext import indented
 
 METADATA_FILE = "metadata.json"
-DOCUMENT_FILES = {"json": "document.json", "xhtml": "document.xhtml"}
+DOCUMENT_FILES = {"json": "document.json", "xhtml": "document.xhtml", "cda": "document.xml"}
 
 
 def document_file(storage_format: str) -> str:
@@ -43,7 +43,11 @@ def load(data: bytes, where: str) -> dict[str, Any]:
         raise StoreError(f"{where}: metadata.json is not JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise StoreError(f"{where}: metadata.json is not a JSON object")
-    return value
+    # A store written before metadata model 2 keeps its bytes (OCFL versions are
+    # immutable): such a metadata.json is read as model 2 (docs/metadata.md, "Upgrading").
+    from kanta_archive.upgrade import is_model_1, upgrade_metadata
+
+    return upgrade_metadata(value) if is_model_1(value) else value
 
 
 def invalidated(

@@ -130,11 +130,7 @@ def diff_metadata(
     """``(event, reason, changes)`` from one OCFL version's metadata to the next."""
     if not previous or previous.get("document_oid") != meta.get("document_oid"):
         return "stored", None, {}
-    changes = {
-        key: {"from": previous.get(key), "to": meta.get(key)}
-        for key in sorted(set(previous) | set(meta))
-        if previous.get(key) != meta.get(key)
-    }
+    changes = changed_keys(previous, meta)
     if meta.get("status") == "invalidated" and previous.get("status") != "invalidated":
         invalidation = meta.get("invalidation") or {}
         return "invalidated", invalidation.get("reason"), changes
@@ -144,3 +140,12 @@ def diff_metadata(
         history = meta.get("controller_history") or [{}]
         return "controller-transferred", history[-1].get("reason"), changes
     return "metadata-changed", None, changes
+
+
+def changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """``{key: {"from", "to"}}`` for every top-level key whose value differs."""
+    return {
+        key: {"from": old.get(key), "to": new.get(key)}
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    }

@@ -21,8 +21,20 @@ def no_progress(_n: int) -> None:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Why one document may not be stored: the rule (as data) and the words."""
+
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}"
+
+
+@dataclass(frozen=True)
 class IngestItem:
-    """What happened to one submitted document."""
+    """What happened to one submitted document. A document refused by an access rule
+    names the ``rule``; ``reason`` is always the whole sentence."""
 
     source: str
     status: Status
@@ -31,6 +43,7 @@ class IngestItem:
     version: int | None
     controller_oid: str | None = None
     reason: str | None = None
+    rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,14 @@ class TransferReport:
     to_controller: str
     moved: tuple[str, ...]  # set OIDs moved by this run
     resumed: tuple[str, ...]  # sets that had their new version already (interrupted run)
+
+
+@dataclass(frozen=True)
+class ReindexReport:
+    """The outcome of :meth:`Archive.rebuild_index`."""
+
+    versions: int  # document versions indexed
+    links: int  # client links replayed from the store's access records
 
 
 @dataclass(frozen=True)

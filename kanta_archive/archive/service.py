@@ -26,24 +26,36 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Self
 
-from kanta_archive.archive import changes, fixity, reading
+from kanta_archive.archive import changes, fixity, objects, reading, records
 from kanta_archive.archive import ingest as ingesting
 from kanta_archive.archive.export import export_object
 from kanta_archive.archive.ingest import Authorize, ingest_paths
+from kanta_archive.archive.objects import FileChange, ObjectFile
 from kanta_archive.archive.results import (
     HistoryEntry,
     IngestItem,
     IngestReport,
     Progress,
+    ReindexReport,
     ShownDocument,
     TransferReport,
     VerifyProblem,
     VerifyReport,
     no_progress,
 )
-from kanta_archive.index import Index, Query, QueryResult, open_index
+from kanta_archive.errors import StoreError, UsageError
+from kanta_archive.index import (
+    POSTGRES_PREFIXES,
+    SQLITE_PREFIX,
+    Index,
+    Query,
+    QueryResult,
+    open_index,
+)
 from kanta_archive.model import Document
+from kanta_archive.output import writing
 from kanta_archive.store import Store
+from kanta_archive.store.ocfl import MARKER
 
 INDEX_FILE = "index.sqlite"
 
@@ -85,8 +97,22 @@ class Archive:
         (default ``sqlite://<store>/index.sqlite``). A directory that is not a store raises
         :class:`StoreError`. ``validator`` is a :class:`kanta_archive.validate.Validator`
         (default: the bundled schemas)."""
-        store = Store.open(store_path, create=create)
-        index = open_index(index_url or default_index_url(store.path))
+        try:
+            with writing(f"store {store_path}"):  # creating it where it cannot be
+                store = Store.open(store_path, create=create)
+        except StoreError as exc:
+            # No marker: the path is missing or is some other directory, the caller's
+            # mistake (exit 2). A marker that cannot be read is a broken store (exit 3).
+            if (Path(store_path) / MARKER).exists():
+                raise
+            raise UsageError(str(exc)) from exc
+        url = index_url or default_index_url(store.path)
+        try:
+            index = open_index(url)
+        except StoreError as exc:
+            if url.startswith((SQLITE_PREFIX, *POSTGRES_PREFIXES)):
+                raise
+            raise UsageError(str(exc)) from exc  # not an index URL at all
         return cls(store, index, validator)
 
     def close(self) -> None:
@@ -162,6 +188,25 @@ class Archive:
         """Every OCFL version of the set that ``oid`` (set or document OID) belongs to."""
         return reading.history(self.store, self.index, oid)
 
+    # ------------------------------------------------------------------ OCFL object files
+
+    def ls(self, oid: str, at: int | None = None) -> list[ObjectFile]:
+        """The logical files of OCFL version ``at`` (default: head) of the set ``oid``
+        belongs to: path, size, SHA-512 digest and the version whose content it is."""
+        return objects.list_files(self.store, objects.locate(self.store, self.index, oid, at))
+
+    def cat(self, oid: str, path: str, at: int | None = None) -> bytes:
+        """The bytes of one logical file (``document.json``, ``metadata.json``, …) of OCFL
+        version ``at`` (default: head), checked against its digest."""
+        return objects.read_file(self.store, objects.locate(self.store, self.index, oid, at), path)
+
+    def diff(self, oid: str, old: int, new: int | None = None) -> list[FileChange]:
+        """How OCFL version ``new`` (default: head) of the set differs from ``old``: every
+        file added, deleted, modified or unchanged, and the metadata keys that changed."""
+        where = objects.locate(self.store, self.index, oid, new)
+        objects.locate(self.store, self.index, oid, old)  # ``old`` must exist too
+        return objects.diff_versions(self.store, where.controller, where.set_oid, old, where.number)
+
     # ------------------------------------------------------------------ changes
 
     def invalidate(self, oid: str, reason: str, *, actor: str | None = None) -> ShownDocument:
@@ -176,21 +221,31 @@ class Archive:
         reason: str,
         *,
         actor: str | None = None,
+        organisation: str | None = None,
         progress: Progress | None = None,
     ) -> TransferReport:
         """Give every document set of ``from_controller`` to ``to_controller``: a new
         version with the new controller in ``metadata.json`` (and a ``controller_history``
         entry), then a move into the new controller's storage root. Safe to re-run after an
-        interruption: a set that already has its transfer version is only moved."""
-        return changes.transfer_controller(
+        interruption: a set that already has its transfer version is only moved. A
+        controller that holds no set (and never did: see :mod:`~kanta_archive.archive.changes`)
+        is a :class:`UsageError`.
+
+        In a store with access control the transfer is written to the audit log, with
+        ``organisation`` (the acting organisation, if any) and ``actor`` (the person). No
+        access rule is applied here: see :func:`kanta_archive.open_archive`."""
+        person = actor or default_actor()
+        report = changes.transfer_controller(
             self.store,
             self.index,
             from_controller,
             to_controller,
             reason,
-            actor=actor or default_actor(),
+            actor=person,
             progress=progress or no_progress,
         )
+        records.audit_transfer(self.store.path, report, reason, person, organisation)
+        return report
 
     # ------------------------------------------------------------------ fixity
 
@@ -208,13 +263,19 @@ class Archive:
         Returns what the recovery did. Nothing acknowledged is ever removed.
         """
         actions = self.store.recover()
-        self.reindex(progress=progress)
+        self.rebuild_index(progress=progress)
         return actions
 
     def reindex(self, *, progress: Progress | None = None) -> int:
-        """Rebuild the index from the ``metadata.json`` of every version in the store;
-        returns the number of document versions indexed."""
-        return fixity.reindex(self.store, self.index, progress or no_progress)
+        """Rebuild the index (see :meth:`rebuild_index`); returns the number of document
+        versions indexed."""
+        return self.rebuild_index(progress=progress).versions
+
+    def rebuild_index(self, *, progress: Progress | None = None) -> ReindexReport:
+        """Rebuild the index from the ``metadata.json`` of every version in the store, then
+        replay the client links recorded in the store's ``access.sqlite`` (if any)."""
+        versions = fixity.reindex(self.store, self.index, progress or no_progress)
+        return ReindexReport(versions, records.restore_links(self.store.path, self.index))
 
     def export(self, set_oid: str, to: str | os.PathLike[str]) -> Path:
         """Copy the set's OCFL object (every version) to ``to``, checked against its
@@ -232,6 +293,7 @@ __all__ = [
     "HistoryEntry",
     "IngestItem",
     "IngestReport",
+    "ReindexReport",
     "ShownDocument",
     "TransferReport",
     "VerifyProblem",

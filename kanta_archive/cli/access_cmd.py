@@ -1,52 +1,24 @@
-"""Access commands: orgs, rights, clients, audit, disclose, disclosures; and the ``--as``
-option the archive commands share. Thin wrappers over :mod:`kanta_archive.access`."""
+"""Access commands: orgs, rights, clients, audit, disclose, disclosures, summary. Each
+parses its options, makes one call on :attr:`ArchiveSession.access` (or the session) and
+renders the result with :mod:`kanta_archive.reports`."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 
-from kanta_archive.cli.common import CliState, write_stdout
-from kanta_archive.cli.options import as_option, resolve_actor, store_options
-from kanta_archive.exitcodes import ExitCode
-
-if TYPE_CHECKING:
-    from kanta_archive.access.service import AccessService
-
-
-@contextmanager
-def open_service(
-    store_path: Path, index_url: str | None, user: str | None = None, *, create: bool = False
-) -> Iterator[AccessService]:
-    """A :class:`AccessService` on the store (closed at the end)."""
-    from kanta_archive.access.service import open_service as _open_service
-    from kanta_archive.archive import Archive
-
-    archive = Archive.open(store_path, index_url, create=create)
-    try:
-        service = _open_service(archive, user)
-        try:
-            yield service
-        finally:
-            service.access.close()
-    finally:
-        archive.close()
-
-
-_user = click.option(
-    "--actor",
-    "user",
-    envvar="KANTA_ARCHIVE_USER",
-    default=None,
-    help="The person acting (recorded in the audit log); env KANTA_ARCHIVE_USER.",
+from kanta_archive.cli.common import write_stdout
+from kanta_archive.cli.options import (
+    acting_options,
+    emit_listing,
+    listing_options,
+    open_session,
+    record_format_option,
+    store_options,
 )
+from kanta_archive.exitcodes import ExitCode
 
 
 def _iso_date(value: str, what: str) -> date:
@@ -56,6 +28,11 @@ def _iso_date(value: str, what: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"{what} {value!r} is not a date YYYY-MM-DD") from None
+
+
+def _hidden(count: int, what: str, as_org: str | None) -> None:
+    if count:
+        click.echo(f"{count} {what} hidden: {as_org} may not read them", err=True)
 
 
 # ---------------------------------------------------------------------- orgs
@@ -74,13 +51,22 @@ def orgs() -> None:
 
 @orgs.command("import")
 @click.argument("csv_file", type=click.Path(path_type=Path, dir_okay=False))
-@_user
+@acting_options
 @store_options
-def orgs_import(csv_file: Path, user: str | None, store_path: Path, index_url: str | None) -> None:
+def orgs_import(
+    csv_file: Path,
+    as_org: str | None,
+    person: str | None,
+    store_path: Path,
+    index_url: str | None,
+) -> None:
     """Import organisations from a CSV file (all rows or nothing; bad rows are listed).
 
     Columns: oid,name,business_id,sector,joining_model,main_joiner_oid,organiser_oid,
-    valid_from,valid_to. sector: public, private or health_care.
+    valid_from,valid_to. sector: public, private or health_care. The first import creates
+    the registry; later imports act as a registered public organisation (--as), which may
+    add organisations and change its own rows and those of the organisations that joined
+    through it.
 
     \b
     Example:
@@ -92,59 +78,59 @@ def orgs_import(csv_file: Path, user: str | None, store_path: Path, index_url: s
         text = csv_file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {csv_file}: {exc}") from exc
-    with open_service(store_path, index_url, user, create=True) as svc:
-        imported = svc.import_orgs(text, actor=user or "registry-admin")
+    with open_session(store_path, index_url, as_org, person, create=True) as session:
+        imported = session.access.import_orgs(text)
     write_stdout(f"imported {len(imported)} organisation(s)\n")
 
 
-def _org_dict(org: Any) -> dict[str, Any]:
-    data = asdict(org)
-    data["valid_from"] = org.valid_from.isoformat()
-    data["valid_to"] = org.valid_to.isoformat() if org.valid_to else None
-    return data
-
-
 @orgs.command("list")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@listing_options
 @store_options
-def orgs_list(fmt: str, store_path: Path, index_url: str | None) -> None:
+def orgs_list(
+    fmt: str | None,
+    columns: str | None,
+    no_header: bool,
+    store_path: Path,
+    index_url: str | None,
+) -> None:
     """List the registered organisations.
 
     \b
     Example:
       kanta-archive orgs list --format json
     """
-    with open_service(store_path, index_url) as svc:
-        items = svc.access.orgs()
-    if fmt == "json":
-        write_stdout(json.dumps([_org_dict(o) for o in items], indent=2, ensure_ascii=False))
-        write_stdout("\n")
-        return
-    lines = [
-        f"{o.oid:<28} {o.sector:<11} {o.joining_model:<8} "
-        f"{o.valid_from}..{o.valid_to or ''}  {o.name}"
-        for o in items
-    ]
-    write_stdout("\n".join(lines) + ("\n" if lines else ""))
+    from kanta_archive.reports.access_text import ORG_LISTING_COLUMNS, ORG_TEXT_COLUMNS, org_record
+
+    with open_session(store_path, index_url) as session:
+        items = session.access.orgs()
+    emit_listing(
+        (org_record(o) for o in items),
+        fmt=fmt,
+        columns=columns,
+        no_header=no_header,
+        known=ORG_LISTING_COLUMNS,
+        text_columns=ORG_TEXT_COLUMNS,
+        key="organisations",
+    )
 
 
 @orgs.command("show")
 @click.argument("oid")
+@record_format_option("json")
 @store_options
-def orgs_show(oid: str, store_path: Path, index_url: str | None) -> None:
-    """Show one registered organisation (JSON). Unknown OIDs exit 2.
+def orgs_show(oid: str, fmt: str, store_path: Path, index_url: str | None) -> None:
+    """Show one registered organisation. Unknown OIDs exit 2.
 
     \b
     Example:
-      kanta-archive orgs show 1.2.246.10.93000033
+      kanta-archive orgs show 1.2.246.10.93000033 --format json
     """
-    from kanta_archive.errors import UsageError
+    from kanta_archive.reports.access_text import org_record
+    from kanta_archive.reports.records import render_record
 
-    with open_service(store_path, index_url) as svc:
-        org = svc.access.org(oid)
-    if org is None:
-        raise UsageError(f"no organisation {oid} in the registry")
-    write_stdout(json.dumps(_org_dict(org), indent=2, ensure_ascii=False) + "\n")
+    with open_session(store_path, index_url) as session:
+        org = session.access.org(oid)
+    write_stdout(render_record(org_record(org), fmt))
 
 
 # ---------------------------------------------------------------------- rights
@@ -158,16 +144,8 @@ def rights() -> None:
     Example:
       kanta-archive rights grant --organiser 1.2.246.10.91000013 \\
           --producer 1.2.246.10.94000019 --client 311299-9628 --service-task 20 \\
-          --from 2024-01-01 --to 2024-12-31
+          --from 2024-01-01 --to 2024-12-31 --as 1.2.246.10.91000013
     """
-
-
-def _right_line(r: Any) -> str:
-    state = f"revoked {r.revoked_at}" if r.revoked_at else "active"
-    return (
-        f"{r.right_id}  {r.organiser_oid} -> {r.producer_oid}  client {r.client or '*'}  "
-        f"task {r.service_task or '*'}  {r.valid_from}..{r.valid_to}  {state}"
-    )
 
 
 @rights.command("grant")
@@ -177,8 +155,7 @@ def _right_line(r: Any) -> str:
 @click.option("--service-task", default=None, help="Only this service task code, e.g. 20.")
 @click.option("--from", "date_from", required=True, help="First day (YYYY-MM-DD).")
 @click.option("--to", "date_to", required=True, help="Last day (YYYY-MM-DD).")
-@as_option
-@_user
+@acting_options
 @store_options
 def rights_grant(
     organiser: str,
@@ -188,71 +165,96 @@ def rights_grant(
     date_from: str,
     date_to: str,
     as_org: str | None,
-    user: str | None,
+    person: str | None,
     store_path: Path,
     index_url: str | None,
 ) -> None:
     """Grant a register usage right; prints its id.
 
-    Only a public organiser grants rights to its own register (with --as, the acting
-    organisation must be the organiser).
+    Only a public organiser grants rights to its own register: the acting organisation
+    (--as, required) is the organiser or one of its units.
 
     \b
     Example:
       kanta-archive rights grant --organiser 1.2.246.10.91000013 \\
           --producer 1.2.246.10.94000019 --client 311299-9628 --service-task 20 \\
-          --from 2024-01-01 --to 2024-12-31
+          --from 2024-01-01 --to 2024-12-31 --as 1.2.246.10.91000013
     """
-    with open_service(store_path, index_url, user) as svc:
-        actor = resolve_actor(store_path, as_org) if as_org else None
-        right = svc.grant(
+    valid_from = _iso_date(date_from, "--from")
+    valid_to = _iso_date(date_to, "--to")
+    with open_session(store_path, index_url, as_org, person) as session:
+        right = session.access.grant(
             organiser=organiser,
             producer=producer,
             client=client,
             service_task=service_task,
-            valid_from=_iso_date(date_from, "--from"),
-            valid_to=_iso_date(date_to, "--to"),
-            actor=actor,
+            valid_from=valid_from,
+            valid_to=valid_to,
         )
     write_stdout(right.right_id + "\n")
 
 
 @rights.command("revoke")
 @click.argument("right_id")
-@as_option
-@_user
+@acting_options
 @store_options
 def rights_revoke(
-    right_id: str, as_org: str | None, user: str | None, store_path: Path, index_url: str | None
+    right_id: str,
+    as_org: str | None,
+    person: str | None,
+    store_path: Path,
+    index_url: str | None,
 ) -> None:
-    """Revoke a register usage right (it stays listed as revoked).
+    """Revoke a register usage right (it stays listed as revoked); as its organiser (--as).
 
     \b
     Example:
-      kanta-archive rights revoke R-0123456789ab
+      kanta-archive rights revoke R-0123456789ab --as 1.2.246.10.91000013
     """
-    with open_service(store_path, index_url, user) as svc:
-        actor = resolve_actor(store_path, as_org) if as_org else None
-        right = svc.revoke(right_id, actor=actor)
-    write_stdout(_right_line(right) + "\n")
+    from kanta_archive.reports.access_text import right_line
+
+    with open_session(store_path, index_url, as_org, person) as session:
+        right = session.access.revoke(right_id)
+    write_stdout(right_line(right))
 
 
 @rights.command("list")
 @click.option("--organiser", default=None)
 @click.option("--producer", default=None)
+@listing_options
+@acting_options
 @store_options
 def rights_list(
-    organiser: str | None, producer: str | None, store_path: Path, index_url: str | None
+    organiser: str | None,
+    producer: str | None,
+    fmt: str | None,
+    columns: str | None,
+    no_header: bool,
+    as_org: str | None,
+    person: str | None,
+    store_path: Path,
+    index_url: str | None,
 ) -> None:
-    """List register usage rights (revoked ones too).
+    """List register usage rights (revoked ones too): with a registry, those the acting
+    organisation (--as) is the organiser or the producer of.
 
     \b
     Example:
-      kanta-archive rights list --producer 1.2.246.10.94000019
+      kanta-archive rights list --producer 1.2.246.10.94000019 --as 1.2.246.10.94000019
     """
-    with open_service(store_path, index_url) as svc:
-        items = svc.access.rights(organiser=organiser, producer=producer)
-    write_stdout("".join(_right_line(r) + "\n" for r in items))
+    from kanta_archive.reports.access_text import RIGHT_COLUMNS, right_record
+
+    with open_session(store_path, index_url, as_org, person) as session:
+        visible = session.access.rights(organiser=organiser, producer=producer)
+    emit_listing(
+        (right_record(r) for r in visible.items),
+        fmt=fmt,
+        columns=columns,
+        no_header=no_header,
+        known=RIGHT_COLUMNS,
+        key="rights",
+    )
+    _hidden(visible.hidden, "right(s)", as_org)
 
 
 # ---------------------------------------------------------------------- audit
@@ -260,38 +262,48 @@ def rights_list(
 
 @click.group("audit", invoke_without_command=True)
 @click.option("--client", default=None, help="Only entries about this client.")
-@click.option("--actor", "actor_filter", default=None, help="Only entries by this actor.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--by", "actor_filter", default=None, help="Only entries by this actor.")
+@listing_options
+@acting_options
 @store_options
 @click.pass_context
 def audit(
     ctx: click.Context,
     client: str | None,
     actor_filter: str | None,
-    fmt: str,
+    fmt: str | None,
+    columns: str | None,
+    no_header: bool,
+    as_org: str | None,
+    person: str | None,
     store_path: Path,
     index_url: str | None,
 ) -> None:
-    """List the audit log (every store, read, right change, disclosure…).
+    """List the audit log (every store, read, right change, disclosure…): with a registry,
+    the entries the acting organisation (--as) made, that name it, or that are about
+    documents in its register.
 
     \b
     Example:
-      kanta-archive audit --client 311299-9628
+      kanta-archive audit --client 311299-9628 --as 1.2.246.10.91000013
       kanta-archive audit verify
     """
+    from kanta_archive.reports.access_text import AUDIT_COLUMNS, AUDIT_TEXT_COLUMNS
+
     if ctx.invoked_subcommand is not None:
         return
-    with open_service(store_path, index_url) as svc:
-        entries = svc.audit_entries(client=client, actor=actor_filter)
-    if fmt == "json":
-        write_stdout(json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
-        return
-    lines = [
-        f"{e['seq']:>6}  {e['time']}  {e['event']:<19} {e['actor']}  "
-        f"client {e.get('client') or '-'}  {' '.join(e.get('documents') or [])}"
-        for e in entries
-    ]
-    write_stdout("\n".join(lines) + ("\n" if lines else ""))
+    with open_session(store_path, index_url, as_org, person) as session:
+        visible = session.access.audit_entries(client=client, actor=actor_filter)
+    emit_listing(
+        visible.items,
+        fmt=fmt,
+        columns=columns,
+        no_header=no_header,
+        known=AUDIT_COLUMNS,
+        text_columns=AUDIT_TEXT_COLUMNS,
+        key="entries",
+    )
+    _hidden(visible.hidden, "audit entry(ies)", as_org)
 
 
 @audit.command("verify")
@@ -303,11 +315,8 @@ def audit_verify(store_path: Path, index_url: str | None) -> None:
     Example:
       kanta-archive audit verify --store ./archive
     """
-    from kanta_archive.access.audit import AuditLog, verify
-    from kanta_archive.store import Store
-
-    store = Store.open(store_path)
-    result = verify(AuditLog(store.path))
+    with open_session(store_path, index_url) as session:
+        result = session.audit_verify()
     if not result.ok:
         click.echo(f"audit.log line {result.bad_line}: {result.message}", err=True)
         raise click.exceptions.Exit(int(ExitCode.INVALID))
@@ -331,40 +340,39 @@ def clients() -> None:
 @clients.command("link")
 @click.option("--temporary", "temporary_id", required=True, help="The temporary identifier.")
 @click.option("--hetu", required=True, help="The client's HETU.")
-@as_option
-@_user
+@acting_options
 @store_options
 def clients_link(
     temporary_id: str,
     hetu: str,
     as_org: str | None,
-    user: str | None,
+    person: str | None,
     store_path: Path,
     index_url: str | None,
 ) -> None:
     """Link a temporary identifier to the client's HETU (queries by HETU then find both).
 
-    The link is kept in the index and in the access store, so `reindex` restores it.
+    The acting organisation (--as) issued the temporary identifier or controls a stored
+    document naming it. The link is kept in the index and in the access store, so
+    `reindex` restores it.
 
     \b
     Example:
       kanta-archive clients link --temporary 1.2.246.10.91000021.22.2024.3 --hetu 010180-9026
     """
-    with open_service(store_path, index_url, user) as svc:
-        actor = resolve_actor(store_path, as_org)
-        svc.link(temporary_id, hetu, actor or user or "unknown")
+    with open_session(store_path, index_url, as_org, person) as session:
+        session.access.link(temporary_id, hetu)
     write_stdout(f"linked {temporary_id} -> {hetu}\n")
 
 
 @clients.command("unlink")
 @click.option("--temporary", "temporary_id", required=True, help="The temporary identifier.")
-@as_option
-@_user
+@acting_options
 @store_options
 def clients_unlink(
     temporary_id: str,
     as_org: str | None,
-    user: str | None,
+    person: str | None,
     store_path: Path,
     index_url: str | None,
 ) -> None:
@@ -376,9 +384,8 @@ def clients_unlink(
     Example:
       kanta-archive clients unlink --temporary 1.2.246.10.91000021.22.2024.3
     """
-    with open_service(store_path, index_url, user) as svc:
-        actor = resolve_actor(store_path, as_org)
-        hetu = svc.unlink(temporary_id, actor or user or "unknown")
+    with open_session(store_path, index_url, as_org, person) as session:
+        hetu = session.access.unlink(temporary_id)
     write_stdout(f"unlinked {temporary_id} (was {hetu})\n")
 
 
@@ -386,19 +393,27 @@ def clients_unlink(
 @click.argument("hetu")
 @click.option("--by", "by_oid", required=True, help="The organisation that informed the client.")
 @click.option("--date", "on", required=True, help="When (YYYY-MM-DD).")
-@_user
+@acting_options
 @store_options
 def clients_inform(
-    hetu: str, by_oid: str, on: str, user: str | None, store_path: Path, index_url: str | None
+    hetu: str,
+    by_oid: str,
+    on: str,
+    as_org: str | None,
+    person: str | None,
+    store_path: Path,
+    index_url: str | None,
 ) -> None:
-    """Record that the client was informed about Kanta (needed before disclosures).
+    """Record that the client was informed about Kanta (needed before disclosures); as the
+    informing organisation (--as).
 
     \b
     Example:
       kanta-archive clients inform 150612A904S --by 1.2.246.10.91000013 --date 2024-06-01
     """
-    with open_service(store_path, index_url, user) as svc:
-        svc.inform(hetu, by_oid, _iso_date(on, "--date"))
+    day = _iso_date(on, "--date")
+    with open_session(store_path, index_url, as_org, person) as session:
+        session.access.inform(hetu, by_oid, day)
     write_stdout(f"recorded: {hetu} informed by {by_oid} on {on}\n")
 
 
@@ -410,8 +425,7 @@ def clients_inform(
 @click.option("--to", "to_oid", required=True, help="The receiving organisation.")
 @click.option("--consent", default=None, help="OID of the client's consent document.")
 @click.option("--date", "on", default=None, help="Disclosure date (YYYY-MM-DD), default today.")
-@as_option
-@_user
+@acting_options
 @store_options
 def disclose(
     document_oids: tuple[str, ...],
@@ -419,7 +433,7 @@ def disclose(
     consent: str | None,
     on: str | None,
     as_org: str | None,
-    user: str | None,
+    person: str | None,
     store_path: Path,
     index_url: str | None,
 ) -> None:
@@ -433,40 +447,48 @@ def disclose(
       kanta-archive disclose 1.2.246.10.91000013.11.2001.1 --to 1.2.246.10.91000021 \\
           --as 1.2.246.10.91000013
     """
-    from kanta_archive.errors import UsageError
-
-    with open_service(store_path, index_url, user) as svc:
-        actor = resolve_actor(store_path, as_org)
-        if actor is None:
-            raise UsageError("disclose needs an organisation registry and --as <OID>")
-        day = _iso_date(on, "--date") if on else None
-        rows = svc.disclose(document_oids, to_oid, actor, consent=consent, on=day)
+    day = _iso_date(on, "--date") if on else None
+    with open_session(store_path, index_url, as_org, person) as session:
+        rows = session.access.disclose(document_oids, to_oid, consent=consent, on=day)
     for document_oid, client in rows:
         write_stdout(f"disclosed {document_oid} (client {client}) to {to_oid}\n")
 
 
 @click.command("disclosures")
 @click.option("--client", required=True, help="The client's HETU.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@listing_options
+@acting_options
 @store_options
-def disclosures(client: str, fmt: str, store_path: Path, index_url: str | None) -> None:
-    """List the disclosures of a client's data (the client can follow them).
+def disclosures(
+    client: str,
+    fmt: str | None,
+    columns: str | None,
+    no_header: bool,
+    as_org: str | None,
+    person: str | None,
+    store_path: Path,
+    index_url: str | None,
+) -> None:
+    """List the disclosures of a client's data (the client can follow them): with a
+    registry, those the acting organisation (--as) made or received.
 
     \b
     Example:
-      kanta-archive disclosures --client 150612A904S
+      kanta-archive disclosures --client 150612A904S --as 1.2.246.10.91000013
     """
-    with open_service(store_path, index_url) as svc:
-        items = svc.access.disclosures(client)
-    if fmt == "json":
-        write_stdout(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
-        return
-    lines = [
-        f"{d['time']}  {d['document_oid']}  {d['from_oid']} -> {d['to_oid']}"
-        + (f"  consent {d['consent_oid']}" if d["consent_oid"] else "")
-        for d in items
-    ]
-    write_stdout("\n".join(lines) + ("\n" if lines else ""))
+    from kanta_archive.reports.access_text import DISCLOSURE_COLUMNS
+
+    with open_session(store_path, index_url, as_org, person) as session:
+        visible = session.access.disclosures(client)
+    emit_listing(
+        visible.items,
+        fmt=fmt,
+        columns=columns,
+        no_header=no_header,
+        known=DISCLOSURE_COLUMNS,
+        key="disclosures",
+    )
+    _hidden(visible.hidden, "disclosure(s)", as_org)
 
 
 # ---------------------------------------------------------------------- summary
@@ -484,19 +506,16 @@ def disclosures(client: str, fmt: str, store_path: Path, index_url: str | None) 
 @click.option("--patient-data", is_flag=True, help="Include the patient-data sub-register.")
 @click.option("--reveal", is_flag=True, help="Unmask non-disclosure data (controller only).")
 @click.option("--reason", default=None, help="Why the data are revealed (audited).")
-@as_option
-@_user
+@acting_options
 @store_options
-@click.pass_obj
 def summary(
-    state: CliState,
     client: str,
     fmt: str,
     patient_data: bool,
     reveal: bool,
     reason: str | None,
     as_org: str | None,
-    user: str | None,
+    person: str | None,
     store_path: Path,
     index_url: str | None,
 ) -> None:
@@ -509,30 +528,14 @@ def summary(
     Example:
       kanta-archive summary --client 150612A904S --as 1.2.246.10.91000013 --format html
     """
-    from kanta_archive.errors import UsageError
-
-    with open_service(store_path, index_url, user) as svc:
-        actor = resolve_actor(store_path, as_org)
-        if reveal and actor is None:
-            raise UsageError("--reveal needs an organisation registry and --as <OID>")
-        data = svc.summary(
-            client,
-            actor,
-            patient_data=patient_data,
-            reveal=reveal,
-            reason=reason,
-            registry=state.registry(),
-        )
+    from kanta_archive.reports.records import to_json
     from kanta_archive.reports.summary import render_html, render_text
 
-    if fmt == "json":
-        write_stdout(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    elif fmt == "html":
-        write_stdout(render_html(data))
-    else:
-        write_stdout(render_text(data))
-    if data["hidden"]:
-        click.echo(f"{data['hidden']} document(s) hidden: {actor} may not read them", err=True)
+    with open_session(store_path, index_url, as_org, person) as session:
+        data = session.summary(client, patient_data=patient_data, reveal=reveal, reason=reason)
+    renderers = {"json": to_json, "html": render_html, "text": render_text}
+    write_stdout(renderers[fmt](data))
+    _hidden(data["hidden"], "document(s)", as_org)
 
 
 COMMANDS = (orgs, rights, audit, clients, disclose, disclosures, summary)

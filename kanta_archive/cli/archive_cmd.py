@@ -1,47 +1,38 @@
 """Archive commands: archive, query, show, history, invalidate, transfer-controller, verify,
-reindex, export. Thin wrappers over :class:`kanta_archive.archive.Archive`."""
+reindex, export. Each parses its options, makes one call on the library's
+:class:`~kanta_archive.session.ArchiveSession` and renders the result with
+:mod:`kanta_archive.reports`."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from kanta_archive.cli.common import CliState, load_trust_anchors, trust_option, write_stdout
+from kanta_archive.cli.common import (
+    CliState,
+    load_trust_anchors,
+    trust_option,
+    write_stdout,
+    write_stdout_bytes,
+)
 from kanta_archive.cli.options import (
-    as_option,
+    acting_options,
+    emit_listing,
+    listing_format,
+    listing_options,
+    open_session,
     progress,
     quiet_option,
-    resolve_actor,
+    record_format_option,
     store_options,
 )
 from kanta_archive.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from kanta_archive.access.service import AccessService
-    from kanta_archive.archive import Archive
-    from kanta_archive.index import IndexRow
-
-
-@contextmanager
-def _open(
-    store_path: Path, index_url: str | None, *, create: bool = False, validator: Any = None
-) -> Iterator[Archive]:
-    from kanta_archive.archive import Archive
-
-    archive = Archive.open(store_path, index_url, create=create, validator=validator)
-    try:
-        yield archive
-    finally:
-        archive.close()
+    from kanta_archive.session import Part
 
 
 def _oid(value: str, what: str) -> str:
@@ -63,100 +54,15 @@ def _reveal_options(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
-def _check_reveal(acting: str | None, reveal: bool) -> None:
-    from kanta_archive.errors import UsageError
-
-    if reveal and acting is None:
-        raise UsageError("--reveal needs an organisation registry and --as <OID>")
-
-
-def _guard_protected(
-    svc: AccessService,
-    shown: list[Any],
-    acting: str,
-    reveal: bool,
-    reason: str | None,
-    unmasked_output: bool,
-    what: str,
-) -> None:
-    """Reveal (audited, controller only) or refuse unmaskable output of protected data."""
-    from kanta_archive.access.service import is_protected
-    from kanta_archive.errors import RefusedError
-
-    protected = [s for s in shown if is_protected(s)]
-    if reveal:
-        for item in protected or shown[-1:]:
-            svc.reveal(item, acting, reason)
-    elif protected and unmasked_output:
-        raise RefusedError(
-            f"non-disclosure: {what} would output {protected[0].document_oid} unmasked; a "
-            "client has a non-disclosure marking, so only the controller may, with --reveal "
-            "--reason"
-        )
-
-
-def _restore_links(arch: Archive) -> int:
-    """Replay the client links recorded in the access store (if any) into the index."""
-    from kanta_archive.access import ACCESS_FILE
-
-    if not (arch.store.path / ACCESS_FILE).is_file():
-        return 0
-    with _access(arch, None) as svc:
-        return svc.restore_links()
-
-
-def _audit_transfer(arch: Archive, report: Any, reason: str, actor: str | None) -> None:
-    """Record a controller transfer in the audit log of a store with access control."""
-    from kanta_archive.access import ACCESS_FILE
-    from kanta_archive.access.audit import AuditLog
-    from kanta_archive.archive.service import default_actor
-
-    if not (arch.store.path / ACCESS_FILE).is_file():
-        return
-    AuditLog(arch.store.path).append(
-        "controller-transfer",
-        actor=actor or default_actor(),
-        documents=list(report.moved),
-        details={"from": report.from_controller, "to": report.to_controller, "reason": reason},
-    )
-
-
-@contextmanager
-def _access(arch: Archive, user: str | None) -> Iterator[AccessService]:
-    from kanta_archive.access.service import open_service
-
-    svc = open_service(arch, user)
-    try:
-        yield svc
-    finally:
-        svc.access.close()
-
-
-_actor = click.option(
-    "--actor",
-    envvar="KANTA_ARCHIVE_ACTOR",
-    default=None,
-    help="Who acts (recorded in the version); env KANTA_ARCHIVE_ACTOR, default the login name.",
-)
-
-
 # ---------------------------------------------------------------------- archive
 
 
 @click.command("archive")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--partial", is_flag=True, help="Store the valid documents even if others fail.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format of the per-document report.",
-)
+@record_format_option()
 @trust_option
-@_actor
-@as_option
+@acting_options
 @quiet_option
 @store_options
 @click.pass_obj
@@ -166,8 +72,8 @@ def archive(
     partial: bool,
     fmt: str,
     trust: tuple[Path, ...],
-    actor: str | None,
     as_org: str | None,
+    person: str | None,
     quiet: bool,
     store_path: Path,
     index_url: str | None,
@@ -178,7 +84,8 @@ def archive(
     the findings are listed and the exit code is 1 (--partial stores the valid ones and
     still exits 1). A new version must carry the next version number and name the stored
     version as its previous_version_oid; an identical document already stored is reported
-    "unchanged". The store is created if the directory is missing or empty.
+    "unchanged". The store is created if the directory is missing or empty (and not left
+    behind when nothing is stored).
 
     \b
     Example:
@@ -186,10 +93,9 @@ def archive(
       kanta-archive archive new-version.json --partial
       kanta-archive archive signed/ --trust ca.pem
     """
-    from kanta_archive import __version__
-    from kanta_archive.archive.service import ingest_paths
-    from kanta_archive.reports import get_reporter
-    from kanta_archive.validate import Validator
+    from kanta_archive.archive.ingest import ingest_paths
+    from kanta_archive.reports.archive_text import ingest_record, ingest_text
+    from kanta_archive.reports.records import to_json
 
     paths = ingest_paths(list(inputs))
     if not paths:
@@ -197,120 +103,22 @@ def archive(
         raise click.exceptions.Exit(int(ExitCode.USAGE))
     from kanta_archive.codesets import load_codesets
 
-    registry = state.registry()
     # The store's own code sets (kanta-archive codesets import --store) count too.
-    codesets = load_codesets((*registry.extra_dirs, store_path))
-    validator = Validator(registry, codesets, trust_anchors=load_trust_anchors(trust))
-    acting = resolve_actor(store_path, as_org)
+    codesets = load_codesets((*state.registry().extra_dirs, store_path))
+    validator = state.validator(trust_anchors=load_trust_anchors(trust), codesets=codesets)
     with (
-        _open(store_path, index_url, create=True, validator=validator) as arch,
+        open_session(
+            store_path, index_url, as_org, person, create=True, validator=validator
+        ) as session,
         progress("Archiving", 2 * len(paths), quiet) as advance,
     ):
-        if acting is None:
-            report = arch.ingest(paths, partial=partial, actor=actor, progress=advance)
-        else:
-            with _access(arch, actor) as svc:
-                report = svc.ingest(paths, acting, partial=partial, progress=advance)
-    if fmt == "json":
-        write_stdout(
-            json.dumps(
-                {
-                    "stored": report.count("stored"),
-                    "unchanged": report.count("unchanged"),
-                    "refused": report.count("refused"),
-                    "documents": [asdict(item) for item in report.items],
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
-            + "\n"
-        )
-    else:
-        if report.invalid:
-            write_stdout(
-                get_reporter("text").render(
-                    list(report.invalid), tool_version=__version__, color=False
-                )
-            )
-        lines = []
-        for item in report.items:
-            version = f" v{item.version}" if item.version is not None else ""
-            reason = f" ({item.reason})" if item.reason else ""
-            lines.append(f"{item.status:<9} {item.source}{version}{reason}")
-        lines.append(
-            f"{report.count('stored')} stored, {report.count('unchanged')} unchanged, "
-            f"{report.count('refused')} refused"
-        )
-        write_stdout("\n".join(lines) + "\n")
+        report = session.ingest(paths, partial=partial, progress=advance)
+    write_stdout(to_json(ingest_record(report)) if fmt == "json" else ingest_text(report))
     if not report.ok:
         raise click.exceptions.Exit(int(ExitCode.INVALID))
 
 
 # ---------------------------------------------------------------------- query
-
-QUERY_COLUMNS = (
-    "effective_time",
-    "document_oid",
-    "version",
-    "status",
-    "service_task",
-    "document_type",
-    "controller",
-    "title",
-)
-
-
-def _row_dict(row: IndexRow) -> dict[str, Any]:
-    return {
-        "document_oid": row.document_oid,
-        "set_oid": row.set_oid,
-        "version": row.version,
-        "is_head": row.is_head,
-        "status": row.status,
-        "effective_time": row.effective_time,
-        "created": row.created,
-        "title": row.title,
-        "document_type": row.document_type_code,
-        "document_group": row.document_group_code,
-        "service_task": row.service_task_code,
-        "controller": row.controller_oid,
-        "controller_type": row.controller_type,
-        "producer": row.producer_oid,
-        "service_unit": row.service_unit_oid,
-        "author_organisation": row.author_org_oid,
-        "case_oid": row.case_oid,
-        "customership_oid": row.customership_oid,
-        "common_matter_oid": row.common_matter_oid,
-        "patient_data": row.patient_data,
-        "storage_format": row.storage_format,
-        "non_disclosure": row.non_disclosure,
-        "clients": [
-            {"id": c.client_id, "kind": c.id_kind, "non_disclosure": c.non_disclosure}
-            for c in row.clients
-        ],
-    }
-
-
-def _table(rows: list[dict[str, Any]]) -> str:
-    cells = [[str(r[c]) if r[c] is not None else "" for c in QUERY_COLUMNS] for r in rows]
-    widths = [max([len(c)] + [len(line[i]) for line in cells]) for i, c in enumerate(QUERY_COLUMNS)]
-    out = ["  ".join(c.ljust(w) for c, w in zip(QUERY_COLUMNS, widths, strict=True)).rstrip()]
-    out += [
-        "  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in cells
-    ]
-    return "\n".join(out) + "\n"
-
-
-def _csv(rows: list[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    columns = [c for c in rows[0] if c != "clients"] + ["clients"] if rows else list(QUERY_COLUMNS)
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        flat = dict(row)
-        flat["clients"] = ";".join(c["id"] for c in row["clients"])
-        writer.writerow(flat)
-    return buffer.getvalue()
 
 
 @click.command("query")
@@ -337,16 +145,17 @@ def _csv(rows: list[dict[str, Any]]) -> str:
 )
 @click.option("--all-versions", is_flag=True, help="Every version, not only the latest.")
 @click.option("--sort", default="-effective_time", show_default=True, help="Sort key, - = desc.")
-@click.option("--limit", type=click.IntRange(0, 10_000), default=100, show_default=True)
-@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default=None,
-    help="Output format [default: table on a terminal, else json].",
+    "--limit",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    help="At most this many documents (any number: they are read page by page).",
 )
-@as_option
+@click.option("--all", "all_rows", is_flag=True, help="Every matching document (no --limit).")
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
+@listing_options
+@acting_options
 @store_options
 def query(
     client: str | None,
@@ -365,22 +174,31 @@ def query(
     all_versions: bool,
     sort: str,
     limit: int,
+    all_rows: bool,
     offset: int,
     fmt: str | None,
+    columns: str | None,
+    no_header: bool,
     as_org: str | None,
+    person: str | None,
     store_path: Path,
     index_url: str | None,
 ) -> None:
     """List archived documents from the index (latest versions, active only by default).
 
-    Dates are ISO 8601 (YYYY-MM-DD) calendar days in Finland.
+    Dates are ISO 8601 (YYYY-MM-DD) calendar days in Finland. Every format but text is
+    written as the rows are read, so --all streams any number of documents. In csv, tsv
+    and text, booleans are true/false and clients are their identifiers joined by ';'.
 
     \b
     Example:
       kanta-archive query --client 150612A904S --service-task 24 --from 2024-01-01
       kanta-archive query --controller 1.2.246.10.91000013 --format csv > list.csv
+      kanta-archive query --all --format jsonl --columns document_oid,status | wc -l
     """
     from kanta_archive.index import Query
+    from kanta_archive.index.base import MAX_LIMIT
+    from kanta_archive.reports.archive_text import QUERY_COLUMNS, QUERY_TEXT_COLUMNS, query_record
 
     q = Query(
         controller_oid=controller_oid,
@@ -398,32 +216,30 @@ def query(
         patient_data={"exclude": False, "include": None, "only": True}[patient_data],
         all_versions=all_versions,
         sort=sort,
-        limit=limit,
+        limit=min(limit, MAX_LIMIT),
         offset=offset,
     )
-    acting = resolve_actor(store_path, as_org)
-    with _open(store_path, index_url) as arch:
-        if acting is None:
-            result = arch.query(q)
-        else:
-            with _access(arch, None) as svc:
-                filtered = svc.query(q, acting)
-            result = filtered.result
-            if filtered.hidden:
-                click.echo(
-                    f"{filtered.hidden} matching document(s) hidden: {acting} may not read them",
-                    err=True,
-                )
-    rows = [_row_dict(r) for r in result.rows]
-    fmt = fmt or ("table" if sys.stdout.isatty() else "json")
-    if fmt == "json":
-        payload = {"total": result.total, "offset": offset, "limit": limit, "documents": rows}
-        write_stdout(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-    elif fmt == "csv":
-        write_stdout(_csv(rows))
-    else:
-        write_stdout(_table(rows))
-        click.echo(f"{len(rows)} of {result.total} document(s)", err=True)
+    fmt = listing_format(fmt)
+    flat = fmt in ("csv", "tsv", "text")
+    with open_session(store_path, index_url, as_org, person) as session:
+        stream = session.stream(q, None if all_rows else limit)
+        emit_listing(
+            (query_record(row, flat=flat) for row in stream),
+            fmt=fmt,
+            columns=columns,
+            no_header=no_header,
+            known=QUERY_COLUMNS,
+            text_columns=QUERY_TEXT_COLUMNS,
+            key="documents",
+            envelope={"offset": offset, "limit": None if all_rows else limit},
+            trailer=lambda: {"total": stream.total},
+        )
+    if fmt == "text":
+        click.echo(f"{stream.shown} of {stream.total} document(s)", err=True)
+    if stream.hidden:
+        click.echo(
+            f"{stream.hidden} matching document(s) hidden: {as_org} may not read them", err=True
+        )
 
 
 # ---------------------------------------------------------------------- show / history
@@ -432,91 +248,76 @@ def query(
 @click.command("show")
 @click.argument("oid")
 @click.option("--version", type=click.IntRange(min=1), help="Document version (with a set OID).")
-@click.option("--metadata", "what", flag_value="metadata", help="Print metadata.json.")
-@click.option("--content", "what", flag_value="content", help="Print the content as JSON.")
-@click.option("--raw", "what", flag_value="raw", help="Print the exact submitted bytes.")
+@click.option("--metadata", "parts", flag_value="metadata", multiple=True, help="metadata.json.")
+@click.option("--content", "parts", flag_value="content", multiple=True, help="Content as JSON.")
+@click.option("--raw", "parts", flag_value="raw", multiple=True, help="The exact submitted bytes.")
+@click.option(
+    "--display",
+    "parts",
+    flag_value="display",
+    multiple=True,
+    help="The XHTML display form of a CDA document (masked like --content).",
+)
 @_reveal_options
-@as_option
+@acting_options
 @store_options
-@click.pass_obj
 def show(
-    state: CliState,
     oid: str,
     version: int | None,
-    what: str | None,
+    parts: tuple[str, ...],
     reveal: bool,
     reason: str | None,
     as_org: str | None,
+    person: str | None,
     store_path: Path,
     index_url: str | None,
 ) -> None:
     """Show one archived document: OID is a document OID, or a set OID (latest version).
 
-    Without an option prints a summary. An OID that is not stored exits 2.
+    Without an option prints a summary; --metadata, --content and --raw print one part
+    (give one of them). An OID that is not stored exits 2.
 
     \b
     Example:
       kanta-archive show 1.2.246.10.91000013.11.2001.1 --raw > copy.json
       kanta-archive show 1.2.246.10.91000013.11.2001 --version 2 --metadata
+      kanta-archive show 1.2.246.10.91000013.11.1001.1 --display > display.xhtml
     """
-    from kanta_archive.access.service import masked_content
+    from kanta_archive.errors import UsageError
+    from kanta_archive.reports.archive_text import shown_text
+    from kanta_archive.reports.records import to_json
 
+    if len(set(parts)) > 1:
+        raise UsageError("give one of --metadata, --content, --raw and --display, not several")
+    part = cast("Part", parts[0] if parts else "summary")
     _oid(oid, "OID")
-    acting = resolve_actor(store_path, as_org)
-    _check_reveal(acting, reveal)
-    with _open(store_path, index_url) as arch:
-        if acting is None:
-            shown = arch.show(oid, version)
-        else:
-            with _access(arch, None) as svc:
-                shown = svc.show(oid, version, acting)
-                _guard_protected(svc, [shown], acting, reveal, reason, what == "raw", "show --raw")
-    if what == "raw":
-        stream = sys.stdout
-        if hasattr(stream, "buffer"):
-            stream.buffer.write(shown.raw)
-            stream.flush()
-        else:
-            click.echo(shown.raw, nl=False)
-        return
-    if what == "metadata":
-        write_stdout(json.dumps(dict(shown.metadata), indent=2, ensure_ascii=False) + "\n")
-        return
-    if what == "content":
-        content = shown.content()["content"] if reveal else masked_content(shown, state.registry())
-        write_stdout(json.dumps(content, indent=2, ensure_ascii=False) + "\n")
-        return
-    meta = shown.metadata
-    lines = [
-        f"document     {shown.document_oid}",
-        f"set          {shown.set_oid}",
-        f"version      {shown.version} (OCFL v{shown.ocfl_version})",
-        f"title        {meta.get('title')}",
-        f"status       {meta.get('status')}",
-        f"controller   {shown.controller_oid}",
-        f"effective    {meta.get('effective_time')}",
-        f"created      {meta.get('created')}",
-        f"format       {shown.storage_format} ({len(shown.raw)} bytes)",
-    ]
-    invalidation = meta.get("invalidation")
-    if isinstance(invalidation, dict):
-        lines.append(f"invalidated  {invalidation.get('time')}: {invalidation.get('reason')}")
-    write_stdout("\n".join(lines) + "\n")
+    with open_session(store_path, index_url, as_org, person) as session:
+        shown = session.show(oid, version, part=part, reveal=reveal, reason=reason)
+    document = shown.document
+    if part == "raw":
+        write_stdout_bytes(document.raw)
+    elif part == "metadata":
+        write_stdout(to_json(document.metadata))
+    elif part == "content":
+        write_stdout(to_json(shown.content))
+    elif part == "display":
+        write_stdout(shown.content)
+    else:
+        write_stdout(shown_text(document))
 
 
 @click.command("history")
 @click.argument("oid")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
-@as_option
+@record_format_option()
+@acting_options
 @store_options
 def history(
-    oid: str, fmt: str, as_org: str | None, store_path: Path, index_url: str | None
+    oid: str,
+    fmt: str,
+    as_org: str | None,
+    person: str | None,
+    store_path: Path,
+    index_url: str | None,
 ) -> None:
     """Every version of a document set: when, who, and what changed.
 
@@ -527,30 +328,13 @@ def history(
     Example:
       kanta-archive history 1.2.246.10.91000013.11.2001
     """
+    from kanta_archive.reports.archive_text import history_text
+    from kanta_archive.reports.records import to_json
+
     _oid(oid, "OID")
-    acting = resolve_actor(store_path, as_org)
-    with _open(store_path, index_url) as arch:
-        if acting is not None:
-            with _access(arch, None) as svc:
-                svc.show(oid, None, acting)  # the read rule and its audit entry
-        entries = arch.history(oid)
-    if fmt == "json":
-        write_stdout(json.dumps([asdict(e) for e in entries], indent=2, ensure_ascii=False) + "\n")
-        return
-    lines = []
-    for e in entries:
-        line = (
-            f"v{e.ocfl_version}  {e.time}  {e.actor}  {e.event}  document {e.document_oid} "
-            f"(version {e.version}, {e.status}, controller {e.controller_oid})"
-        )
-        if e.event == "controller-transferred":
-            change = e.changes.get("controller", {})
-            old = (change.get("from") or {}).get("oid")
-            line += f"  from {old}"
-        if e.reason:
-            line += f"  reason: {e.reason}"
-        lines.append(line)
-    write_stdout("\n".join(lines) + "\n")
+    with open_session(store_path, index_url, as_org, person) as session:
+        entries = session.history(oid)
+    write_stdout(to_json(entries) if fmt == "json" else history_text(entries))
 
 
 # ---------------------------------------------------------------------- changes
@@ -559,14 +343,13 @@ def history(
 @click.command("invalidate")
 @click.argument("oid")
 @click.option("--reason", required=True, help="Why the document is invalidated.")
-@_actor
-@as_option
+@acting_options
 @store_options
 def invalidate(
     oid: str,
     reason: str,
-    actor: str | None,
     as_org: str | None,
+    person: str | None,
     store_path: Path,
     index_url: str | None,
 ) -> None:
@@ -580,13 +363,8 @@ def invalidate(
       kanta-archive invalidate 1.2.246.10.91000013.11.2001.2 --reason "wrong client"
     """
     _oid(oid, "OID")
-    acting = resolve_actor(store_path, as_org)
-    with _open(store_path, index_url) as arch:
-        if acting is None:
-            shown = arch.invalidate(oid, reason, actor=actor)
-        else:
-            with _access(arch, actor) as svc:
-                shown = svc.invalidate(oid, reason, acting)
+    with open_session(store_path, index_url, as_org, person) as session:
+        shown = session.invalidate(oid, reason)
     write_stdout(f"invalidated {shown.document_oid} (OCFL v{shown.ocfl_version})\n")
 
 
@@ -594,41 +372,39 @@ def invalidate(
 @click.option("--from", "from_oid", required=True, help="Current controller OID.")
 @click.option("--to", "to_oid", required=True, help="New controller OID.")
 @click.option("--reason", required=True, help="Why, e.g. a county merger.")
-@_actor
+@acting_options
 @quiet_option
 @store_options
 def transfer_controller(
     from_oid: str,
     to_oid: str,
     reason: str,
-    actor: str | None,
+    as_org: str | None,
+    person: str | None,
     quiet: bool,
     store_path: Path,
     index_url: str | None,
 ) -> None:
     """Give every document set of one controller to another (history keeps the old one).
 
-    Safe to re-run after an interruption: it completes the job.
+    Safe to re-run after an interruption: it completes the job. A controller that holds
+    no document set (and never did) exits 2. With an organisation registry the new
+    controller, a public organisation, runs the transfer (--as); it is audited.
 
     \b
     Example:
       kanta-archive transfer-controller --from 1.2.246.10.91000021 \\
-          --to 1.2.246.10.91000013 --reason "county merger"
+          --to 1.2.246.10.91000013 --reason "county merger" --as 1.2.246.10.91000013
     """
+    from kanta_archive.reports.archive_text import transfer_text
+
     _oid(from_oid, "controller OID")
     _oid(to_oid, "controller OID")
-    with _open(store_path, index_url) as arch:
-        total = sum(1 for c, _s in arch.store.iter_objects() if c == from_oid)
+    with open_session(store_path, index_url, as_org, person) as session:
+        total = session.sets_of(from_oid)
         with progress("Transferring", total, quiet) as advance:
-            report = arch.transfer_controller(
-                from_oid, to_oid, reason, actor=actor, progress=advance
-            )
-        _audit_transfer(arch, report, reason, actor)
-    write_stdout(
-        f"transferred {len(report.moved)} document set(s) from {from_oid} to {to_oid}"
-        + (f" ({len(report.resumed)} resumed)" if report.resumed else "")
-        + "\n"
-    )
+            report = session.transfer_controller(from_oid, to_oid, reason, progress=advance)
+    write_stdout(transfer_text(report))
 
 
 # ---------------------------------------------------------------------- fixity
@@ -641,9 +417,7 @@ def transfer_controller(
     is_flag=True,
     help="First finish or undo work a crash interrupted, and rebuild the index.",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@record_format_option()
 @quiet_option
 @store_options
 def verify(
@@ -660,31 +434,16 @@ def verify(
       kanta-archive verify --full
       kanta-archive verify --repair
     """
-    with _open(store_path, index_url) as arch:
+    from kanta_archive.reports.archive_text import verify_record, verify_text
+    from kanta_archive.reports.records import to_json
+
+    with open_session(store_path, index_url) as session:
         if repair:
-            for action in arch.repair():
+            for action in session.repair():
                 click.echo(f"repaired: {action}", err=True)
-        with progress("Verifying", arch.object_count(), quiet) as advance:
-            report = arch.verify(full, progress=advance)
-    if fmt == "json":
-        payload = {
-            "ok": report.ok,
-            "objects": report.objects,
-            "index_rows": report.index_rows,
-            "problems": [asdict(p) for p in report.problems],
-        }
-        write_stdout(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-    else:
-        lines = [
-            f"{p.severity}: {p.code}: {p.object or '-'}: {p.message}"
-            + (f" [{p.path}]" if p.path else "")
-            for p in report.problems
-        ]
-        lines.append(
-            f"{report.objects} document set(s), {report.index_rows} index head row(s), "
-            f"{len(report.problems)} problem(s)"
-        )
-        write_stdout("\n".join(lines) + "\n")
+        with progress("Verifying", session.object_count(), quiet) as advance:
+            report = session.verify(full, progress=advance)
+    write_stdout(to_json(verify_record(report)) if fmt == "json" else verify_text(report))
     if not report.ok:
         raise click.exceptions.Exit(int(ExitCode.INVALID))
 
@@ -693,23 +452,20 @@ def verify(
 @quiet_option
 @store_options
 def reindex(quiet: bool, store_path: Path, index_url: str | None) -> None:
-    """Rebuild the index from the store alone (the metadata.json of every version).
+    """Rebuild the index from the store alone (the metadata.json of every version), and
+    replay the client links recorded in the store.
 
     \b
     Example:
       kanta-archive reindex --store ./archive
     """
     with (
-        _open(store_path, index_url) as arch,
-        progress("Reindexing", arch.object_count(), quiet) as advance,
+        open_session(store_path, index_url) as session,
+        progress("Reindexing", session.object_count(), quiet) as advance,
     ):
-        count = arch.reindex(progress=advance)
-        links = _restore_links(arch)
-    write_stdout(
-        f"indexed {count} document version(s)"
-        + (f", restored {links} client link(s)" if links else "")
-        + "\n"
-    )
+        report = session.reindex(progress=advance)
+    links = f", restored {report.links} client link(s)" if report.links else ""
+    write_stdout(f"indexed {report.versions} document version(s){links}\n")
 
 
 @click.command("export")
@@ -722,7 +478,7 @@ def reindex(quiet: bool, store_path: Path, index_url: str | None) -> None:
     help="Directory to create (must not exist, or be empty).",
 )
 @_reveal_options
-@as_option
+@acting_options
 @store_options
 def export(
     set_oid: str,
@@ -730,6 +486,7 @@ def export(
     reveal: bool,
     reason: str | None,
     as_org: str | None,
+    person: str | None,
     store_path: Path,
     index_url: str | None,
 ) -> None:
@@ -744,15 +501,8 @@ def export(
       kanta-archive export 1.2.246.10.91000013.11.2001 --to ./export/2001
     """
     _oid(set_oid, "document set OID")
-    acting = resolve_actor(store_path, as_org)
-    _check_reveal(acting, reveal)
-    with _open(store_path, index_url) as arch:
-        if acting is not None:
-            with _access(arch, None) as svc:
-                head = svc.show(set_oid, None, acting)
-                versions = [arch.show(set_oid, n) for n in range(1, head.version + 1)]
-                _guard_protected(svc, versions, acting, reveal, reason, True, "export")
-        path = arch.export(set_oid, target)
+    with open_session(store_path, index_url, as_org, person) as session:
+        path = session.export(set_oid, target, reveal=reveal, reason=reason)
     write_stdout(f"exported {set_oid} to {path}\n")
 
 
@@ -767,3 +517,5 @@ COMMANDS = (
     reindex,
     export,
 )
+
+__all__ = ["COMMANDS"]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from kanta_archive.cli.common import CliState, write_stdout
+from kanta_archive.reports.records import to_json
 
 
 @click.group()
@@ -78,7 +78,9 @@ def import_(
 
 
 @codesets.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.pass_obj
 def list_(state: CliState, fmt: str) -> None:
     """List the code sets loaded: bundled ones and those of --schemas-dir folders.
@@ -102,7 +104,7 @@ def list_(state: CliState, fmt: str) -> None:
             }
             for c in sets.values()
         ]
-        write_stdout(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        write_stdout(to_json(rows))
         return
     lines = [
         f"{c.oid:<24} {c.version or '-':<8} {len(c.codes):>5} "

@@ -60,12 +60,9 @@ def _progress(quiet: bool) -> tuple[Callable[[str], None], Callable[[], None]]:
 
 
 def _write(path: Path, text: str) -> None:
-    from kanta_archive.errors import InputError
+    from kanta_archive.output import write_output
 
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write the report: {exc.strerror or exc}") from exc
+    write_output(path, text.encode("utf-8"), "the report")
 
 
 @click.command("commissioning-test")
@@ -146,7 +143,6 @@ def commissioning_test(
     from kanta_archive.commissioning import load_plan, render_html, render_json
     from kanta_archive.commissioning.runner import run_commissioning
     from kanta_archive.errors import UsageError
-    from kanta_archive.validate import Validator
 
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such folder")
@@ -162,7 +158,7 @@ def commissioning_test(
             organisation_oid=organisation_oid,
             system=system,
             now=moment,
-            validator=Validator(state.registry()),
+            validator=state.validator(),
             progress=show,
         )
     finally:

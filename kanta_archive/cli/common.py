@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,19 +15,32 @@ from kanta_archive.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from kanta_archive.schemas import SchemaRegistry
+    from kanta_archive.validate import Validator
 
 
 @dataclass(frozen=True)
 class CliState:
-    """Global options, parsed once by the group."""
+    """Global options, parsed once by the group, and what a run builds once from them."""
 
     schemas_dirs: tuple[Path, ...] = ()
 
-    def registry(self) -> SchemaRegistry:
-        """A schema registry with the user's extra folders."""
+    @cached_property
+    def schema_registry(self) -> SchemaRegistry:
+        """The run's one schema registry (bundled schemas and the user's extra folders),
+        handed to everything that reads schemas: validation, masking, rendering, docs."""
         from kanta_archive.schemas import SchemaRegistry
 
         return SchemaRegistry(self.schemas_dirs)
+
+    def registry(self) -> SchemaRegistry:
+        """The run's schema registry (see :attr:`schema_registry`)."""
+        return self.schema_registry
+
+    def validator(self, **options: Any) -> Validator:
+        """A validator over the run's schema registry (``options``: trust anchors, limits)."""
+        from kanta_archive.validate import Validator
+
+        return Validator(self.schema_registry, **options)
 
 
 def echo_error(message: object) -> None:
@@ -46,14 +61,16 @@ def fail(message: str, code: ExitCode) -> click.exceptions.Exit:
     return click.exceptions.Exit(int(code))
 
 
-def exit_code_for(exc: BaseException) -> ExitCode:
+def exit_code_for(exc: BaseException) -> int:
     """Map a library exception to the documented exit code."""
     from kanta_archive import errors
 
     if isinstance(exc, errors.RefusedError):
         return ExitCode.INVALID
-    if isinstance(exc, errors.UsageError | errors.InputError):
+    if isinstance(exc, errors.UsageError | errors.InputError | errors.OutputError):
         return ExitCode.USAGE
+    if isinstance(exc, errors.Interrupted):
+        return 128 + exc.signum
     return ExitCode.FAILURE
 
 
@@ -71,7 +88,16 @@ class GuardedGroup(click.Group):
             return super().invoke(ctx)
         except KantaArchiveError as exc:
             echo_error(exc)
-            raise click.exceptions.Exit(int(exit_code_for(exc))) from exc
+            raise click.exceptions.Exit(exit_code_for(exc)) from exc
+        except KeyboardInterrupt as exc:
+            echo_error("interrupted")
+            raise click.exceptions.Exit(int(ExitCode.INTERRUPTED)) from exc
+        except BrokenPipeError:
+            raise  # output piped into `head`: main() ends quietly
+        except OSError as exc:
+            # Last resort: a file-system failure no command turned into its own error.
+            echo_error(f"{exc.filename or 'I/O'}: {exc.strerror or exc}")
+            raise click.exceptions.Exit(int(ExitCode.FAILURE)) from exc
 
 
 def write_stdout(text: str) -> None:
@@ -82,6 +108,22 @@ def write_stdout(text: str) -> None:
         stream.flush()
     else:  # CliRunner's text stream
         stream.write(text)
+
+
+def write_stdout_bytes(data: bytes) -> None:
+    """Write bytes to stdout exactly as they are."""
+    stream = sys.stdout
+    if hasattr(stream, "buffer"):
+        stream.buffer.write(data)
+        stream.flush()
+    else:  # CliRunner's text stream
+        click.echo(data, nl=False)
+
+
+def write_chunks(chunks: Iterable[str]) -> None:
+    """Write a streamed output chunk by chunk (constant memory whatever its length)."""
+    for chunk in chunks:
+        write_stdout(chunk)
 
 
 trust_option = click.option(

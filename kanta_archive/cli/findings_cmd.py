@@ -33,7 +33,14 @@ def findings_markdown() -> str:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "markdown"]), default="table")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people, markdown for docs/findings.md.",
+)
 def findings(fmt: str) -> None:
     """List every finding code with its severity and meaning.
 

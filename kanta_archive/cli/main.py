@@ -55,10 +55,12 @@ def _register() -> None:
         codesets_cmd,
         commissioning_cmd,
         findings_cmd,
+        object_cmd,
         render_cmd,
         samples_cmd,
         schemas_cmd,
         sign_cmd,
+        upgrade_cmd,
         validate_cmd,
     )
 
@@ -69,7 +71,8 @@ def _register() -> None:
     cli.add_command(render_cmd.render)
     cli.add_command(sign_cmd.sign)
     cli.add_command(sign_cmd.verify_signature)
-    for command in archive_cmd.COMMANDS:
+    cli.add_command(upgrade_cmd.upgrade)
+    for command in (*archive_cmd.COMMANDS, *object_cmd.COMMANDS):
         cli.add_command(command)
     cli.add_command(samples_cmd.samples)
     cli.add_command(commissioning_cmd.commissioning_test)

@@ -4,18 +4,24 @@ progress bar. Each command module imports these; no command module imports anoth
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kanta_archive.cli.common import NullStream
 
+if TYPE_CHECKING:
+    from kanta_archive.session import ArchiveSession
+
 STORE_ENV = "KANTA_ARCHIVE_STORE"
 INDEX_ENV = "KANTA_ARCHIVE_INDEX"
-AS_ENV = "KANTA_ARCHIVE_ACTOR"
+# One variable, one meaning: KANTA_ARCHIVE_AS is an organisation (--as), KANTA_ARCHIVE_ACTOR
+# a person (--actor).
+AS_ENV = "KANTA_ARCHIVE_AS"
+ACTOR_ENV = "KANTA_ARCHIVE_ACTOR"
 
 
 def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -41,8 +47,17 @@ def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def as_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--as <OID>``: the organisation acting (env KANTA_ARCHIVE_ACTOR)."""
+def acting_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--as <OID>`` (the organisation acting) and ``--actor`` (the person)."""
+    func = click.option(
+        "--actor",
+        "person",
+        envvar=ACTOR_ENV,
+        default=None,
+        metavar="NAME",
+        help="The person acting (recorded in the store's versions and the audit log); env "
+        "KANTA_ARCHIVE_ACTOR, default the login name.",
+    )(func)
     return click.option(
         "--as",
         "as_org",
@@ -50,35 +65,40 @@ def as_option(func: Callable[..., Any]) -> Callable[..., Any]:
         default=None,
         metavar="OID",
         help="The organisation acting (required once the store has an organisation "
-        "registry); env KANTA_ARCHIVE_ACTOR.",
+        "registry); env KANTA_ARCHIVE_AS.",
     )(func)
 
 
-def resolve_actor(store_path: Path, as_org: str | None) -> str | None:
-    """The acting organisation, or ``None`` for "no access checks" (no registry).
+@contextmanager
+def open_session(
+    store_path: Path,
+    index_url: str | None,
+    as_org: str | None = None,
+    person: str | None = None,
+    *,
+    create: bool = False,
+    validator: Any = None,
+) -> Iterator[ArchiveSession]:
+    """The library session of one command: the store, acting as ``--as``/``--actor``.
 
-    With a registry, ``--as`` is required. Without one, an ``--as`` on the command line is
-    a usage error; a value from the environment is ignored (it may be a user name, as for
-    ``--actor``), so stores without a registry behave as before.
-    """
-    from kanta_archive.access import registry_exists
-    from kanta_archive.errors import UsageError
+    An ``--as`` from the environment rather than the command line is a default: a store
+    without an organisation registry ignores it instead of refusing it."""
+    from kanta_archive.cli.common import CliState
+    from kanta_archive.session import Actor, open_archive
 
     ctx = click.get_current_context()
-    source = ctx.get_parameter_source("as_org")
-    if registry_exists(store_path):
-        if not as_org:
-            raise UsageError(
-                "this store has an organisation registry: say which organisation acts with "
-                "--as <OID> (env KANTA_ARCHIVE_ACTOR)"
-            )
-        return as_org
-    if as_org and source is click.core.ParameterSource.COMMANDLINE:
-        raise UsageError(
-            "--as needs an organisation registry in the store; import one with "
-            "`kanta-archive orgs import orgs.csv`"
-        )
-    return None
+    from_env = ctx.get_parameter_source("as_org") is not click.core.ParameterSource.COMMANDLINE
+    actor = Actor(as_org, person, organisation_is_default=from_env)
+    state = ctx.find_object(CliState)
+    with open_archive(
+        store_path,
+        actor=actor,
+        index_url=index_url,
+        create=create,
+        validator=validator,
+        registry=state.schema_registry if state is not None else None,
+    ) as session:
+        yield session
 
 
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
@@ -91,3 +111,87 @@ def progress(label: str, length: int, quiet: bool) -> Iterator[Callable[[int], N
     sink: Any = sys.stderr if show else NullStream()
     with click.progressbar(length=length, label=label, file=sink) as bar:
         yield bar.update
+
+
+def listing_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--format`` for a listing (text, json, jsonl, csv, tsv), ``--columns``,
+    ``--no-header``: the same on every command that lists records."""
+    from kanta_archive.reports.records import LISTING_FORMATS
+
+    func = click.option("--no-header", is_flag=True, help="No header line (text, csv and tsv).")(
+        func
+    )
+    func = click.option(
+        "--columns",
+        default=None,
+        metavar="A,B,…",
+        help="Only these columns, in this order (comma-separated).",
+    )(func)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(LISTING_FORMATS),
+        default=None,
+        help="text (aligned columns, for people), json, jsonl (one object per line), csv or "
+        "tsv [default: text on a terminal, else json].",
+    )(func)
+
+
+def record_format_option(default: str = "text") -> Callable[..., Any]:
+    """``--format text|json`` for a command that prints one record or report."""
+    from kanta_archive.reports.records import RECORD_FORMATS
+
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(RECORD_FORMATS),
+        default=default,
+        show_default=True,
+        help="text for people, json for machines.",
+    )
+
+
+def listing_format(fmt: str | None) -> str:
+    """The listing format: as given, else ``text`` on a terminal and ``json`` otherwise."""
+    return fmt or ("text" if sys.stdout.isatty() else "json")
+
+
+def split_columns(columns: str | None) -> list[str] | None:
+    """``--columns a,b`` as a list (``None`` when not given)."""
+    if columns is None:
+        return None
+    return [c.strip() for c in columns.split(",") if c.strip()]
+
+
+def emit_listing(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    fmt: str | None,
+    columns: str | None,
+    no_header: bool,
+    known: Sequence[str],
+    key: str,
+    text_columns: Sequence[str] | None = None,
+    envelope: Mapping[str, Any] | None = None,
+    trailer: Callable[[], Mapping[str, Any]] | None = None,
+) -> None:
+    """Write a listing to stdout in the chosen format (see :func:`listing_format`):
+    ``--columns`` picked from ``known``, else ``text_columns`` for text, else every one."""
+    from kanta_archive.cli.common import write_chunks
+    from kanta_archive.reports.records import pick, render_listing
+
+    fmt = listing_format(fmt)
+    chosen = pick(split_columns(columns), known)
+    if columns is None and fmt == "text" and text_columns is not None:
+        chosen = list(text_columns)
+    write_chunks(
+        render_listing(
+            records,
+            fmt,
+            columns=chosen,
+            header=not no_header,
+            key=key,
+            envelope=envelope,
+            trailer=trailer,
+        )
+    )

@@ -103,7 +103,12 @@ def generate(
     total = count if chosen else count * len({s.oid for s in registry.structures()})
     show = not quiet and sys.stderr.isatty() and total > 20
     sink: Any = sys.stderr if show else NullStream()
-    with click.progressbar(length=total, label="Generating", file=sink) as bar:
+    from kanta_archive.output import writing
+
+    with (
+        click.progressbar(length=total, label="Generating", file=sink) as bar,
+        writing(f"--out {out}"),
+    ):
         if chosen is not None:
             written = write_documents(
                 chosen, count, seed, out, fmt, registry, orgs=organisations, progress=bar.update

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from kanta_archive.cli.common import CliState, fail, write_stdout
 from kanta_archive.exitcodes import ExitCode
+from kanta_archive.reports.records import to_json
 
 
 @click.group()
@@ -23,11 +23,13 @@ def schemas() -> None:
 
 
 @schemas.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.pass_obj
 def list_(state: CliState, fmt: str) -> None:
     """List every known structure: its full dated OID, version, root element and title
-    (the JSON form adds the base OID, status and source file).
+    (--format json adds the base OID, status and source file).
 
     \b
     Example:
@@ -47,7 +49,7 @@ def list_(state: CliState, fmt: str) -> None:
             }
             for s in structures
         ]
-        write_stdout(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        write_stdout(to_json(rows))
         return
     header = ("OID", "VERSION", "ROOT", "TITLE (fi)")
     rows_t = [(s.dated_oid, s.version, s.root, s.title("fi")) for s in structures]
@@ -62,7 +64,9 @@ def list_(state: CliState, fmt: str) -> None:
 @schemas.command("show")
 @click.argument("structure")
 @click.option("--version", "version", help="Structure version date (default: the newest).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.pass_obj
 def show(state: CliState, structure: str, version: str | None, fmt: str) -> None:
     """Show the fields of one structure with fi/sv names and their flags.
@@ -95,7 +99,7 @@ def show(state: CliState, structure: str, version: str | None, fmt: str) -> None
             "title": {"fi": chosen.title("fi"), "sv": chosen.title("sv")},
             "fields": [f.as_json() for f in fields],
         }
-        write_stdout(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        write_stdout(to_json(payload))
         return
     out = [
         f"{chosen.title('fi')} / {chosen.title('sv')}",
@@ -118,7 +122,7 @@ def show(state: CliState, structure: str, version: str | None, fmt: str) -> None
     out += [
         "",
         "R required, C conditionally required (a prose rule), * repeatable, H hidden group "
-        "(hiddenField), N non-disclosure protected (nonDisclosureProtected)",
+        "(hiddenField), N protected by a non-disclosure marking (docs/non-disclosure.md)",
     ]
     write_stdout("\n".join(out) + "\n")
 
@@ -153,11 +157,14 @@ def docs(state: CliState, out: Path, prose_rules: Path | None) -> None:
       kanta-archive --schemas-dir ~/sosmeta-export schemas docs --out site/structures \\
           --prose-rules site/prose-rules.md
     """
+    from kanta_archive.output import writing
     from kanta_archive.schema_docs import render_prose_rules, write_docs
 
     registry = state.registry()
-    written = write_docs(out, registry)
+    with writing(f"--out {out}"):
+        written = write_docs(out, registry)
     click.echo(f"Wrote {len(written)} pages into {out}", err=True)
     if prose_rules is not None:
-        prose_rules.write_text(render_prose_rules(registry), encoding="utf-8")
+        with writing(f"--prose-rules {prose_rules}"):
+            prose_rules.write_text(render_prose_rules(registry), encoding="utf-8")
         click.echo(f"Wrote {prose_rules}", err=True)

@@ -36,9 +36,9 @@ def _write(data: bytes, output: Path | None) -> None:
         else:  # CliRunner's text stream
             sys.stdout.write(data.decode("utf-8"))
         return
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(output)
+    from kanta_archive.output import write_output
+
+    write_output(output, data, "sign -o")
 
 
 def _load_document(source: Path) -> object:

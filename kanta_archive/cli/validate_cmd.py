@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,74 +17,10 @@ from kanta_archive.cli.common import (
     write_stdout,
 )
 from kanta_archive.exitcodes import ExitCode
+from kanta_archive.reports import FINDINGS_FORMATS
 
 if TYPE_CHECKING:
     from kanta_archive.findings import ValidationResult
-    from kanta_archive.validate import Validator
-
-FORMATS = ("text", "json", "junit", "sarif", "github")
-
-# Per worker process: built once by the pool initializer, so every schema is
-# compiled once per process, never per file.
-_worker_validator: Validator | None = None
-
-
-def _init_worker(
-    schemas_dirs: tuple[Path, ...],
-    max_bytes: int,
-    trust_anchors: tuple[bytes, ...] = (),
-    require_signature: tuple[str, ...] = (),
-    lang: str | None = None,
-) -> None:
-    global _worker_validator
-    from kanta_archive.schemas import SchemaRegistry
-    from kanta_archive.validate import Validator
-
-    _worker_validator = Validator(
-        SchemaRegistry(schemas_dirs),
-        max_bytes=max_bytes,
-        trust_anchors=trust_anchors,
-        require_signature=require_signature,
-        lang=lang,
-    )
-
-
-def _validate_one(path: Path) -> ValidationResult | str:
-    from kanta_archive.errors import InputError
-
-    assert _worker_validator is not None
-    try:
-        return _worker_validator.validate_path(path)
-    except InputError as exc:
-        return str(exc)
-
-
-def _results(
-    paths: Sequence[Path], validator: Validator, jobs: int, state: CliState, max_bytes: int
-) -> Iterator[ValidationResult | str]:
-    from kanta_archive.errors import InputError
-
-    if jobs == 1 or len(paths) < 2:
-        for path in paths:
-            try:
-                yield validator.validate_path(path)
-            except InputError as exc:
-                yield str(exc)
-        return
-    with ProcessPoolExecutor(
-        max_workers=jobs,
-        initializer=_init_worker,
-        initargs=(
-            state.schemas_dirs,
-            max_bytes,
-            validator.trust_anchors,
-            validator.require_signature,
-            validator.lang,
-        ),
-    ) as pool:
-        yield from pool.map(
-            _validate_one, paths, chunksize=max(1, min(64, len(paths) // (jobs * 4)))
-        )
 
 
 @click.command()
@@ -94,7 +28,7 @@ def _results(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=click.Choice(FINDINGS_FORMATS),
     default="text",
     show_default=True,
     help="Output format: text for people; json, junit, sarif, github for machines and CI.",
@@ -102,9 +36,9 @@ def _results(
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning"]),
-    default="error",
-    show_default=True,
-    help="Lowest severity that makes the exit code 1.",
+    default=None,
+    help="Lowest severity that makes the exit code 1 [default: fail-on in "
+    "[tool.kanta-archive], else error].",
 )
 @click.option(
     "--jobs",
@@ -121,6 +55,31 @@ def _results(
     show_default=True,
     help="Largest input accepted, in bytes.",
 )
+@click.option(
+    "--select",
+    "select",
+    multiple=True,
+    metavar="CODE",
+    help="Report only these finding codes (a code, or a prefix ending in *; repeatable or "
+    "comma-separated). Replaces select in [tool.kanta-archive].",
+)
+@click.option(
+    "--ignore",
+    "ignore",
+    multiple=True,
+    metavar="CODE",
+    help="Never report these finding codes (as --select); added to ignore in "
+    "[tool.kanta-archive]. An ignored finding does not count for the exit code.",
+)
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Read [tool.kanta-archive] from this TOML file [default: the nearest pyproject.toml "
+    "with that table, from the working directory up].",
+)
+@click.option("--no-config", is_flag=True, help="Read no [tool.kanta-archive] settings.")
 @trust_option
 @click.option(
     "--require-signature",
@@ -143,9 +102,13 @@ def validate(
     state: CliState,
     inputs: tuple[Path, ...],
     fmt: str,
-    fail_on: str,
+    fail_on: str | None,
     jobs: int,
     max_size: int,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    config: Path | None,
+    no_config: bool,
     trust: tuple[Path, ...],
     require_signature: tuple[str, ...],
     lang: str | None,
@@ -168,12 +131,20 @@ def validate(
     import os
 
     from kanta_archive import __version__
+    from kanta_archive.config import Settings, project_settings
     from kanta_archive.findings import Severity
+    from kanta_archive.parallel import validate_paths
+    from kanta_archive.progress import RateEstimate
     from kanta_archive.reports import get_reporter
-    from kanta_archive.validate import Validator, iter_inputs
+    from kanta_archive.selection import FindingSelection
+    from kanta_archive.validate import iter_inputs
 
-    validator = Validator(
-        state.registry(),
+    settings = Settings() if no_config else project_settings(config)
+    selection = FindingSelection.of(
+        _codes(select) if select else settings.select, (*settings.ignore, *_codes(ignore))
+    )
+    threshold = Severity(fail_on or settings.fail_on or "error")
+    validator = state.validator(
         max_bytes=max_size,
         trust_anchors=load_trust_anchors(trust),
         require_signature=require_signature,
@@ -183,19 +154,28 @@ def validate(
     unreadable = 0
     if Path("-") in inputs:
         data = sys.stdin.buffer.read(max_size + 1)
-        results.append(validator.validate_bytes(data, "-"))
+        results.append(selection.apply(validator.validate_bytes(data, "-")))
     paths = list(iter_inputs([p for p in inputs if str(p) != "-"]))
     jobs = jobs or (os.cpu_count() or 1)
     show_progress = not quiet and sys.stderr.isatty() and len(paths) > 20
-    stream = _results(paths, validator, jobs, state, max_size)
+    stream = validate_paths(paths, validator, jobs=jobs, schemas_dirs=state.schemas_dirs)
     sink: Any = sys.stderr if show_progress else NullStream()
-    with click.progressbar(stream, length=len(paths), label="Validating", file=sink) as bar:
+    eta = RateEstimate(len(paths))
+    with click.progressbar(
+        stream,
+        length=len(paths),
+        label="Validating",
+        file=sink,
+        show_eta=False,
+        item_show_func=lambda _item: eta.label(),
+    ) as bar:
         for item in bar:
+            eta.done()
             if isinstance(item, str):
                 unreadable += 1
                 echo_error(item)
             else:
-                results.append(item)
+                results.append(selection.apply(item))
     if not results and not unreadable:
         click.echo("Error: no documents found in the given inputs", err=True)
         raise click.exceptions.Exit(int(ExitCode.USAGE))
@@ -214,8 +194,12 @@ def validate(
             "'kanta-archive codesets import')",
             err=True,
         )
-    threshold = Severity(fail_on)
     if unreadable:
         raise click.exceptions.Exit(int(ExitCode.USAGE))
     if any(r.fails_at(threshold) for r in results):
         raise click.exceptions.Exit(int(ExitCode.INVALID))
+
+
+def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
+    """``--select A,B --select C`` as ``(A, B, C)``."""
+    return tuple(code for value in values for code in value.split(","))

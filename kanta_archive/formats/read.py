@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from kanta_archive.findings import Finding, error
@@ -16,13 +17,30 @@ JSON_SUFFIXES = frozenset({".json"})
 XHTML_SUFFIXES = frozenset({".xhtml", ".html", ".htm", ".xml"})
 
 
+# The root element of the CDA form (alone or in its archiving message), after any XML
+# declaration, comments and processing instructions: the first start tag decides.
+_FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s/>]")
+_CDA_ROOTS = frozenset({b"ClinicalDocument", b"RCMR_IN200002FI01"})
+
+
+def _first_element(data: bytes) -> bytes | None:
+    for match in _FIRST_TAG.finditer(data, 0, min(len(data), 65536)):
+        before = data[: match.start()]
+        # A start tag inside a comment is not the root: count the comment marks before it.
+        if before.count(b"<!--") > before.count(b"-->"):
+            continue
+        return match.group(2)
+    return None
+
+
 def sniff_format(data: bytes, name: str = "") -> str | None:
-    """Guess ``json`` or ``xhtml`` from the first meaningful byte, else the suffix."""
+    """Guess ``json``, ``xhtml`` or ``cda`` from the first meaningful byte (and, for XML,
+    the root element's name), else the suffix."""
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head == b"{" or head == b"[":
         return "json"
     if head == b"<":
-        return "xhtml"
+        return "cda" if _first_element(data) in _CDA_ROOTS else "xhtml"
     suffix = Path(name).suffix.lower()
     if suffix in JSON_SUFFIXES:
         return "json"
@@ -67,12 +85,16 @@ def read_bytes(
         from kanta_archive.formats.xhtml_reader import read_xhtml
 
         return read_xhtml(data, source)
+    if fmt == "cda":
+        from kanta_archive.formats.cda_reader import read_cda
+
+        return read_cda(data, source)
     return ReadOutcome(
         None,
         (
             error(
                 "KA-INPUT-FORMAT",
-                "not a JSON or XHTML document (first byte is neither '{' nor '<')",
+                "not a JSON, XHTML or CDA document (first byte is neither '{' nor '<')",
             ),
         ),
     )

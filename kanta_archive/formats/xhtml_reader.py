@@ -21,6 +21,7 @@ from kanta_archive.formats.xhtml_common import (
     CONTENT_PART,
     KA,
     XHTML,
+    XHTML_NS,
     metadata_schema_node,
     schema_type,
 )
@@ -92,26 +93,38 @@ def _encoding_problem(data: bytes) -> ReadOutcome | None:
     return None
 
 
-def read_xhtml(data: bytes, source: str) -> ReadOutcome:
-    """Parse ``data`` as the XHTML form; findings explain any failure."""
+def parse_secure(data: bytes, fmt: str) -> tuple[Any, ReadOutcome | None]:
+    """Parse XML bytes as hostile input: ``(root, None)``, or ``(None, the refusal)``.
+
+    UTF-8 only; DTDs other than the plain HTML5 one and entity declarations are refused
+    on the bytes before parsing; entity references are refused after it.
+    """
     encoding = _encoding_problem(data)
     if encoding is not None:
-        return encoding
+        return None, ReadOutcome(None, encoding.findings, fmt)
     forbidden = _forbidden(data)
     if forbidden is not None:
         line = data.count(b"\n", 0, (_ENTITY.search(data) or _DOCTYPE.search(data) or _m0).start())
-        return ReadOutcome(None, (error("KA-XML-FORBIDDEN", forbidden, line=line + 1),), "xhtml")
+        return None, ReadOutcome(None, (error("KA-XML-FORBIDDEN", forbidden, line=line + 1),), fmt)
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (None, None)
-        return ReadOutcome(
-            None, (error("KA-XML-SYNTAX", str(exc.msg), line=line, column=column),), "xhtml"
+        return None, ReadOutcome(
+            None, (error("KA-XML-SYNTAX", str(exc.msg), line=line, column=column),), fmt
         )
     if any(isinstance(node, etree._Entity) for node in root.iter()):
-        return ReadOutcome(
-            None, (error("KA-XML-FORBIDDEN", "entity references are not allowed"),), "xhtml"
+        return None, ReadOutcome(
+            None, (error("KA-XML-FORBIDDEN", "entity references are not allowed"),), fmt
         )
+    return root, None
+
+
+def read_xhtml(data: bytes, source: str) -> ReadOutcome:
+    """Parse ``data`` as the XHTML form; findings explain any failure."""
+    root, refused = parse_secure(data, "xhtml")
+    if refused is not None:
+        return refused
     elements: dict[str, Any] = {}
     try:
         metadata_el, content_el = _parts(_data_view(root))
@@ -165,7 +178,15 @@ def _data_view(root: Any) -> Any:
 
 def _parts(root: Any) -> tuple[Any, Any]:
     if root.tag != XHTML + "html":
-        raise _ShapeError("the root element must be XHTML <html>", root)
+        qname = etree.QName(root)
+        found = f"<{qname.localname}>" + (
+            f" in namespace {qname.namespace}" if qname.namespace else " in no namespace"
+        )
+        raise _ShapeError(
+            f"the root element must be <html> in the XHTML namespace {XHTML_NS} "
+            f'(xmlns="{XHTML_NS}"), not {found}',
+            root,
+        )
     head = root.find(XHTML + "head")
     body = root.find(XHTML + "body")
     if head is None or body is None:
@@ -315,16 +336,13 @@ def _content_node(el: Any, pointer: str, elements: dict[str, Any]) -> Any:
 _PREFIXES = {XHTML: "h:", KA: "ka:"}
 
 
-def xpath_of(el: Any) -> str:
-    """A readable XPath for ``el``: ``/h:html/h:head/ka:metadata/ka:version``.
-
-    Prefixes: ``h`` for XHTML, ``ka`` for the kanta-archive metadata namespace.
-    """
+def xpath_with(el: Any, prefixes: Mapping[str, str]) -> str:
+    """A readable XPath for ``el``, each namespace written with its prefix in ``prefixes``
+    (namespace URI -> ``"p:"``), a position only where siblings share the name."""
     steps: list[str] = []
     while el is not None:
         qname = etree.QName(el)
-        prefix = _PREFIXES.get(f"{{{qname.namespace}}}", "") if qname.namespace else ""
-        step = prefix + qname.localname
+        step = prefixes.get(qname.namespace or "", "") + qname.localname
         parent = el.getparent()
         if parent is not None:
             same = [sib for sib in parent if sib.tag == el.tag]
@@ -333,6 +351,17 @@ def xpath_of(el: Any) -> str:
         steps.append(step)
         el = parent
     return "/" + "/".join(reversed(steps))
+
+
+_URI_PREFIXES = {ns[1:-1]: prefix for ns, prefix in _PREFIXES.items()}
+
+
+def xpath_of(el: Any) -> str:
+    """A readable XPath for ``el``: ``/h:html/h:head/ka:metadata/ka:version``.
+
+    Prefixes: ``h`` for XHTML, ``ka`` for the kanta-archive metadata namespace.
+    """
+    return xpath_with(el, _URI_PREFIXES)
 
 
 def _locator(elements: Mapping[str, Any]) -> Callable[[str], SourcePosition]:

@@ -122,6 +122,21 @@ def _is_nested(value: Any) -> bool:
     return (isinstance(value, Mapping) and not _is_coded(value)) or isinstance(value, list)
 
 
+def _render_content(
+    main: Any,
+    content: Mapping[str, Any],
+    structure_schema: Mapping[str, Any] | None,
+    language: str,
+) -> None:
+    """The content part: ``main`` becomes the data-ka object holding every root member."""
+    main.set("data-ka", "object")
+    main.set("data-ka-part", CONTENT_PART)
+    root_props: Mapping[str, Any] = (structure_schema or {}).get("properties", {})
+    for key, value in content.items():
+        _sub(main, "h2", _label(root_props.get(key), key, language))
+        _render_value(main, value, root_props.get(key), language, 1, data_ka_key=key)
+
+
 def _metadata_element(parent: Any, name: str, value: Any, node: Mapping[str, Any] | None) -> None:
     el = etree.SubElement(parent, KA + name)
     kind = schema_type(node)
@@ -143,14 +158,17 @@ def render_xhtml(
     metadata: Mapping[str, Any],
     content: Mapping[str, Any],
     structure_schema: Mapping[str, Any] | None = None,
+    *,
+    keep_storage_format: bool = False,
 ) -> bytes:
     """Render a document model as XHTML bytes (UTF-8, with XML declaration).
 
-    ``metadata['storage_format']`` is set to ``xhtml``: the form written is XHTML.
+    ``metadata['storage_format']`` is set to ``xhtml``: the form written is XHTML
+    (``keep_storage_format`` writes it as it is: the upgrade keeps a sample's defect).
     ``structure_schema`` supplies human labels; without it the keys are shown.
     """
     metadata = {**metadata}
-    if "storage_format" in metadata:
+    if "storage_format" in metadata and not keep_storage_format:
         metadata["storage_format"] = "xhtml"
     language = str(metadata.get("language") or "fi")
     title = str(metadata.get("title") or "")
@@ -167,13 +185,26 @@ def render_xhtml(
         _metadata_element(meta_el, key, value, meta_props.get(key))
     body = _sub(html, "body")
     _sub(body, "h1", title)
-    main = _sub(body, "main", data_ka="object", data_ka_part=CONTENT_PART)
-    root_props: Mapping[str, Any] = (structure_schema or {}).get("properties", {})
-    for key, value in content.items():
-        _sub(main, "h2", _label(root_props.get(key), key, language))
-        _render_value(main, value, root_props.get(key), language, 1, data_ka_key=key)
+    _render_content(_sub(body, "main"), content, structure_schema, language)
     tree = etree.ElementTree(html)
     body_bytes: bytes = etree.tostring(
         tree, encoding="UTF-8", xml_declaration=True, pretty_print=True
     )
     return body_bytes
+
+
+def render_display(
+    content: Mapping[str, Any],
+    structure_schema: Mapping[str, Any] | None,
+    language: str,
+    title: str,
+) -> bytes:
+    """The display form of a CDA document: a ``<div>`` in the XHTML namespace with the
+    title and the content under the structure's Sosmeta labels (the body of the XHTML
+    form, without its page around it). UTF-8, no XML declaration."""
+    div = etree.Element(XHTML + "div", nsmap={None: XHTML_NS})  # type: ignore[dict-item]
+    div.set("lang", language)
+    _sub(div, "h1", title)
+    _render_content(_sub(div, "div"), content, structure_schema, language)
+    data: bytes = etree.tostring(div, encoding="UTF-8", xml_declaration=False, pretty_print=True)
+    return data

@@ -1,10 +1,13 @@
-"""The phase-2 metadata of a generated document (``docs/metadata.md``), kept apart from the
-content so that a change of the metadata model is a change of this module only.
+"""The phase-2 metadata of a generated document (``docs/metadata.md``, model 2), kept apart
+from the content so that a change of the metadata model is a change of this module only.
 
-It follows today's metadata model (``schemas/metadata.schema.json``) and holds every
-metadata rule: the version chain, creation after the event, the controller by funding,
-a common matter for several clients, the case OID the content's case number repeats, a
-signature block only for a document that is signed.
+It follows the metadata model (``schemas/metadata.schema.json``) and holds every metadata
+rule: the version chain, creation after the event, the controller by funding (an
+organiser for vouchers, purchased services and payment commitments), a common matter for
+several clients, the case OID the content's case number repeats, the specific document
+type the structure number, a signature block only for a document that is signed. The
+items every phase-2 document carries alike (confidentiality, register, record status,
+file formats) come from ``upgrade.DEFAULTS``, as in the real test documents.
 """
 
 from __future__ import annotations
@@ -17,39 +20,32 @@ from typing import Any
 from kanta_archive.codesets import CodeSets
 from kanta_archive.generate import values
 from kanta_archive.generate.state import Client, DocState
+from kanta_archive.model import structure_id_of
 from kanta_archive.schemas import StructureSchema
+from kanta_archive.upgrade import DEFAULTS, GROUP_DISPLAY, PERMANENT
 
-DOCUMENT_TYPES = "1.2.246.537.6.1503"
-DOCUMENT_GROUPS = "1.2.246.537.6.1504"
 SERVICE_TASKS = "1.2.246.537.6.1221"
-CONTROLLER_TYPES = "1.2.246.537.5.40172"
-CONTROLLER_TYPE_NAMES = {"1": "Julkinen", "2": "Yksityinen"}
-RETENTION_BASIS = "Laki sosiaalihuollon asiakasasiakirjoista (254/2015), liite"
+SPECIFIC_TYPES = "urn:oid:1.2.246.537.6.1506.201701"
+DOCUMENT_GROUPS = "urn:oid:1.2.246.537.6.1505.201601"
+_ORGANISER_FUNDING = frozenset({"service_voucher", "purchased_service", "payment_commitment"})
 
-# Today's metadata model types a document by the codes of code systems 1503 (document type)
-# and 1504 (document group), whose lists the project has not been able to check (none is
-# shipped, so they go unchecked). The disclosure rules read type 4 as a consent and 5 as a
-# ban; the cda work moves the metadata to the real model (kanta-cda.md).
-_TYPE_BY_ROOT = {
-    "asiakkuusasiakirja": ("2", "Asiakkuusasiakirja"),
-    "asia_asiakirja": ("3", "Asia-asiakirja"),
-    "luovutuslupa_asiakirja": ("4", "Luovutuslupa-asiakirja"),
-    "kieltoasiakirja": ("5", "Kieltoasiakirja"),
+# The document group of a structure root (the real group structures 1.2.246.537.6.1505.<g>):
+# customership 1, case 2, disclosure consent 8, ban 9; any other client document 5.
+_GROUP_OF_ROOT = {
+    "asiakkuusasiakirja": "1",
+    "asia_asiakirja": "2",
+    "luovutuslupa_asiakirja": "8",
+    "kieltoasiakirja": "9",
 }
-_GROUP_OF_TYPE = {"1": "2", "2": "1", "3": "1", "4": "5", "5": "5"}
 
 
 def _timestamp(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def _coded(oid: str, code: str, display: str) -> dict[str, str]:
-    return {"system": f"urn:oid:{oid}", "code": code, "display": display}
-
-
-def document_type(structure: StructureSchema) -> tuple[str, str]:
-    """(code, name) of the metadata document type for documents of ``structure``."""
-    return _TYPE_BY_ROOT.get(structure.root, ("1", structure.document_type or structure.title()))
+def document_group(structure: StructureSchema) -> str:
+    """The document group code (1.2.246.537.6.1505) of documents of ``structure``."""
+    return _GROUP_OF_ROOT.get(structure.root, "5")
 
 
 def build_metadata(
@@ -63,10 +59,12 @@ def build_metadata(
 ) -> dict[str, Any]:
     """The metadata of version ``version`` of the set ``set_oid``, created at ``created``."""
     p = s.parties
-    type_code, type_name = document_type(structure)
-    group_code = _GROUP_OF_TYPE.get(type_code, "6")
+    group = document_group(structure)
     tasks = codesets.resolve(f"urn:oid:{SERVICE_TASKS}")
     task_name = (tasks.display(s.service_task, s.lang) if tasks else None) or s.service_task
+    task_system = f"urn:oid:{SERVICE_TASKS}" + (
+        f".{tasks.version}" if tasks and tasks.version else ""
+    )
     meta: dict[str, Any] = {
         "document_oid": f"{set_oid}.{version}",
         "set_oid": set_oid,
@@ -80,22 +78,32 @@ def build_metadata(
         "language": s.lang,
         "storage_format": "json",
         "title": f"{structure.title(s.lang)}: {rng.choice(values.TITLE_TAILS[s.lang])}",
-        "document_type": _coded(DOCUMENT_TYPES, type_code, type_name),
-        "document_group": _coded(DOCUMENT_GROUPS, group_code, structure.document_type or type_name),
-        "structure": {"oid": structure.dated_oid, "version": structure.version},
-        "service_task": _coded(SERVICE_TASKS, s.service_task, task_name),
-        "controller": {
-            "oid": p.controller.oid,
-            "type": _coded(
-                CONTROLLER_TYPES, p.controller_type, CONTROLLER_TYPE_NAMES[p.controller_type]
-            ),
+        "confidentiality": dict(DEFAULTS["confidentiality"]),
+        # The structure number (1506.<n>); a group structure (1505.<g>) by its last arc too.
+        "specific_document_type": {
+            "system": SPECIFIC_TYPES,
+            "code": structure.oid.rsplit(".", 1)[-1],
+            "display": structure.title(s.lang),
         },
-        "service_funding": p.funding,
-        "producer_oid": p.producer.oid,
-        "service_unit_oid": p.unit.oid,
-        "patient_data": rng.random() < 0.2,
-        "clients": [_client(c) for c in s.clients],
+        "document_group": {
+            "system": DOCUMENT_GROUPS,
+            "code": group,
+            "display": GROUP_DISPLAY[group],
+        },
+        "structure": structure_id_of(structure.oid, structure.version),
+        "service_task": {"system": task_system, "code": s.service_task, "display": task_name},
+        "register": dict(DEFAULTS["register"]),
+        "record_status": dict(DEFAULTS["record_status"]),
+        "file_format": dict(DEFAULTS["file_format"]),
+        "structured_file_format": dict(DEFAULTS["structured_file_format"]),
+        "controller": {"oid": p.controller.oid},
     }
+    if p.funding in _ORGANISER_FUNDING:
+        meta["organiser"] = {"oid": p.controller.oid}
+    meta["service_unit_oid"] = p.unit.oid
+    if rng.random() < 0.2:
+        meta["patient_data"] = True
+    meta["clients"] = [_client(c) for c in s.clients]
     if s.common_matter_oid:
         meta["common_matter_oid"] = s.common_matter_oid
     author: dict[str, str] = {
@@ -110,9 +118,8 @@ def build_metadata(
         meta["customership_oid"] = s.extra["customership"]
     if s.case_oid:
         meta["case_oid"] = s.case_oid
-    invalidated = rng.random() < 0.1
-    meta["status"] = "invalidated" if invalidated else "active"
-    if invalidated:
+    if rng.random() < 0.1:
+        meta["status"] = "invalidated"
         meta["invalidation"] = {
             "reason": "Kirjattu väärälle asiakkaalle" if s.lang == "fi" else "Fel klient",
             "time": _timestamp(created + timedelta(days=rng.randint(1, 30))),
@@ -120,12 +127,7 @@ def build_metadata(
     if s.signed:
         meta["signature"] = {"signer": s.author_name, "signed_at": _timestamp(created)}
     if rng.random() < 0.2:
-        retention: dict[str, str] = {"until": "permanent"}
-    else:
-        retention = {"until": f"{s.day.year + rng.choice((5, 12, 120))}-12-31"}
-    if rng.random() < 0.7:
-        retention["basis"] = RETENTION_BASIS
-    meta["retention"] = retention
+        meta["retention_class"] = dict(PERMANENT)
     return meta
 
 

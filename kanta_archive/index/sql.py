@@ -108,6 +108,13 @@ def day_start_utc(day: date) -> str:
     return _format_utc(datetime.combine(day, time(0), tzinfo=QUERY_ZONE))
 
 
+def _type_code(meta: Metadata) -> str | None:
+    """The document type a query filters on: the specific type (the structure number),
+    else the general one."""
+    kind = meta.specific_document_type or meta.document_type
+    return kind.code if kind else None
+
+
 def document_row(meta: Metadata, *, is_head: bool) -> DocRow:
     """The ``documents`` row of a metadata view, in :data:`DOC_COLUMNS` order."""
     if not meta.document_oid or not meta.set_oid or meta.version is None:
@@ -122,13 +129,13 @@ def document_row(meta: Metadata, *, is_head: bool) -> DocRow:
         meta.version,
         is_head,
         meta.controller_oid,
-        meta.controller_type.code if meta.controller_type else None,
-        meta.document_type.code if meta.document_type else None,
+        None,  # controller type: not in metadata model 2 (the organiser says who controls)
+        _type_code(meta),
         meta.document_group.code if meta.document_group else None,
         meta.structure_oid,
         meta.structure_version,
         meta.service_task.code if meta.service_task else None,
-        meta.service_funding,
+        None,  # service funding: not in metadata model 2 (see docs/metadata.md, "Upgrading")
         meta.producer_oid,
         meta.service_unit_oid,
         author.organisation_oid if author else None,

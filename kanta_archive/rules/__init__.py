@@ -10,7 +10,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kanta_archive.findings import Finding
-from kanta_archive.rules import content_rules, identifier_rules, metadata_rules, signature_rules
+from kanta_archive.rules import (
+    cda_rules,
+    content_rules,
+    identifier_rules,
+    metadata_rules,
+    signature_rules,
+)
 from kanta_archive.rules.context import RuleContext
 
 
@@ -43,6 +49,9 @@ RULES: tuple[Rule, ...] = (
     Rule(("KA-CLIENTS-COMMON-MATTER",), metadata_rules.check_common_matter),
     Rule(("KA-INVALIDATION",), metadata_rules.check_invalidation),
     Rule(("KA-CONTROLLER-PUBLIC", "KA-CONTROLLER-PRIVATE"), metadata_rules.check_controller),
+    Rule(("KA-DOCUMENT-TYPE",), metadata_rules.check_specific_document_type),
+    Rule(("KA-CLIENT-MISMATCH",), cda_rules.check_clients_match),
+    Rule(("KA-CDA-FRAME",), cda_rules.check_frame),
     Rule(("KA-CASE-NUMBER",), content_rules.check_case_number),
     Rule(("KA-CASE-END-DATE",), content_rules.check_case_end_date),
     Rule(("KA-COMMON-JOIN-TIME",), content_rules.check_common_join_time),

@@ -19,7 +19,7 @@ from kanta_archive.findings import Finding, Location
 from kanta_archive.formats import pointer as ptr
 from kanta_archive.model import Document, Metadata
 from kanta_archive.rules import fields as fk
-from kanta_archive.rules.prose import CODE_IN, IS_ABSENT, IS_FALSE, IS_TRUE, ProseRule
+from kanta_archive.rules.prose import CLIENT_BLOCK, CODE_IN, IS_ABSENT, IS_FALSE, IS_TRUE, ProseRule
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class ContentFacts:
     temporary_ids: tuple[tuple[str, Mapping[str, Any]], ...]  # pointer, {system, value}
     dates: tuple[tuple[str, str, str], ...]  # pointer, value, fields.DATE | DATETIME
     prose: tuple[Finding, ...] = ()  # findings of the structure's prose rules
+    # pointer, client entry: every ``asiakas`` object (an item of the list, or the object)
+    clients: tuple[tuple[str, Mapping[str, Any]], ...] = ()
 
 
 def _is_coded(value: Mapping[str, Any]) -> bool:
@@ -119,6 +121,7 @@ def gather(content: Mapping[str, Any], plan: fk.StructurePlan | None = None) -> 
     temps: list[tuple[str, Mapping[str, Any]]] = []
     dates: list[tuple[str, str, str]] = []
     prose: list[Finding] = []
+    clients: list[tuple[str, Mapping[str, Any]]] = []
     root = plan.root if plan is not None else None
     # (pointer, key, value, field plan, enclosing objects)
     stack: list[tuple[str, str, Any, fk.FieldPlan | None, tuple[Mapping[str, Any], ...]]] = [
@@ -139,6 +142,8 @@ def gather(content: Mapping[str, Any], plan: fk.StructurePlan | None = None) -> 
         if not (kind is dict or isinstance(value, Mapping)):
             continue
         field_kind = node.kind if node is not None else None
+        if key == CLIENT_BLOCK:
+            clients.append((pointer, value))
         if field_kind == fk.CODED or (node is None and "system" in value and _is_coded(value)):
             coded.append((pointer, value))
             continue
@@ -156,7 +161,9 @@ def gather(content: Mapping[str, Any], plan: fk.StructurePlan | None = None) -> 
             if type(v) is str and (child is None or child.kind is None):
                 continue  # a plain text leaf: nothing to collect
             stack.append((pointer + "/" + ptr.escape(k), k, v, child, inner))
-    return ContentFacts(tuple(coded), tuple(hetus), tuple(temps), tuple(dates), tuple(prose))
+    return ContentFacts(
+        tuple(coded), tuple(hetus), tuple(temps), tuple(dates), tuple(prose), tuple(clients)
+    )
 
 
 @dataclass(frozen=True)

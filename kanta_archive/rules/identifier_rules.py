@@ -14,8 +14,9 @@ from kanta_archive.rules.fields import DATETIME
 # (pointer, path in the metadata, whether it names an organisation)
 _OID_FIELDS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("/metadata/controller/oid", ("controller", "oid"), True),
-    ("/metadata/producer_oid", ("producer_oid",), True),
+    ("/metadata/organiser/oid", ("organiser", "oid"), True),
     ("/metadata/service_unit_oid", ("service_unit_oid",), True),
+    ("/metadata/responsible_organisation_oid", ("responsible_organisation_oid",), True),
     ("/metadata/author/organisation_oid", ("author", "organisation_oid"), True),
     *(
         (f"/metadata/{name}", (name,), False)
@@ -142,11 +143,6 @@ def check_dates(ctx: RuleContext) -> Iterator[Finding]:
             problem = ids.datetime_problem(value)
             if problem:
                 yield finding("KA-DATE-INVALID", f"'{value}': {problem}", pointer)
-    until = _get(raw, ("retention", "until"))
-    if isinstance(until, str) and _DATE_LIKE.match(until):
-        problem = ids.partial_date_problem(until)
-        if problem:
-            yield finding("KA-DATE-INVALID", f"'{until}': {problem}", "/metadata/retention/until")
     for pointer, value, kind in ctx.facts.dates:
         if kind == DATETIME and "T" in value:
             problem = ids.datetime_problem(value)
@@ -156,11 +152,27 @@ def check_dates(ctx: RuleContext) -> Iterator[Finding]:
             yield finding("KA-DATE-INVALID", f"'{value}': {problem}", "/content" + pointer)
 
 
-_METADATA_CODED = (
-    ("/metadata/document_type", ("document_type",)),
-    ("/metadata/document_group", ("document_group",)),
-    ("/metadata/service_task", ("service_task",)),
-    ("/metadata/controller/type", ("controller", "type")),
+_METADATA_CODED = tuple(
+    (f"/metadata/{'/'.join(path)}", path)
+    for path in (
+        ("confidentiality",),
+        ("document_type",),
+        ("specific_document_type",),
+        ("document_group",),
+        ("service_task",),
+        ("register",),
+        ("record_status",),
+        ("retention_class",),
+        ("file_format",),
+        ("structured_file_format",),
+        ("special_content",),
+        ("service_process", "type"),
+        ("service_process", "code"),
+        ("minor_consent",),
+        ("inaccessible_reason",),
+        ("signature", "type"),
+        ("signature", "method"),
+    )
 )
 
 

@@ -6,22 +6,14 @@ from collections.abc import Iterator
 
 from kanta_archive.findings import Finding
 from kanta_archive.identifiers import parse_datetime
-from kanta_archive.model import (
-    FUNDING_COMMITMENT,
-    FUNDING_OWN,
-    FUNDING_PRIVATE,
-    FUNDING_PURCHASED,
-    FUNDING_VOUCHER,
-    PRIVATE,
-    PUBLIC,
-)
+from kanta_archive.model import STRUCTURE_ARC
 from kanta_archive.rules.context import RuleContext, finding
 
 
 def check_storage_format(ctx: RuleContext) -> Iterator[Finding]:
     """The metadata ``storage_format`` must name the form the file is actually in."""
     declared = ctx.metadata.storage_format
-    if declared in ("json", "xhtml") and declared != ctx.document.format:
+    if declared in ("json", "xhtml", "cda") and declared != ctx.document.format:
         yield finding(
             "KA-STORAGE-FORMAT",
             f"storage_format is '{declared}' but the document is {ctx.document.format}",
@@ -85,42 +77,52 @@ def check_invalidation(ctx: RuleContext) -> Iterator[Finding]:
         )
 
 
-_PUBLIC_FUNDING = (FUNDING_OWN, FUNDING_VOUCHER, FUNDING_PURCHASED, FUNDING_COMMITMENT)
-
-
 def check_controller(ctx: RuleContext) -> Iterator[Finding]:
-    """Who is controller depends on how the service is funded (the seeds' controller rules).
+    """Who is controller (the seeds' controller rules, in the national model's terms:
+    controller = CDA ``custodian``, organiser = ``outsourcingServiceCustomer``,
+    producer = the author's organisation).
 
-    Own production, service vouchers, purchased services and payment commitments:
-    the public organiser is controller, never the private producer. A private
-    controller only for a client-paid private contract, and then it is the
-    producer itself.
+    A service produced for an organiser (a service voucher, a purchased service, a
+    payment commitment, a producer using the organiser's register) belongs to the
+    organiser's register: the controller is the organiser, never the producer. Without
+    an organiser the producer acts on its own (own production, or a private service the
+    client pays for) and is itself the controller.
     """
     meta = ctx.metadata
-    if meta.controller_type is None:
-        return  # no controller type at all: the metadata schema reports it
-    kind = meta.controller_type.code
-    if meta.service_funding in _PUBLIC_FUNDING:
-        if kind != PUBLIC:
+    producer = meta.producer_oid
+    if meta.controller_oid is None or producer is None:
+        return  # a missing controller or producer is reported by the metadata schema
+    if meta.organiser_oid is not None:
+        if meta.controller_oid != meta.organiser_oid:
             yield finding(
                 "KA-CONTROLLER-PUBLIC",
-                f"with {meta.service_funding} the controller must be a public organiser "
-                f"(controller type 1), not type {kind}",
-                "/metadata/controller/type",
+                f"the service is produced for the organiser {meta.organiser_oid}, so the "
+                f"organiser is the controller, not {meta.controller_oid}",
+                "/metadata/controller/oid",
             )
-        elif meta.service_funding != FUNDING_OWN and meta.controller_oid == meta.producer_oid:
-            yield finding(
-                "KA-CONTROLLER-PUBLIC",
-                f"with {meta.service_funding} the producer cannot be the controller: the "
-                "public organiser is",
-                "/metadata/controller/type",
-            )
-    elif meta.service_funding == FUNDING_PRIVATE and (
-        kind != PRIVATE or meta.controller_oid != meta.producer_oid
-    ):
+    elif meta.controller_oid != producer:
         yield finding(
             "KA-CONTROLLER-PRIVATE",
-            "a client-paid private contract must have the private producer itself as "
-            "controller (controller type 2, controller OID = producer OID)",
-            "/metadata/controller",
+            f"without an organiser the producer {producer} (the author's organisation) is "
+            f"itself the controller, not {meta.controller_oid}",
+            "/metadata/controller/oid",
+        )
+
+
+def check_specific_document_type(ctx: RuleContext) -> Iterator[Finding]:
+    """The specific document type of a document whose structure is
+    ``1.2.246.537.6.1506.<n>`` is ``<n>``: the national model numbers the two alike."""
+    meta = ctx.metadata
+    oid, specific = meta.structure_oid, meta.specific_document_type
+    if oid is None or specific is None or specific.code is None:
+        return
+    if not oid.startswith(STRUCTURE_ARC + "."):
+        return  # group documents (1.2.246.537.6.1505.<group>) are not numbered so
+    number = oid[len(STRUCTURE_ARC) + 1 :]
+    if specific.code != number:
+        yield finding(
+            "KA-DOCUMENT-TYPE",
+            f"specific document type {specific.code} differs from the structure number "
+            f"{number} of {meta.structure_id}",
+            "/metadata/specific_document_type/code",
         )

@@ -34,6 +34,10 @@ def sign_document(document: Document, material: SigningMaterial, now: datetime) 
 
         signed = sign_json(document.as_json_object(), material, now)
         return (json.dumps(signed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    if document.format == "cda":
+        from kanta_archive.signatures.cda_sign import sign_cda
+
+        return sign_cda(document, material, now)
     from kanta_archive.signatures.xml_dsig import sign_xhtml
 
     assert document.xml is not None
@@ -50,6 +54,10 @@ def verify_document(document: Document, trust_anchors: tuple[bytes, ...] = ()) -
         )
     if document.xml is None:
         return ABSENT
+    if document.format == "cda":
+        from kanta_archive.signatures.cda_verify import verify_cda
+
+        return verify_cda(document, trust_anchors)
     from kanta_archive.signatures.xml_dsig import verify_xhtml
 
     return verify_xhtml(document.xml.root, trust_anchors)
@@ -61,6 +69,10 @@ def has_signature(document: Document) -> bool:
         return document.signature is not None
     if document.xml is None:
         return False
+    if document.format == "cda":
+        from kanta_archive.signatures.cda_verify import find_signatures
+
+        return bool(find_signatures(document.xml.metadata))
     from kanta_archive.signatures.xml_dsig import find_signature
 
     return find_signature(document.xml.root) is not None

@@ -36,7 +36,7 @@ def grant(run_cli: Run, store: Path, *extra: str) -> str:
     result = run_cli(
         "rights", "grant", "--store", store, "--organiser", COUNTY, "--producer", PARALLEL,
         "--client", "311299-9628", "--service-task", "24",
-        "--from", "2024-01-01", "--to", "2024-12-31", *extra,
+        "--from", "2024-01-01", "--to", "2024-12-31", "--as", COUNTY, *extra,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     return result.output.strip()
@@ -63,8 +63,8 @@ def test_orgs_import_rejects_bad_rows_with_line_numbers(
     result = run_cli("orgs", "import", bad, "--store", tmp_store)
     assert result.exit_code == 2
     assert "line 14" in result.output and "business_id" in result.output
-    listed = run_cli("orgs", "list", "--store", tmp_store)
-    assert listed.output == ""
+    listed = run_cli("orgs", "list", "--store", tmp_store, "--format", "json")
+    assert json.loads(listed.output) == {"organisations": []}
 
 
 # ------------------------------------------------------------------ --as
@@ -85,7 +85,7 @@ def test_registry_requires_as(run_cli: Run, store: Path) -> None:
 
 
 def test_as_from_environment(run_cli: Run, store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KANTA_ARCHIVE_ACTOR", COUNTY)
+    monkeypatch.setenv("KANTA_ARCHIVE_AS", COUNTY)
     result = run_cli("archive", VALID / "case-document-open.json", "--store", store)
     assert result.exit_code == 0, result.output
 
@@ -144,7 +144,7 @@ def test_joint_main_joiner_as_controller_refused(run_cli: Run, store: Path, tmp_
     assert "KA-CONTROLLER-PRIVATE" in result.output and "0 stored" in result.output
     # ... and the access rule refuses it when the producer is the main joiner too: the
     # member's own unit and author made the document, so the member is the controller
-    doc["metadata"]["producer_oid"] = MAIN_JOINER
+    doc["metadata"]["author"]["organisation_oid"] = MAIN_JOINER
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     result = run_cli("archive", path, "--store", store, "--as", MAIN_JOINER)
     assert result.exit_code == 1
@@ -160,17 +160,18 @@ def test_parallel_producer_needs_a_right(run_cli: Run, store: Path) -> None:
     assert right.startswith("R-")
     allowed = run_cli("archive", PARALLEL_DOC, "--store", store, "--as", PARALLEL)
     assert allowed.exit_code == 0, allowed.output
-    listed = run_cli("rights", "list", "--store", store)
-    assert right in listed.output and "active" in listed.output
+    listed = run_cli("rights", "list", "--store", store, "--as", COUNTY, "--format", "json")
+    rights = json.loads(listed.output)["rights"]
+    assert [(r["right_id"], r["revoked_at"]) for r in rights] == [(right, None)]
 
 
 def test_parallel_revoked_right_refused(run_cli: Run, store: Path) -> None:
     right = grant(run_cli, store)
-    revoked = run_cli("rights", "revoke", right, "--store", store)
+    revoked = run_cli("rights", "revoke", right, "--store", store, "--as", COUNTY)
     assert revoked.exit_code == 0 and "revoked" in revoked.output
     result = run_cli("archive", PARALLEL_DOC, "--store", store, "--as", PARALLEL)
     assert result.exit_code == 1 and "access-parallel-usage-right" in result.output
-    assert run_cli("rights", "revoke", right, "--store", store).exit_code == 2
+    assert run_cli("rights", "revoke", right, "--store", store, "--as", COUNTY).exit_code == 2
 
 
 def test_only_the_organiser_grants(run_cli: Run, store: Path) -> None:
@@ -181,9 +182,9 @@ def test_only_the_organiser_grants(run_cli: Run, store: Path) -> None:
     assert result.exit_code == 1 and "access-right-organiser" in result.output
     private = run_cli(
         "rights", "grant", "--store", store, "--organiser", MEMBER, "--producer", PARALLEL,
-        "--from", "2024-01-01", "--to", "2024-12-31",
+        "--from", "2024-01-01", "--to", "2024-12-31", "--as", MEMBER,
     )  # fmt: skip
-    assert private.exit_code == 1
+    assert private.exit_code == 1 and "only a public organiser" in private.output
 
 
 # ------------------------------------------------------------------ reading
@@ -231,13 +232,14 @@ def _audit_store(run_cli: Run, store: Path) -> Path:
 
 def test_audit_lists_and_verifies(run_cli: Run, store: Path) -> None:
     _audit_store(run_cli, store)
-    listed = run_cli("audit", "--store", store, "--format", "json")
-    events = [e["event"] for e in json.loads(listed.output)]
+    listed = run_cli("audit", "--store", store, "--format", "json", "--as", COUNTY)
+    events = [e["event"] for e in json.loads(listed.output)["entries"]]
     assert events == ["orgs-import", "store", "query", "read", "right-grant"]
-    by_client = run_cli("audit", "--store", store, "--client", "150612A904S")
+    by_client = run_cli("audit", "--store", store, "--client", "150612A904S", "--as", COUNTY)
     assert "store" in by_client.output and "right-grant" not in by_client.output
-    by_actor = run_cli("audit", "--store", store, "--actor", COUNTY, "--format", "json")
-    assert {e["actor"] for e in json.loads(by_actor.output)} == {COUNTY}
+    by_actor = run_cli("audit", "--store", store, "--by", COUNTY, "--format", "json",
+                       "--as", COUNTY)  # fmt: skip
+    assert {e["actor"] for e in json.loads(by_actor.output)["entries"]} == {COUNTY}
     ok = run_cli("audit", "verify", "--store", store)
     assert ok.exit_code == 0 and "5 line(s)" in ok.output
 
@@ -320,15 +322,18 @@ def test_disclosure_within_social_welfare_needs_informed_client(run_cli: Run, st
     assert refused.exit_code == 1 and "disclosure-client-informed" in refused.output
     assert run_cli("show", oid, "--store", store, "--as", CITY).exit_code == 1
     informed = run_cli("clients", "inform", "150612A904S", "--by", COUNTY, "--date",
-                       "2024-06-01", "--store", store)  # fmt: skip
+                       "2024-06-01", "--store", store, "--as", COUNTY)  # fmt: skip
     assert informed.exit_code == 0, informed.output
     allowed = run_cli("disclose", oid, "--to", CITY, "--store", store, "--as", COUNTY)
     assert allowed.exit_code == 0, allowed.output
     assert run_cli("show", oid, "--store", store, "--as", CITY).exit_code == 0
-    listed = run_cli("disclosures", "--client", "150612A904S", "--store", store)
-    assert f"{COUNTY} -> {CITY}" in listed.output
-    audit = run_cli("audit", "--store", store, "--client", "150612A904S", "--format", "json")
-    events = [e["event"] for e in json.loads(audit.output)]
+    listed = run_cli("disclosures", "--client", "150612A904S", "--store", store, "--as", COUNTY,
+                     "--format", "json")  # fmt: skip
+    made = json.loads(listed.output)["disclosures"]
+    assert [(d["from_oid"], d["to_oid"]) for d in made] == [(COUNTY, CITY)]
+    audit = run_cli("audit", "--store", store, "--client", "150612A904S", "--format", "json",
+                    "--as", COUNTY)  # fmt: skip
+    events = [e["event"] for e in json.loads(audit.output)["entries"]]
     assert "disclose" in events and "client-inform" in events
     assert run_cli("audit", "verify", "--store", store).exit_code == 0
 
@@ -336,7 +341,7 @@ def test_disclosure_within_social_welfare_needs_informed_client(run_cli: Run, st
 def test_only_the_controller_discloses(run_cli: Run, store: Path) -> None:
     run_cli("archive", VALID / "client-record-entry.json", "--store", store, "--as", COUNTY)
     run_cli("clients", "inform", "150612A904S", "--by", COUNTY, "--date", "2024-06-01",
-            "--store", store)  # fmt: skip
+            "--store", store, "--as", COUNTY)  # fmt: skip
     result = run_cli("disclose", "1.2.246.10.91000013.11.2001.1", "--to", MEMBER,
                      "--store", store, "--as", CITY)  # fmt: skip
     assert result.exit_code == 1 and "disclosure-by-controller" in result.output
@@ -358,8 +363,9 @@ def test_disclosure_to_health_care_needs_valid_consent(run_cli: Run, health_stor
     assert early.exit_code == 1 and "not valid on 2024-07-01" in early.output
     allowed = run_cli("disclose", doc, *args, "--consent", consent, "--date", "2024-08-01")
     assert allowed.exit_code == 0, allowed.output
-    listed = run_cli("disclosures", "--client", "220788-926D", "--store", store)
-    assert f"consent {consent}" in listed.output
+    listed = run_cli("disclosures", "--client", "220788-926D", "--store", store, "--as", CITY,
+                     "--format", "json")  # fmt: skip
+    assert [d["consent_oid"] for d in json.loads(listed.output)["disclosures"]] == [consent]
 
 
 def test_disclosure_ban_blocks(run_cli: Run, store: Path) -> None:
@@ -374,7 +380,7 @@ def test_disclosure_ban_blocks(run_cli: Run, store: Path) -> None:
     assert result.exit_code == 0, result.output
     for hetu in ("030385-911N", "290216A9481"):
         run_cli("clients", "inform", hetu, "--by", COUNTY, "--date", "2024-01-01",
-                "--store", store)  # fmt: skip
+                "--store", store, "--as", COUNTY)  # fmt: skip
     doc = json.loads(shared.read_text())["metadata"]["document_oid"]
     for to in ("1.2.246.10.92000015", CITY):
         banned = run_cli("disclose", doc, "--to", to, "--store", store, "--as", COUNTY)
@@ -387,10 +393,11 @@ def test_disclosure_ban_blocks(run_cli: Run, store: Path) -> None:
 def test_controller_transfer_is_audited(run_cli: Run, store: Path) -> None:
     run_cli("archive", VALID / "case-document-closed.json", "--store", store, "--as", CITY)
     moved = run_cli("transfer-controller", "--from", CITY, "--to", COUNTY, "--reason", "merger",
-                    "--store", store)  # fmt: skip
+                    "--store", store, "--as", COUNTY)  # fmt: skip
     assert moved.exit_code == 0, moved.output
-    audit = run_cli("audit", "--store", store, "--format", "json")
-    assert json.loads(audit.output)[-1]["event"] == "controller-transfer"
+    audit = run_cli("audit", "--store", store, "--format", "json", "--as", COUNTY)
+    last = json.loads(audit.output)["entries"][-1]
+    assert (last["event"], last["actor"]) == ("controller-transfer", COUNTY)
 
 
 # ------------------------------------------------------------------ non-disclosure, summary
@@ -422,14 +429,15 @@ def test_show_raw_of_protected_document_needs_reveal(run_cli: Run, nd_store: Pat
     revealed = run_cli("show", ND_OID, "--content", "--reveal", "--reason", "court order",
                        "--store", nd_store, "--as", COUNTY)  # fmt: skip
     assert revealed.exit_code == 0 and "Salakuja" in revealed.output
-    audit = run_cli("audit", "--store", nd_store, "--format", "json", "--client", ND_HETU)
-    reveal = [e for e in json.loads(audit.output) if e["event"] == "reveal"]
+    audit = run_cli("audit", "--store", nd_store, "--format", "json", "--client", ND_HETU,
+                    "--as", COUNTY)  # fmt: skip
+    reveal = [e for e in json.loads(audit.output)["entries"] if e["event"] == "reveal"]
     assert reveal and reveal[0]["details"]["reason"] == "court order"
 
 
 def test_only_the_controller_reveals(run_cli: Run, nd_store: Path) -> None:
     run_cli("clients", "inform", ND_HETU, "--by", COUNTY, "--date", "2024-01-01",
-            "--store", nd_store)  # fmt: skip
+            "--store", nd_store, "--as", COUNTY)  # fmt: skip
     assert run_cli("disclose", ND_OID, "--to", CITY, "--store", nd_store,
                    "--as", COUNTY).exit_code == 0  # fmt: skip
     masked = run_cli("show", ND_OID, "--content", "--store", nd_store, "--as", CITY)
@@ -512,7 +520,7 @@ def test_controller_reads_history_and_the_read_is_audited(run_cli: Run, store: P
     _county_case(run_cli, store)
     result = run_cli("history", CASE_DOC_OID, "--store", store, "--as", COUNTY)
     assert result.exit_code == 0, result.output + result.stderr
-    audit = run_cli("audit", "--actor", COUNTY, "--store", store)
+    audit = run_cli("audit", "--by", COUNTY, "--store", store, "--as", COUNTY)
     assert "read" in audit.output and CASE_DOC_OID in audit.output
 
 
@@ -531,7 +539,7 @@ def test_controller_invalidates_its_document(run_cli: Run, store: Path) -> None:
         "invalidate", CASE_DOC_OID, "--reason", "wrong client", "--store", store, "--as", COUNTY
     )
     assert result.exit_code == 0, result.output + result.stderr
-    audit = run_cli("audit", "--actor", COUNTY, "--store", store)
+    audit = run_cli("audit", "--by", COUNTY, "--store", store, "--as", COUNTY)
     assert "invalidate" in audit.output
 
 
@@ -557,5 +565,89 @@ def test_unlinking_a_temporary_id_is_reversible_and_survives_reindex(
     assert found() == 0
     again = run_cli("clients", "unlink", "--temporary", temporary, "--store", store, "--as", CITY)
     assert again.exit_code == 2
-    audit = run_cli("audit", "--client", hetu, "--store", store)
+    audit = run_cli("audit", "--client", hetu, "--store", store, "--as", CITY)
     assert "client-unlink" in audit.output
+
+
+# ------------------------------------------------- every command acts as an allowed organisation
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("rights", "grant", "--organiser", COUNTY, "--producer", PARALLEL,
+         "--from", "2024-01-01", "--to", "2024-12-31"),
+        ("rights", "list"),
+        ("audit",),
+        ("disclosures", "--client", "150612A904S"),
+        ("clients", "inform", "150612A904S", "--by", COUNTY, "--date", "2024-06-01"),
+        ("clients", "link", "--temporary", "1.2.246.10.91000021.22.2024.3",
+         "--hetu", "220788-926D"),
+        ("transfer-controller", "--from", CITY, "--to", COUNTY, "--reason", "merger"),
+        ("orgs", "import", str(ORGS)),
+    ],
+)  # fmt: skip
+def test_with_a_registry_these_commands_need_as(
+    run_cli: Run, store: Path, args: tuple[str, ...]
+) -> None:
+    run_cli("archive", VALID / "case-document-closed.json", "--store", store, "--as", CITY)
+    before = (store / "audit.log").read_bytes()
+    result = run_cli(*args, "--store", store)
+    assert result.exit_code == 2, result.output
+    assert "--as" in result.stderr and "Traceback" not in result.output
+    assert (store / "audit.log").read_bytes() == before
+
+
+def test_a_right_granted_without_as_is_not_recorded(run_cli: Run, store: Path) -> None:
+    run_cli("rights", "grant", "--store", store, "--organiser", COUNTY, "--producer", PARALLEL,
+            "--from", "2024-01-01", "--to", "2024-12-31")  # fmt: skip
+    listed = run_cli("rights", "list", "--store", store, "--as", COUNTY, "--format", "json")
+    assert json.loads(listed.output)["rights"] == []
+
+
+def test_transfer_from_an_unknown_controller_exits_2(run_cli: Run, tmp_store: Path) -> None:
+    assert (
+        run_cli("archive", VALID / "case-document-open.json", "--store", tmp_store).exit_code == 0
+    )
+    result = run_cli("transfer-controller", "--from", CITY, "--to", COUNTY, "--reason", "x",
+                     "--store", tmp_store)  # fmt: skip
+    assert result.exit_code == 2 and "holds no document set" in result.stderr
+
+
+def test_transfer_to_a_private_organisation_is_refused(run_cli: Run, store: Path) -> None:
+    run_cli("archive", VALID / "case-document-closed.json", "--store", store, "--as", CITY)
+    result = run_cli("transfer-controller", "--from", CITY, "--to", "1.2.246.10.92000015",
+                     "--reason", "x", "--store", store, "--as", "1.2.246.10.92000015")  # fmt: skip
+    assert result.exit_code == 1 and "transfer-to-public-organisation" in result.stderr
+
+
+def test_refused_show_raw_writes_no_read_line(run_cli: Run, nd_store: Path) -> None:
+    before = (nd_store / "audit.log").read_bytes()
+    refused = run_cli("show", ND_OID, "--raw", "--store", nd_store, "--as", COUNTY)
+    assert refused.exit_code == 1 and "non-disclosure-unmasked-output" in refused.stderr
+    assert (nd_store / "audit.log").read_bytes() == before
+
+
+def test_actor_names_a_person_never_the_acting_organisation(
+    run_cli: Run, store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KANTA_ARCHIVE_ACTOR", COUNTY)
+    refused = run_cli("archive", VALID / "case-document-open.json", "--store", store)
+    assert refused.exit_code == 2 and "--as" in refused.stderr
+    monkeypatch.setenv("KANTA_ARCHIVE_ACTOR", "maija.meikalainen")
+    stored = run_cli("archive", VALID / "case-document-open.json", "--store", store, "--as", COUNTY)
+    assert stored.exit_code == 0, stored.output
+    entries = json.loads(run_cli("audit", "--store", store, "--as", COUNTY, "--format", "json",
+                                 "--by", COUNTY).output)["entries"]  # fmt: skip
+    assert entries[-1]["user"] == "maija.meikalainen"
+
+
+def test_audit_verify_of_a_store_without_access_control_creates_nothing(
+    run_cli: Run, tmp_store: Path
+) -> None:
+    stored = run_cli("archive", VALID / "case-document-open.json", "--store", tmp_store)
+    assert stored.exit_code == 0
+    before = sorted(p.name for p in tmp_store.iterdir())
+    result = run_cli("audit", "verify", "--store", tmp_store)
+    assert result.exit_code == 0 and "0 line(s)" in result.output
+    assert sorted(p.name for p in tmp_store.iterdir()) == before

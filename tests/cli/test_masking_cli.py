@@ -23,10 +23,14 @@ SECRET_STREET = "Salakuja 3 B 12"
 SECRET_PHONE = "+358 40 1234567"
 
 
-def _metadata(structure: dict[str, str], oid: str, *, non_disclosure: bool) -> dict[str, Any]:
+def _metadata(structure: str, oid: str, *, non_disclosure: bool) -> dict[str, Any]:
+    """The metadata of the client record entry sample, for structure ``structure`` (its
+    full dated OID; the specific document type is its structure number)."""
     base = json.loads((VALID / "client-record-entry.json").read_text(encoding="utf-8"))
     meta: dict[str, Any] = copy.deepcopy(base["metadata"])
     meta["structure"] = structure
+    number = structure.rsplit(".", 3)[0].rsplit(".", 1)[-1]  # <base OID>.<yyyy>.<m>.<d>
+    meta["specific_document_type"] = {**meta["specific_document_type"], "code": number}
     meta["document_oid"], meta["set_oid"] = f"{oid}.1", oid
     meta["clients"] = [{"hetu": HETU, "non_disclosure": True} if non_disclosure else {"hetu": HETU}]
     return meta
@@ -68,8 +72,7 @@ def real_doc(tmp_path: Path) -> tuple[Path, Path, str]:
             "sosiaalihuollon_asiakkuus": {"asiakkuuden_alkamispvm": "2024-06-01"},
         }
     }
-    structure = {"oid": CUSTOMERSHIP, "version": "2023-06-01"}
-    doc = {"metadata": _metadata(structure, oid, non_disclosure=False), "content": content}
+    doc = {"metadata": _metadata(CUSTOMERSHIP, oid, non_disclosure=False), "content": content}
     path = tmp_path / "customership.json"
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     return path, schemas, f"{oid}.1"
@@ -131,8 +134,10 @@ def user_doc(tmp_path: Path) -> tuple[Path, Path, str]:
             "kuvaus": "Tapaaminen toimistolla.",
         }
     }
-    structure = {"oid": USER_STRUCTURE, "version": "2025-01-01"}
-    doc = {"metadata": _metadata(structure, oid, non_disclosure=True), "content": content}
+    doc = {
+        "metadata": _metadata(f"{USER_STRUCTURE}.2025.1.1", oid, non_disclosure=True),
+        "content": content,
+    }
     path = tmp_path / "own.json"
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     return path, schemas, f"{oid}.1"

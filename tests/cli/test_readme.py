@@ -37,3 +37,15 @@ def test_every_finding_code_is_listed_in_the_readme(code: str) -> None:
 def test_readme_starts_with_the_two_commands() -> None:
     head = README.split("\n## ", 1)[0]
     assert "make demo" in head and "make test" in head
+
+
+def test_the_python_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    section = README.split("\n## Using it from Python", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in section.split("```python\n")[1:]]
+    assert len(blocks) >= 2
+    (tmp_path / "samples").symlink_to(Path(__file__).resolve().parents[2] / "samples")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)
+    assert (tmp_path / "demo-store" / "kanta-archive-store.json").is_file()

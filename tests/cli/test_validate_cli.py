@@ -131,8 +131,7 @@ def _user_structure(
         json.dumps(schema, ensure_ascii=False), encoding="utf-8"
     )
     document = json.loads((VALID / "client-record-entry.json").read_text(encoding="utf-8"))
-    # Named by base OID and version here (the samples use the full dated OID): both work.
-    document["metadata"]["structure"] = {"oid": "1.2.246.537.6.1506.19005", "version": "2025-03-01"}
+    document["metadata"]["structure"] = "1.2.246.537.6.1506.19005.2025.3.1"
     path = tmp_path / "doc.json"
     path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     return extra, path

@@ -107,23 +107,23 @@ def test_unknown_author_organisation_refused(access: AccessStore) -> None:
     m = raw("client-record-entry.json")
     m["author"]["organisation_oid"] = "1.2.246.10.95000010"
     d = may_store(access, COUNTY, Metadata.from_raw(m))
-    assert not d.allowed and "author organisation" in d.message
+    assert not d.allowed and "producer 1.2.246.10.95000010" in d.message
+
+
+def test_unknown_organiser_refused(access: AccessStore) -> None:
+    m = raw("customership-service-voucher.json")
+    m["organiser"]["oid"] = "1.2.246.10.95000010"
+    d = may_store(access, COUNTY, Metadata.from_raw(m))
+    assert not d.allowed and "organiser 1.2.246.10.95000010" in d.message
 
 
 # ------------------------------------------------------------------ controller rules
 
 
-def test_controller_type_must_match_registry_sector(access: AccessStore) -> None:
-    m = raw("client-record-entry.json")
-    m["controller"]["type"]["code"] = "2"
-    d = may_store(access, COUNTY, Metadata.from_raw(m))
-    assert not d.allowed and d.rule == RULE_CONTROLLER_SECTOR
-
-
-def test_public_funding_needs_public_controller(access: AccessStore) -> None:
+def test_a_service_for_an_organiser_needs_a_public_controller(access: AccessStore) -> None:
     m = raw("customership-service-voucher.json")
-    m["controller"] = {"oid": "1.2.246.10.92000015", "type": {**m["controller"]["type"]}}
-    m["controller"]["type"]["code"] = "2"
+    m["controller"] = {"oid": "1.2.246.10.92000015"}
+    m["organiser"] = {"oid": "1.2.246.10.92000015"}
     d = may_store(access, "1.2.246.10.92000015", Metadata.from_raw(m))
     assert not d.allowed and d.rule == RULE_CONTROLLER_SECTOR
     assert may_store(access, COUNTY, meta("customership-service-voucher.json")).allowed

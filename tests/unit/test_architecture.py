@@ -122,3 +122,25 @@ def test_no_cli_command_module_imports_another() -> None:
     commands = {m for m in modules() if m.startswith("kanta_archive.cli.") and m.endswith("_cmd")}
     crossing = {m: sorted(import_graph()[m] & commands) for m in commands}
     assert {m: c for m, c in crossing.items() if c} == {}
+
+
+ARCHITECTURE = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+
+
+def _documented_name(path: Path) -> str:
+    relative = path.relative_to(ROOT).as_posix()
+    return relative[: -len("__init__.py")] if path.name == "__init__.py" else relative
+
+
+@pytest.mark.parametrize("module", sorted(modules()))
+def test_every_package_module_appears_in_the_architecture_page(module: str) -> None:
+    name = _documented_name(modules()[module])
+    assert f"| `{name}` |" in ARCHITECTURE, f"docs/architecture.md has no row for {name}"
+
+
+def test_the_architecture_page_names_no_module_that_is_gone() -> None:
+    import re
+
+    named = set(re.findall(r"^\| `(kanta_archive/[^`]*)` \|", ARCHITECTURE, re.MULTILINE))
+    present = {_documented_name(p) for p in modules().values()}
+    assert named - present == set()

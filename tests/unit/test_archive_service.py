@@ -180,9 +180,25 @@ def test_bad_identifiers_and_unknown(archive: Archive) -> None:
         archive.history("1.2.3.4")
 
 
-def test_not_a_store(tmp_path: Path) -> None:
+def test_a_directory_that_is_not_a_store_is_the_callers_mistake(tmp_path: Path) -> None:
     (tmp_path / "x.txt").write_text("x", encoding="utf-8")
-    with pytest.raises(StoreError, match="not a kanta-archive store"):
+    with pytest.raises(UsageError, match="not a kanta-archive store"):
         Archive.open(tmp_path)
-    with pytest.raises(StoreError):
+    with pytest.raises(UsageError):
         Archive.open(tmp_path, create=True)
+    with pytest.raises(UsageError):
+        Archive.open(tmp_path / "missing")
+
+
+def test_a_store_with_a_damaged_marker_is_broken(tmp_store: Path) -> None:
+    Archive.open(tmp_store, create=True).close()
+    (tmp_store / "kanta-archive-store.json").write_text("{", encoding="utf-8")
+    with pytest.raises(StoreError) as caught:
+        Archive.open(tmp_store)
+    assert not isinstance(caught.value, UsageError)
+
+
+@pytest.mark.parametrize("url", ["mysql://localhost/x", "index.sqlite", "file:///x"])
+def test_an_unknown_index_url_is_the_callers_mistake(tmp_store: Path, url: str) -> None:
+    with pytest.raises(UsageError, match="index URL"):
+        Archive.open(tmp_store, url, create=True)

@@ -17,7 +17,7 @@ from kanta_archive.errors import ConflictError, StoreError, UsageError
 from kanta_archive.index import CURRENT_VERSION, Index, Query, open_index
 from kanta_archive.index.postgres import PostgresIndex
 from kanta_archive.index.sqlite import SqliteIndex
-from kanta_archive.model import CONTROLLER_TYPE_SYSTEM, SERVICE_TASK_SYSTEM, Metadata
+from kanta_archive.model import SERVICE_TASK_SYSTEM, Metadata
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pg_server import PgServer, find_bindir
@@ -57,22 +57,16 @@ def doc(
         "language": "fi",
         "storage_format": "json",
         "title": f"Asiakaskertomusmerkintä {n}",
-        "document_type": coded("1.2.246.537.6.1503", document_type),
-        "document_group": coded("1.2.246.537.6.1504", "1"),
-        "structure": {"oid": "1.2.246.537.6.1506.3", "version": "2024-01-01"},
+        "specific_document_type": coded("1.2.246.537.6.1506.201701", document_type),
+        "document_group": coded("1.2.246.537.6.1505.201601", "1"),
+        "structure": "1.2.246.537.6.1506.3.2024.1.1",
         "service_task": coded(SERVICE_TASK_SYSTEM.removeprefix("urn:oid:"), service_task),
-        "controller": {
-            "oid": CONTROLLER,
-            "type": coded(CONTROLLER_TYPE_SYSTEM.removeprefix("urn:oid:"), "1"),
-        },
-        "service_funding": "own_production",
-        "producer_oid": f"{ORG}.10.1",
+        "controller": {"oid": CONTROLLER},
         "service_unit_oid": f"{ORG}.10.2",
-        "patient_data": False,
         "clients": clients if clients is not None else [{"hetu": HETU_A}],
         "author": {"name": "Sosiaalityöntekijä Saara", "role": "1", "organisation_oid": ORG},
         "status": "active",
-        "retention": {"until": "permanent"},
+        "retention_class": coded("1.2.246.537.6.1258.201601", "1"),
     }
     base.update(raw)
     return Metadata.from_raw(base)
@@ -246,7 +240,8 @@ def test_get_returns_the_indexed_fields_of_a_document(index: Index) -> None:
         True,
         "active",
     )
-    assert (row.controller_oid, row.controller_type) == (CONTROLLER, "1")
+    # Metadata model 2 has no controller type: the organiser says who controls.
+    assert (row.controller_oid, row.controller_type) == (CONTROLLER, None)
     assert (row.service_task_code, row.document_type_code) == ("10", "2")
     assert (row.author_org_oid, row.author_name) == (ORG, "Sosiaalityöntekijä Saara")
     assert (row.case_oid, row.patient_data, row.storage_format) == (f"{ORG}.11.500", False, "json")

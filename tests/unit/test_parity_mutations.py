@@ -547,29 +547,31 @@ def test_a_malformed_previous_version_oid_gets_one_finding_in_both_forms() -> No
     assert ("KA-VERSION-CHAIN", "error", "/metadata/previous_version_oid") not in found
 
 
-def test_the_controller_rules_skip_a_document_without_controller_type_in_both_forms() -> None:
-    for funding in ("purchased_service", "private_contract"):
-        document = _document(lambda m, f=funding: m["service_funding"] == f)  # type: ignore[misc]
-        del document["metadata"]["controller"]["type"]
-        found = _same_findings(document)
-        assert ("KA-META-SCHEMA", "error", "/metadata/controller") in found
-        assert not {"KA-CONTROLLER-PUBLIC", "KA-CONTROLLER-PRIVATE"} & {c for c, _, _ in found}
+def test_the_controller_rules_skip_a_document_without_controller_or_producer_in_both_forms() -> (
+    None
+):
+    for where in (lambda m: "organiser" in m, lambda m: "organiser" not in m):
+        for remove in (("controller",), ("author", "organisation_oid")):
+            document = _document(where)
+            parent = document["metadata"]
+            for key in remove[:-1]:
+                parent = parent[key]
+            del parent[remove[-1]]
+            found = _same_findings(document)
+            assert any(code == "KA-META-SCHEMA" for code, _, _ in found)
+            assert not {"KA-CONTROLLER-PUBLIC", "KA-CONTROLLER-PRIVATE"} & {c for c, _, _ in found}
 
 
-def test_the_controller_rules_compare_absent_oids_alike_in_both_forms() -> None:
-    # One OID absent: not the same organisation; both absent: the same, as in the rule.
-    document = _document(lambda m: m["service_funding"] == "purchased_service")
-    del document["metadata"]["producer_oid"]
-    assert ("KA-CONTROLLER-PUBLIC", "error", "/metadata/controller/type") not in _same_findings(
-        document
-    )
-    del document["metadata"]["controller"]["oid"]
-    assert ("KA-CONTROLLER-PUBLIC", "error", "/metadata/controller/type") in _same_findings(
-        document
-    )
-    document = _document(lambda m: m["service_funding"] == "private_contract")
-    del document["metadata"]["controller"]["oid"], document["metadata"]["producer_oid"]
-    assert ("KA-CONTROLLER-PRIVATE", "error", "/metadata/controller") not in _same_findings(
+def test_the_controller_rules_read_an_organiser_without_oid_as_none_in_both_forms() -> None:
+    # An organiser block without its OID: no organiser for the rule (and a schema error),
+    # so the producer must be the controller, in both forms.
+    document = _document(lambda m: "organiser" in m)
+    del document["metadata"]["organiser"]["oid"]
+    found = _same_findings(document)
+    assert ("KA-META-SCHEMA", "error", "/metadata/organiser") in found
+    assert ("KA-CONTROLLER-PRIVATE", "error", "/metadata/controller/oid") in found
+    document["metadata"]["controller"]["oid"] = document["metadata"]["author"]["organisation_oid"]
+    assert ("KA-CONTROLLER-PRIVATE", "error", "/metadata/controller/oid") not in _same_findings(
         document
     )
 

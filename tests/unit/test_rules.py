@@ -22,6 +22,7 @@ from kanta_archive.findings import Finding, Severity
 from kanta_archive.formats import read_bytes
 from kanta_archive.model import Document
 from kanta_archive.rules import RULES, RuleContext, run_rules
+from kanta_archive.rules import cda_rules as xr
 from kanta_archive.rules import content_rules as cr
 from kanta_archive.rules import identifier_rules as ir
 from kanta_archive.rules import metadata_rules as mr
@@ -324,7 +325,7 @@ def test_a_required_if_rule_does_not_apply_when_its_condition_does_not_hold() ->
 
 @covers(ir.check_dates, "pass")
 def test_dates_of_a_valid_sample_pass() -> None:
-    doc = edit(load("disclosure-consent"), lambda m, c: m["retention"].update(until="2028-02-29"))
+    doc = edit(load("disclosure-consent"), lambda m, c: m.update(created="2024-02-29T10:00:00Z"))
     assert check(ir.check_dates, doc) == set()
 
 
@@ -365,9 +366,12 @@ def test_impossible_metadata_time_is_refused(validator: Validator, field: str, v
 
 
 @covers(ir.check_dates, "fail")
-def test_impossible_retention_date_is_refused() -> None:
-    doc = edit(load("disclosure-consent"), lambda m, c: m["retention"].update(until="2030-02-29"))
-    assert check(ir.check_dates, doc) == {err("KA-DATE-INVALID", "/metadata/retention/until")}
+def test_impossible_invalidation_time_is_refused() -> None:
+    doc = edit(
+        load("disclosure-consent"),
+        lambda m, c: m.update(invalidation={"reason": "x", "time": "2030-02-29T10:00:00Z"}),
+    )
+    assert check(ir.check_dates, doc) == {err("KA-DATE-INVALID", "/metadata/invalidation/time")}
 
 
 # -- codes ----------------------------------------------------------------------------------
@@ -379,13 +383,31 @@ def test_known_codes_pass() -> None:
 
 
 @covers(ir.check_codes, "fail")
-def test_unknown_code_in_a_complete_code_set_is_refused(validator: Validator) -> None:
-    doc = edit(
-        load("service-needs-assessment"), lambda m, c: m["controller"]["type"].update(code="9")
-    )
-    assert refused(validator, ir.check_codes, doc) == {
-        err("KA-CODE-UNKNOWN", "/metadata/controller/type/code")
+def test_unknown_code_in_a_complete_code_set_is_refused() -> None:
+    """With a complete code set of the service task (as one imported from the code server
+    would be), a code it does not list is an error, in the metadata and in the content."""
+    from kanta_archive.codesets import CodeSet, CodeSets
+
+    tasks = CodeSet("1.2.246.537.6.1221", {}, {"24": {"fi": "Lapsiperheiden palvelut"}},
+                    version="201601")  # fmt: skip
+    complete = CodeSets({**CODESETS, tasks.oid: tasks})
+
+    def change(m: dict[str, Any], c: dict[str, Any]) -> None:
+        m["service_task"]["code"] = "9"
+        c["sosiaalihuollon_palvelutarpeen_arvio"]["palvelutehtava"]["code"] = "9"
+
+    document = edit(load("service-needs-assessment"), change)
+    key = document.metadata.schema_key
+    structure = REGISTRY.get(*key) if key else None
+    plan = REGISTRY.plan(structure) if structure else None
+    found = {
+        f.key() for f in ir.check_codes(RuleContext.build(document, complete, TODAY, plan=plan))
     }
+    assert found == {
+        err("KA-CODE-UNKNOWN", "/metadata/service_task/code"),
+        err("KA-CODE-UNKNOWN", "/content/sosiaalihuollon_palvelutarpeen_arvio/palvelutehtava/code"),
+    }
+    assert check(ir.check_codes, document) == set()  # the shipped 1221 is partial
 
 
 def test_unknown_code_in_a_partial_code_set_is_not_an_error() -> None:
@@ -513,27 +535,21 @@ def test_invalidated_document_without_reason_is_refused(validator: Validator) ->
 # -- controller -----------------------------------------------------------------------------
 
 
-def _controller_type(code: str) -> Callable[[dict[str, Any], dict[str, Any]], None]:
-    def change(m: dict[str, Any], c: dict[str, Any]) -> None:
-        m["controller"]["type"].update(
-            code=code, display={"1": "Julkinen", "2": "Yksityinen"}[code]
-        )
-
-    return change
+ORGANISER = "1.2.246.10.91000013"
 
 
 @covers(mr.check_controller, "pass")
 @pytest.mark.parametrize(
     "sample",
     [
-        "client-record-entry",  # own production
-        "customership-service-voucher",
+        "client-record-entry",  # own production: controller = producer, no organiser
+        "customership-service-voucher",  # organiser = controller
         "client-record-entry-parallel-producer",  # purchased service
         "customership-payment-commitment",
-        "service-needs-assessment-private-contract",
+        "service-needs-assessment-private-contract",  # private producer = controller
     ],
 )
-def test_controller_matching_the_funding_passes(sample: str) -> None:
+def test_controller_matching_the_organiser_or_producer_passes(sample: str) -> None:
     assert check(mr.check_controller, load(sample)) == set()
 
 
@@ -544,39 +560,44 @@ def test_controller_matching_the_funding_passes(sample: str) -> None:
         "customership-service-voucher",
         "client-record-entry-parallel-producer",
         "customership-payment-commitment",
-        "client-record-entry",
     ],
 )
-def test_publicly_funded_service_with_private_controller_is_refused(
+def test_service_for_an_organiser_with_the_producer_as_controller_is_refused(
     validator: Validator, sample: str
 ) -> None:
-    doc = edit(load(sample), _controller_type("2"))
-    assert refused(validator, mr.check_controller, doc) == {
-        err("KA-CONTROLLER-PUBLIC", "/metadata/controller/type")
-    }
-
-
-@covers(mr.check_controller, "fail")
-def test_service_voucher_with_producer_as_controller_is_refused(validator: Validator) -> None:
     doc = edit(
-        load("customership-service-voucher"),
-        lambda m, c: m["controller"].update(oid=m["producer_oid"]),
+        load(sample), lambda m, c: m["controller"].update(oid=m["author"]["organisation_oid"])
     )
     assert refused(validator, mr.check_controller, doc) == {
-        err("KA-CONTROLLER-PUBLIC", "/metadata/controller/type")
+        err("KA-CONTROLLER-PUBLIC", "/metadata/controller/oid")
     }
 
 
 @covers(mr.check_controller, "fail")
-def test_private_contract_with_public_controller_is_refused(validator: Validator) -> None:
-    doc = edit(load("service-needs-assessment-private-contract"), _controller_type("1"))
+def test_own_production_naming_an_organiser_that_is_not_the_controller_is_refused(
+    validator: Validator,
+) -> None:
+    doc = edit(
+        load("client-record-entry"), lambda m, c: m.update(organiser={"oid": "1.2.246.10.91000021"})
+    )
     assert refused(validator, mr.check_controller, doc) == {
-        err("KA-CONTROLLER-PRIVATE", "/metadata/controller")
+        err("KA-CONTROLLER-PUBLIC", "/metadata/controller/oid")
     }
 
 
 @covers(mr.check_controller, "fail")
-def test_private_contract_with_another_private_controller_is_refused(
+def test_private_service_with_a_public_controller_is_refused(validator: Validator) -> None:
+    doc = edit(
+        load("service-needs-assessment-private-contract"),
+        lambda m, c: m["controller"].update(oid=ORGANISER),
+    )
+    assert refused(validator, mr.check_controller, doc) == {
+        err("KA-CONTROLLER-PRIVATE", "/metadata/controller/oid")
+    }
+
+
+@covers(mr.check_controller, "fail")
+def test_private_service_with_another_private_controller_is_refused(
     validator: Validator,
 ) -> None:
     doc = edit(
@@ -584,8 +605,49 @@ def test_private_contract_with_another_private_controller_is_refused(
         lambda m, c: m["controller"].update(oid="1.2.246.10.92000015"),
     )
     assert refused(validator, mr.check_controller, doc) == {
-        err("KA-CONTROLLER-PRIVATE", "/metadata/controller")
+        err("KA-CONTROLLER-PRIVATE", "/metadata/controller/oid")
     }
+
+
+def test_the_organiser_of_a_voucher_must_be_the_controller_even_when_public(
+    validator: Validator,
+) -> None:
+    doc = edit(
+        load("customership-service-voucher"),
+        lambda m, c: m["controller"].update(oid="1.2.246.10.91000021"),
+    )
+    assert refused(validator, mr.check_controller, doc) == {
+        err("KA-CONTROLLER-PUBLIC", "/metadata/controller/oid")
+    }
+
+
+# -- specific document type -----------------------------------------------------------------
+
+
+@covers(mr.check_specific_document_type, "pass")
+@pytest.mark.parametrize("sample", ["client-record-entry", "case-document-open", "disclosure-ban"])
+def test_specific_document_type_equal_to_the_structure_number_passes(sample: str) -> None:
+    assert check(mr.check_specific_document_type, load(sample)) == set()
+
+
+@covers(mr.check_specific_document_type, "fail")
+def test_specific_document_type_other_than_the_structure_number_is_refused(
+    validator: Validator,
+) -> None:
+    doc = edit(
+        load("client-record-entry"), lambda m, c: m["specific_document_type"].update(code="15007")
+    )
+    assert refused(validator, mr.check_specific_document_type, doc) == {
+        err("KA-DOCUMENT-TYPE", "/metadata/specific_document_type/code")
+    }
+
+
+def test_a_group_structure_is_not_held_to_a_number() -> None:
+    doc = edit(
+        load("client-record-entry"),
+        lambda m, c: m.update(structure="1.2.246.537.6.1505.1.2023.6.1"),
+    )
+    assert check(mr.check_specific_document_type, doc) == set()
 
 
 # -- case document rules --------------------------------------------------------------------
@@ -667,6 +729,54 @@ def test_a_case_is_closed_by_its_state_name() -> None:
 # -- the rule set as a whole ----------------------------------------------------------------
 
 
+# -- header, content and frame ------------------------------------------------------------
+
+CDA_VALID = VALID.parent / "cda" / "valid"
+
+
+def load_cda(name: str) -> Document:
+    path = CDA_VALID / f"{name}.xml"
+    outcome = read_bytes(path.read_bytes(), str(path))
+    assert outcome.document is not None, outcome.findings
+    return outcome.document
+
+
+@covers(xr.check_clients_match, "pass")
+@pytest.mark.parametrize("fmt", ["json", "xhtml"])
+def test_content_clients_named_in_the_metadata_pass(fmt: str) -> None:
+    assert check(xr.check_clients_match, load("client-record-entry-common-matter", fmt)) == set()
+
+
+@covers(xr.check_clients_match, "fail")
+def test_a_content_client_not_in_the_metadata_is_refused(validator: Validator) -> None:
+    doc = edit(load("client-record-entry"), lambda m, c: m["clients"][0].update(hetu=NON_TEST_HETU))
+    assert refused(validator, xr.check_clients_match, doc) == {
+        err("KA-CLIENT-MISMATCH", f"/content/{ENTRY}/asiakas/0/henkilotunnus/value")
+    }
+
+
+def test_a_wrong_metadata_hetu_is_not_compared_again() -> None:
+    doc = edit(load("client-record-entry"), lambda m, c: m["clients"][0].update(hetu="150612A904T"))
+    assert check(xr.check_clients_match, doc) == set()
+
+
+@covers(xr.check_frame, "pass")
+def test_a_frame_that_agrees_with_its_document_passes() -> None:
+    document = load_cda("client-record-entry-message")
+    assert document.cda is not None and document.cda.frame is not None
+    assert check(xr.check_frame, document) == set()
+    assert check(xr.check_frame, load_cda("client-record-entry")) == set()  # no frame
+
+
+@covers(xr.check_frame, "fail")
+def test_a_frame_whose_copy_has_another_set_is_refused() -> None:
+    path = CDA_VALID / "client-record-entry-message.xml"
+    data = path.read_bytes().replace(b'<setId root="', b'<setId root="9.', 1)
+    outcome = read_bytes(data, "m.xml")
+    assert outcome.document is not None
+    assert check(xr.check_frame, outcome.document) == {err("KA-CDA-FRAME", "/frame/setId")}
+
+
 def test_every_rule_has_a_passing_and_a_failing_case() -> None:
     for rule in RULES:
         assert COVERED.get(rule.check.__name__) == {"pass", "fail"}, rule.check.__name__
@@ -688,7 +798,8 @@ def test_rules_emit_only_their_registered_codes(fmt: str) -> None:
         m.update(
             status="invalidated", version=2, storage_format="json" if fmt == "xhtml" else "xhtml"
         )
-        m["controller"]["type"]["code"] = "2"
+        m["controller"]["oid"] = "1.2.246.10.92000015"
+        m["specific_document_type"]["code"] = "15007"
         m["clients"].append({})
         c["asia_asiakirja"]["asian_tiedot"].pop("paattymispaiva")
         c["asia_asiakirja"]["asian_tiedot"]["asiatunnus"]["value"] = "1.2.3"

@@ -114,7 +114,7 @@ def _values(node: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
 
 
 def _structure_schema(metadata: dict[str, Any]) -> Path:
-    return STRUCTURES / f"{metadata['structure']['oid']}.json"  # the full dated OID
+    return STRUCTURES / f"{metadata['structure']}.json"  # the full dated OID
 
 
 def _fi_sv(value: Any) -> bool:
@@ -285,7 +285,7 @@ def test_sample_organisations_are_registered(path: Path) -> None:
     known = {row["oid"] for row in _orgs()}
     used = {
         metadata["controller"]["oid"],
-        metadata["producer_oid"],
+        *([metadata["organiser"]["oid"]] if "organiser" in metadata else []),
         metadata["service_unit_oid"],
         metadata["author"]["organisation_oid"],
     }

@@ -280,11 +280,12 @@ def _missing_client_id(chosen: StructureSchema, doc: dict[str, Any]) -> tuple[st
 
 
 def _codesets_for(doc: Mapping[str, Any]) -> CodeSets:
-    """The loaded code sets plus, for each other code system the document uses, a complete
-    test code set of exactly the codes it uses (so the document stays valid)."""
+    """The loaded code sets plus, for each other code system the document uses (content and
+    metadata), a complete test code set of exactly its codes (so the document stays valid)."""
     sets = dict(load_codesets(registry().extra_dirs))
     used: dict[str, dict[str, dict[str, str]]] = {}
-    for _, value in _leaves(doc["content"], "/content"):
+    leaves = [*_leaves(doc["content"], "/content"), *_leaves(doc["metadata"], "/metadata")]
+    for _, value in leaves:
         if isinstance(value, Mapping) and {"system", "code", "display"} <= set(value):
             oid = str(value["system"]).removeprefix("urn:oid:")
             used.setdefault(oid, {})[str(value["code"])] = {"fi": str(value["display"])}

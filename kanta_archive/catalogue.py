@@ -69,6 +69,32 @@ CATALOGUE: tuple[CodeInfo, ...] = (
         "read",
         "The document lacks its metadata or content part (JSON members, XHTML head/body).",
     ),
+    CodeInfo(
+        "KA-JSON-DUPLICATE-MEMBER",
+        E,
+        "read",
+        "A JSON object has a member name twice; readers disagree on which value counts.",
+    ),
+    CodeInfo(
+        "KA-LIMIT-MEMBERS",
+        E,
+        "read",
+        "The document holds more JSON members and array items, or XHTML elements, than the "
+        "limit (--max-members, default 200,000).",
+    ),
+    CodeInfo(
+        "KA-LIMIT-ATTRIBUTES",
+        E,
+        "read",
+        "An XHTML element has more attributes than the limit (--max-attributes, default 64).",
+    ),
+    CodeInfo(
+        "KA-LIMIT-NAMESPACES",
+        E,
+        "read",
+        "The XHTML declares more different namespaces (prefix and URI pairs) than the limit "
+        "(--max-namespaces, default 32).",
+    ),
     CodeInfo("KA-META-SCHEMA", E, "schema", "The metadata does not follow the metadata schema."),
     CodeInfo(
         "KA-STRUCTURE-UNKNOWN",
@@ -224,7 +250,8 @@ CATALOGUE: tuple[CodeInfo, ...] = (
         "KA-SIGNATURE-INVALID",
         E,
         "rule",
-        "The signature does not verify: it is broken, or the document changed after signing.",
+        "The signature does not verify: it is broken, it cannot be checked (a certificate, key "
+        "or XML the libraries cannot read), or the document changed after signing.",
     ),
     CodeInfo(
         "KA-SIGNATURE-UNTRUSTED",
@@ -238,6 +265,13 @@ CATALOGUE: tuple[CodeInfo, ...] = (
         "rule",
         "The metadata signature block (signer, signed_at, certificate_sha256) disagrees with "
         "the signature.",
+    ),
+    CodeInfo(
+        "KA-LIMIT-FINDINGS",
+        W,
+        "validate",
+        "The document has more findings than the limit (--max-findings, default 1,000): "
+        "only the first ones are listed.",
     ),
 )
 

@@ -20,10 +20,11 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from kanta_archive.errors import InputError, Interrupted
+from kanta_archive.errors import InputError, Interrupted, KantaArchiveError
 
 if TYPE_CHECKING:
     from kanta_archive.findings import ValidationResult
+    from kanta_archive.limits import InputLimits
     from kanta_archive.validate import Validator
 
 
@@ -49,6 +50,7 @@ def _init_worker(
     schemas_dirs: tuple[Path, ...],
     max_bytes: int,
     trust_anchors: tuple[bytes, ...],
+    limits: InputLimits,
     require_signature: tuple[str, ...] = (),
     lang: str | None = None,
 ) -> None:
@@ -63,6 +65,7 @@ def _init_worker(
         SchemaRegistry(schemas_dirs),
         max_bytes=max_bytes,
         trust_anchors=trust_anchors,
+        limits=limits,
         require_signature=require_signature,
         lang=lang,
     )
@@ -78,7 +81,14 @@ def validate_one(validator: Validator, path: Path) -> ValidationResult | str:
 
 def _validate_in_worker(path: Path) -> ValidationResult | str:
     assert _worker_validator is not None
-    return validate_one(_worker_validator, path)
+    try:
+        return validate_one(_worker_validator, path)
+    except KantaArchiveError:
+        raise  # the tool's own errors pickle (tests/unit/test_signature_failures.py)
+    except Exception as exc:
+        # Goes back to the parent by pickle: an exception whose class does not round-trip
+        # would break the whole pool with a pickling error instead of naming the document.
+        raise KantaArchiveError(f"{path}: {type(exc).__name__}: {exc}") from None
 
 
 def _raise_interrupted(signum: int, _frame: FrameType | None) -> None:
@@ -95,8 +105,8 @@ def validate_paths(
     """A result (or the reason a file is unreadable) per path, in the order of ``paths``.
 
     ``jobs`` > 1 validates in that many processes, each with a validator like ``validator``
-    (the same extra schema folders ``schemas_dirs``, size limit, trust anchors, signature
-    requirement and field-name language)."""
+    (the same extra schema folders ``schemas_dirs``, size limit, input limits, trust
+    anchors, signature requirement and field-name language)."""
     if jobs <= 1 or len(paths) < 2:
         for path in paths:
             yield validate_one(validator, path)
@@ -110,6 +120,7 @@ def validate_paths(
             schemas_dirs,
             validator.max_bytes,
             tuple(validator.trust_anchors),
+            validator.limits,
             validator.require_signature,
             validator.lang,
         ),

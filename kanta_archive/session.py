@@ -53,6 +53,7 @@ from kanta_archive.errors import UsageError
 from kanta_archive.index import IndexRow, Query, QueryResult
 from kanta_archive.model import Document
 from kanta_archive.schemas import SchemaRegistry
+from kanta_archive.store.layout import LOCATORS
 from kanta_archive.store.ocfl import CONTROLLERS, LOCKS, MARKER, STAGING
 
 Part = Literal["summary", "metadata", "content", "raw", "display"]
@@ -141,7 +142,8 @@ class ArchiveSession:
         self._registry = registry
         self._new_store = new_store  # this session made the store ...
         self._new_dir = new_dir  # ... and its directory
-        self.checks = registry_exists(archive.store.path)
+        local = archive.store.local_dir  # an object-storage store has no registry file yet
+        self.checks = local is not None and registry_exists(local)
         if not self.checks and actor.organisation and not actor.organisation_is_default:
             archive.close()
             raise UsageError(NO_REGISTRY_FOR_AS)
@@ -217,9 +219,10 @@ class ArchiveSession:
             report = access_documents.ingest(
                 ctx, documents, organisation, partial=partial, progress=progress
             )
-        if self._new_store and report.count("stored") == 0:
+        local = self.archive.store.local_dir
+        if self._new_store and report.count("stored") == 0 and local is not None:
             self.close()
-            discard_new_store(self.archive.store.path, remove_dir=self._new_dir)
+            discard_new_store(local, remove_dir=self._new_dir)
         return report
 
     def query(self, q: Query) -> QueryPage:
@@ -427,7 +430,7 @@ def discard_new_store(path: Path, *, remove_dir: bool) -> None:
     refused first batch leaves no store behind), and the directory itself if the session
     made it. Only the files a new store has are removed, and only while no storage root
     holds anything; else nothing is touched."""
-    ours = {MARKER, CONTROLLERS, STAGING, LOCKS, INDEX_FILE}
+    ours = {MARKER, CONTROLLERS, STAGING, LOCKS, LOCATORS, INDEX_FILE}
     ours |= {INDEX_FILE + suffix for suffix in ("-wal", "-shm", "-journal")}
     try:
         names = set(os.listdir(path))

@@ -7,6 +7,7 @@ findings in the result; exceptions only for the tool's own failures.
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -14,13 +15,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kanta_archive.catalogue import BY_CODE
+from kanta_archive.catalogue import BY_CODE, severity_of
 from kanta_archive.codesets import CodeSet, load_codesets
 from kanta_archive.findings import Finding, Location, Severity, ValidationResult
 from kanta_archive.formats import pointer as ptr
 from kanta_archive.formats.read import DEFAULT_MAX_BYTES, JSON_SUFFIXES, XHTML_SUFFIXES, ReadOutcome
 from kanta_archive.formats.read import read_bytes as _read_bytes
 from kanta_archive.formats.read import read_path as _read_path
+from kanta_archive.integer_form import integer_form_findings, metadata_integral_floats
+from kanta_archive.limits import DEFAULT_LIMITS, InputLimits
 from kanta_archive.model import Document, Metadata
 from kanta_archive.rules import run_rules
 from kanta_archive.rules.context import RuleContext
@@ -36,18 +39,30 @@ def _short(message: str) -> str:
     return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
 
 
-def _schema_findings(validator: Any, instance: Any, code: str, base: str = "") -> list[Finding]:
-    if validator.is_valid(instance):
-        return []
-    return [
-        Finding(
-            code,
-            Severity.ERROR,
-            _short(err.message),
-            Location(ptr.from_path(err.instance_path, base)),
-        )
-        for err in validator.iter_errors(instance)
-    ]
+def _schema_findings(
+    validator: Any,
+    instance: Any,
+    code: str,
+    base: str = "",
+    decimals: Sequence[str] = (),
+    most: int = DEFAULT_LIMITS.max_findings + 1,
+) -> list[Finding]:
+    """The schema's errors (at ``most``), and errors for the integral floats at ``decimals``
+    (pointers into ``instance``) where the schema wants an integer (integer_form.py)."""
+    found: list[Finding] = []
+    if not validator.is_valid(instance):
+        found += [
+            Finding(
+                code,
+                Severity.ERROR,
+                _short(err.message),
+                Location(ptr.from_path(err.instance_path, base)),
+            )
+            for err in itertools.islice(validator.iter_errors(instance), most)
+        ]
+    if decimals:
+        found += integer_form_findings(validator, instance, decimals, code, base)
+    return found
 
 
 class Validator:
@@ -63,6 +78,7 @@ class Validator:
         trust_anchors: Sequence[bytes] = (),
         require_signature: Sequence[str] = (),
         lang: str | None = None,
+        limits: InputLimits = DEFAULT_LIMITS,
         slow_xsd: bool = False,
     ) -> None:
         self.registry = registry or SchemaRegistry()
@@ -79,6 +95,8 @@ class Validator:
         self.lang = lang
         # Every code system whose codes went unchecked in this run (no code set loaded).
         self.unchecked: set[str] = set()
+        # What one document may hold, and how many findings it gets (limits.py).
+        self.limits = limits
         # The XHTML head XSD runs as lxml XSD 1.0 + elementpath assertions (fast_xsd.py);
         # slow_xsd runs it with xmlschema, the reference the fast path is tested against.
         self.slow_xsd = slow_xsd
@@ -86,11 +104,15 @@ class Validator:
     # -- entry points ------------------------------------------------------
     def validate_path(self, path: Path) -> ValidationResult:
         """Validate one file (raises InputError when it cannot be opened at all)."""
-        return self._result(str(path), _read_path(path, max_bytes=self.max_bytes))
+        return self._result(
+            str(path), _read_path(path, max_bytes=self.max_bytes, limits=self.limits)
+        )
 
     def validate_bytes(self, data: bytes, source: str = "-") -> ValidationResult:
         """Validate one document given as bytes."""
-        return self._result(source, _read_bytes(data, source, max_bytes=self.max_bytes))
+        return self._result(
+            source, _read_bytes(data, source, max_bytes=self.max_bytes, limits=self.limits)
+        )
 
     def validate_document(self, document: Document) -> list[Finding]:
         """All findings for an already-read document, located and de-duplicated."""
@@ -130,22 +152,23 @@ class Validator:
     def _check(
         self, document: Document, meta: Metadata
     ) -> tuple[list[Finding], StructureSchema | None, set[str]]:
+        most = self.limits.max_findings + 1  # one more than is kept: "there were more"
         found: list[Finding] = []
         if document.format == "xhtml" and document.xml is not None:
-            found += self._xsd_findings(document)
+            found += self._xsd_findings(document, most)
         elif document.format == "cda" and document.xml is not None:
             from kanta_archive.formats.cda_schema import cda_xsd_findings
 
-            found += cda_xsd_findings(document)
+            found += cda_xsd_findings(document)[:most]
         found += _schema_findings(
             self.registry.metadata_validator(),
             {"metadata": document.metadata_raw},
             "KA-META-SCHEMA",
+            decimals=metadata_integral_floats(document.metadata_raw),
+            most=most,
         )
         key = meta.schema_key
         structure = self.registry.get(*key) if key else None
-        found += self._content_findings(document, key, structure)
-        schema_pointers = {f.location.pointer for f in found if f.code in _SCHEMA_CODES}
         required, reason = signature_requirement(structure, meta, self.require_signature)
         plan = self.registry.plan(structure) if structure is not None else None
         context = RuleContext.build(
@@ -158,6 +181,8 @@ class Validator:
             plan=plan,
             signature_reason=reason,
         )
+        found += self._content_findings(document, key, structure, context.facts.integral_floats)
+        schema_pointers = {f.location.pointer for f in found if f.code in _SCHEMA_CODES}
         found += run_rules(context)
         self.unchecked |= context.unchecked
         found = _one_finding_per_unknown_code(found)
@@ -170,13 +195,28 @@ class Validator:
                 if f.location.pointer not in schema_pointers or BY_CODE[f.code].stage != "rule"
             ]
         located = _locate(document, _merge(found), self._namer(plan))
-        return _in_document_order(located), structure, context.unchecked
+        # In document order, then cut to the limit: the first findings of the file are kept.
+        return self._at_most(_in_document_order(located)), structure, context.unchecked
+
+    def _at_most(self, found: list[Finding]) -> list[Finding]:
+        """``found`` cut to the findings limit, with KA-LIMIT-FINDINGS saying so."""
+        most = self.limits.max_findings
+        if len(found) <= most:
+            return found
+        note = Finding(
+            "KA-LIMIT-FINDINGS",
+            severity_of("KA-LIMIT-FINDINGS"),
+            f"more than {most} findings: only the first {most} are listed (--max-findings)",
+            Location(""),
+        )
+        return [*found[:most], note]
 
     def _content_findings(
         self,
         document: Document,
         key: tuple[str, str] | None,
         structure: StructureSchema | None,
+        decimals: Sequence[str] = (),
     ) -> list[Finding]:
         if structure is None:
             if key is None:
@@ -191,9 +231,16 @@ class Validator:
                 )
             ]
         validator = self.registry.structure_validator(structure)
-        return _schema_findings(validator, document.content, "KA-CONTENT-SCHEMA", "/content")
+        return _schema_findings(
+            validator,
+            document.content,
+            "KA-CONTENT-SCHEMA",
+            "/content",
+            decimals,
+            self.limits.max_findings + 1,
+        )
 
-    def _xsd_findings(self, document: Document) -> list[Finding]:
+    def _xsd_findings(self, document: Document, most: int) -> list[Finding]:
         assert document.xml is not None
         from kanta_archive.formats.xsd_findings import xsd_findings
 
@@ -202,12 +249,14 @@ class Validator:
             from kanta_archive.paths import bundled_schemas_dir
 
             fast = fast_xsd(bundled_schemas_dir() / "xhtml" / "metadata.xsd")
-            return fast.findings(document.xml.metadata, document.xml.elements)
+            return fast.findings(document.xml.metadata, document.xml.elements)[:most]
         schema = self.registry.metadata_xsd()
         # No xsi:schemaLocation hint in a document may load another schema (xmlschema's
         # default today; said here so that a new default cannot open files or the network).
         errors = schema.iter_errors(document.xml.metadata, use_location_hints=False)
-        return xsd_findings(errors, document.xml.metadata, document.xml.elements)
+        return xsd_findings(
+            itertools.islice(errors, most), document.xml.metadata, document.xml.elements
+        )
 
 
 ALL, NONE = "all", "none"

@@ -177,6 +177,18 @@ def _change_opening_date(data: bytes, form: str) -> bytes:
     )
 
 
+def _forged_in_front(data: bytes, _form: str) -> bytes:
+    """A forged, unsigned metadata and content written in front of the signed ones: each
+    top-level member twice (a reader that keeps the first would show the forgery)."""
+    whole = json.loads(data)
+    forged = copy.deepcopy(whole)
+    forged["metadata"]["title"] += " (FORGED: not the signed text)"
+    head = json.dumps({"metadata": forged["metadata"], "content": forged["content"]},
+                      ensure_ascii=False, indent=2)  # fmt: skip
+    rest = (json.dumps(whole, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return head[:-2].encode("utf-8") + b",\n" + rest[2:]
+
+
 def _drop_content(data: bytes, _form: str) -> bytes:
     metadata = json.loads(data)["metadata"]
     return (json.dumps({"metadata": metadata}, ensure_ascii=False, indent=2) + "\n").encode()
@@ -217,6 +229,10 @@ INVALID_SAMPLES: tuple[Invalid, ...] = (
                  [{"sukunimi": "Esimerkki", "etunimet": "Sanna",
                    "rooli": {"system": "urn:oid:1.2.246.537.6.1284", "code": "31",
                              "display": "Huoltaja"}}])),
+    Invalid("duplicate-member", "case-document-closed",
+            "A signed document with a forged, unsigned metadata and content written in front of "
+            "the signed ones (each top-level member twice).",
+            "KA-JSON-DUPLICATE-MEMBER", forms=("json",), text=_forged_in_front),
     Invalid("effective-after-created", "client-record-entry",
             "The effective (event) time is three days after the document's creation time.",
             "KA-TIME-ORDER", _set("/metadata/effective_time", "2024-06-15T10:00:00+03:00")),
@@ -264,6 +280,14 @@ INVALID_SAMPLES: tuple[Invalid, ...] = (
             "198, outside the temporary range 900-999.",
             "KA-TEMPID-INVALID",
             _set(f"{ENTRY}/asiakas/0/tilapainen_yksilointitunnus/value", "010111A198W")),
+    Invalid("too-many-attributes", "client-record-entry",
+            "The <body> element has 65 attributes, over the limit of 64 on one element.",
+            "KA-LIMIT-ATTRIBUTES", forms=("xhtml",),
+            text=_replace("<body>", "<body " + " ".join(f'data-note-{i}="{i}"' for i in range(1, 66)) + ">")),
+    Invalid("too-many-namespaces", "client-record-entry",
+            "The document declares 35 namespaces (33 on <body>), over the limit of 32.",
+            "KA-LIMIT-NAMESPACES", forms=("xhtml",),
+            text=_replace("<body>", "<body " + " ".join(f'xmlns:n{i}="urn:example:n{i}"' for i in range(1, 34)) + ">")),
     Invalid("two-clients-without-common-matter", "client-record-entry",
             "A document with two clients has no common_matter_oid.",
             "KA-CLIENTS-COMMON-MATTER", _two_clients),

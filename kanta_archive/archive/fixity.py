@@ -3,11 +3,8 @@ rebuild the index from the store's ``metadata.json`` files alone."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from kanta_archive.archive.reading import read_metadata, version_metadata
 from kanta_archive.archive.results import Progress, VerifyProblem, VerifyReport
@@ -15,28 +12,15 @@ from kanta_archive.errors import StoreError, UsageError
 from kanta_archive.index import Index, IndexRow, Query
 from kanta_archive.model import Metadata
 from kanta_archive.store import Problem, Store
-from kanta_archive.store.layout import object_id_from_ocfl_id
-from kanta_archive.store.ocfl import CONTROLLERS, OBJECT_NAMASTE, ROOT_NAMASTE
 
 _INDEX_PAGE = 10_000
 _REINDEX_BATCH = 5000
 
 
-def walk_objects(store: Store) -> Iterator[tuple[str, str | None, Path]]:
-    """(controller, set OID or None, object dir) for every object directory, without
+def walk_objects(store: Store) -> Iterator[tuple[str, str | None, str]]:
+    """(controller, set OID or None, object key) for every object directory, without
     trusting inventories (a broken one must not stop verification)."""
-    controllers = store.path / CONTROLLERS
-    for entry in sorted(os.scandir(controllers), key=lambda e: e.name):
-        if not entry.is_dir() or not (Path(entry.path) / ROOT_NAMASTE).is_file():
-            continue
-        for dirpath, dirs, files in os.walk(entry.path):
-            if Path(dirpath) == Path(entry.path) and "extensions" in dirs:
-                dirs.remove("extensions")
-            dirs.sort()
-            if OBJECT_NAMASTE in files:
-                dirs.clear()
-                name = unquote(Path(dirpath).name)
-                yield entry.name, object_id_from_ocfl_id(name), Path(dirpath)
+    return store.scan_objects()
 
 
 def object_count(store: Store) -> int:
@@ -47,14 +31,14 @@ def object_count(store: Store) -> int:
 def _head_metadata(
     store: Store,
 ) -> Iterator[tuple[str, str, dict[str, Any] | None, str | None]]:
-    for controller, set_oid, objdir in walk_objects(store):
+    for controller, set_oid, object_key in walk_objects(store):
         if set_oid is None:
             continue  # reported by Store.verify
         try:
             head = store.head(controller, set_oid)
             yield controller, set_oid, read_metadata(store, controller, set_oid, head), None
         except (StoreError, UsageError, KeyError, TypeError) as exc:
-            yield controller, set_oid, None, f"{objdir.relative_to(store.path)}: {exc}"
+            yield controller, set_oid, None, f"{object_key}: {exc}"
 
 
 def _index_heads(index: Index) -> Iterator[IndexRow]:

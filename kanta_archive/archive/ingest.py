@@ -154,7 +154,7 @@ def _read_and_validate(
             fmt: str | None = item.format
         else:
             source = str(item)
-            outcome = read_path(Path(item), max_bytes=validator.max_bytes)
+            outcome = read_path(Path(item), max_bytes=validator.max_bytes, limits=validator.limits)
             document, findings, fmt = outcome.document, tuple(outcome.findings), outcome.format
         meta = None
         if document is not None:

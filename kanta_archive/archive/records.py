@@ -13,14 +13,15 @@ from kanta_archive.archive.results import TransferReport
 from kanta_archive.index import Index
 
 
-def has_access_control(store_path: Path) -> bool:
-    """True when the store keeps access records (``access.sqlite``)."""
-    return (store_path / ACCESS_FILE).is_file()
+def has_access_control(store_path: Path | None) -> bool:
+    """True when the store keeps access records (``access.sqlite``); never for a store
+    without a local directory (object storage)."""
+    return store_path is not None and (store_path / ACCESS_FILE).is_file()
 
 
-def restore_links(store_path: Path, index: Index) -> int:
+def restore_links(store_path: Path | None, index: Index) -> int:
     """Replay the client links recorded in ``access.sqlite`` into ``index``; how many."""
-    if not has_access_control(store_path):
+    if store_path is None or not has_access_control(store_path):
         return 0
     with AccessStore.open(store_path) as access:
         links = access.client_links()
@@ -30,11 +31,15 @@ def restore_links(store_path: Path, index: Index) -> int:
 
 
 def audit_transfer(
-    store_path: Path, report: TransferReport, reason: str, person: str, organisation: str | None
+    store_path: Path | None,
+    report: TransferReport,
+    reason: str,
+    person: str,
+    organisation: str | None,
 ) -> None:
     """Record a controller transfer in the audit log (stores with access control): the
     acting organisation as ``actor`` and the person as ``user``, or the person alone."""
-    if not has_access_control(store_path):
+    if store_path is None or not has_access_control(store_path):
         return
     AuditLog(store_path).append(
         "controller-transfer",

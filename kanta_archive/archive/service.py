@@ -244,7 +244,7 @@ class Archive:
             actor=person,
             progress=progress or no_progress,
         )
-        records.audit_transfer(self.store.path, report, reason, person, organisation)
+        records.audit_transfer(self.store.local_dir, report, reason, person, organisation)
         return report
 
     # ------------------------------------------------------------------ fixity
@@ -275,7 +275,7 @@ class Archive:
         """Rebuild the index from the ``metadata.json`` of every version in the store, then
         replay the client links recorded in the store's ``access.sqlite`` (if any)."""
         versions = fixity.reindex(self.store, self.index, progress or no_progress)
-        return ReindexReport(versions, records.restore_links(self.store.path, self.index))
+        return ReindexReport(versions, records.restore_links(self.store.local_dir, self.index))
 
     def export(self, set_oid: str, to: str | os.PathLike[str]) -> Path:
         """Copy the set's OCFL object (every version) to ``to``, checked against its

@@ -103,8 +103,9 @@ def archive(
         raise click.exceptions.Exit(int(ExitCode.USAGE))
     from kanta_archive.codesets import load_codesets
 
-    # The store's own code sets (kanta-archive codesets import --store) count too.
-    codesets = load_codesets((*state.registry().extra_dirs, store_path))
+    # A local store's own code sets (kanta-archive codesets import --store) count too.
+    store_dirs = (store_path,) if isinstance(store_path, Path) else ()
+    codesets = load_codesets((*state.registry().extra_dirs, *store_dirs))
     validator = state.validator(trust_anchors=load_trust_anchors(trust), codesets=codesets)
     with (
         open_session(
@@ -411,7 +412,9 @@ def transfer_controller(
 
 
 @click.command("verify")
-@click.option("--full", is_flag=True, help="Also check the digest of every file.")
+@click.option(
+    "--full", is_flag=True, help="Also check every version inventory (not only the head's)."
+)
 @click.option(
     "--repair",
     is_flag=True,
@@ -423,7 +426,7 @@ def transfer_controller(
 def verify(
     full: bool, repair: bool, fmt: str, quiet: bool, store_path: Path, index_url: str | None
 ) -> None:
-    """Check fixity: inventories, content files (digests with --full), index vs store.
+    """Check fixity: inventories, the digest of every content file, index vs store.
 
     Exit 0 when clean, 1 when problems are found. After a crash or a kill, --repair
     removes leftover workspaces, completes or removes half-placed versions and rebuilds

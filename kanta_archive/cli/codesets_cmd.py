@@ -33,7 +33,7 @@ def codesets() -> None:
     "--store",
     "store",
     type=click.Path(path_type=Path, file_okay=False),
-    help="A store: the code sets go into <store>/codesets/, which archive reads.",
+    help="A local store: the code sets go into <store>/codesets/, which archive reads.",
 )
 @click.option("--oid", help="The code system's OID (needed unless the file is named <oid>.csv).")
 @click.option("--name", help="The code system's Finnish name (the exports do not carry it).")

@@ -43,6 +43,21 @@ class CliState:
         return Validator(self.schema_registry, **options)
 
 
+class StoreLocation(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2 on
+    """``--store``: a directory (a :class:`~pathlib.Path`) or an ``s3://bucket/prefix``
+    URL (kept as the string; a Path would fold its ``//``)."""
+
+    name = "DIR|s3://BUCKET/PREFIX"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Path | str:
+        if isinstance(value, Path):
+            return value
+        text = str(value)
+        return text if text.startswith("s3://") else Path(text)
+
+
 def echo_error(message: object) -> None:
     """Print ``Error: message`` to stderr.
 

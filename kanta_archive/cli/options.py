@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from kanta_archive.cli.common import NullStream
+from kanta_archive.cli.common import NullStream, StoreLocation
 
 if TYPE_CHECKING:
     from kanta_archive.session import ArchiveSession
@@ -41,8 +41,11 @@ def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
         envvar=STORE_ENV,
         default="./archive",
         show_default=True,
-        type=click.Path(path_type=Path),
-        help="Store directory (env KANTA_ARCHIVE_STORE).",
+        type=StoreLocation(),
+        metavar="DIR|URL",
+        help="Store directory, or s3://bucket/prefix for S3-compatible object storage "
+        "(endpoint and credentials the usual AWS ways, e.g. AWS_ENDPOINT_URL; give --index "
+        "too) (env KANTA_ARCHIVE_STORE).",
     )(func)
     return func
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,10 +18,25 @@ from kanta_archive.cli.common import (
     write_stdout,
 )
 from kanta_archive.exitcodes import ExitCode
+from kanta_archive.limits import (
+    DEFAULT_MAX_ATTRIBUTES,
+    DEFAULT_MAX_FINDINGS,
+    DEFAULT_MAX_MEMBERS,
+    DEFAULT_MAX_NAMESPACES,
+)
 from kanta_archive.reports import FINDINGS_FORMATS
 
 if TYPE_CHECKING:
     from kanta_archive.findings import ValidationResult
+
+
+def _limit_option(
+    name: str, default: int, what: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An input limit of kanta_archive/limits.py as an option: a whole number from 1."""
+    return click.option(
+        name, type=click.IntRange(min=1), default=default, show_default=True, help=f"Most {what}"
+    )
 
 
 @click.command()
@@ -54,6 +70,22 @@ if TYPE_CHECKING:
     default=10 * 1024 * 1024,
     show_default=True,
     help="Largest input accepted, in bytes.",
+)
+@_limit_option(
+    "--max-members",
+    DEFAULT_MAX_MEMBERS,
+    "JSON members and array items (or XHTML elements) in one document.",
+)
+@_limit_option("--max-attributes", DEFAULT_MAX_ATTRIBUTES, "attributes on one XHTML element.")
+@_limit_option(
+    "--max-namespaces",
+    DEFAULT_MAX_NAMESPACES,
+    "different namespace declarations (prefix and URI) in one XHTML document.",
+)
+@_limit_option(
+    "--max-findings",
+    DEFAULT_MAX_FINDINGS,
+    "findings listed for one document; the rest are counted in KA-LIMIT-FINDINGS.",
 )
 @click.option(
     "--select",
@@ -105,6 +137,10 @@ def validate(
     fail_on: str | None,
     jobs: int,
     max_size: int,
+    max_members: int,
+    max_attributes: int,
+    max_namespaces: int,
+    max_findings: int,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     config: Path | None,
@@ -118,7 +154,8 @@ def validate(
 
     Folders are searched recursively for *.json, *.xhtml, *.html and *.xml files,
     in sorted order. Findings go to stdout in the chosen format; errors about
-    unreadable inputs go to stderr.
+    unreadable inputs go to stderr. The --max-* limits bound what one document may
+    hold (a document over one gets its KA-LIMIT-* finding; see README "Input limits").
 
     \b
     Example:
@@ -133,6 +170,7 @@ def validate(
     from kanta_archive import __version__
     from kanta_archive.config import Settings, project_settings
     from kanta_archive.findings import Severity
+    from kanta_archive.limits import InputLimits
     from kanta_archive.parallel import validate_paths
     from kanta_archive.progress import RateEstimate
     from kanta_archive.reports import get_reporter
@@ -144,9 +182,11 @@ def validate(
         _codes(select) if select else settings.select, (*settings.ignore, *_codes(ignore))
     )
     threshold = Severity(fail_on or settings.fail_on or "error")
+    limits = InputLimits(max_members, max_attributes, max_namespaces, max_findings)
     validator = state.validator(
         max_bytes=max_size,
         trust_anchors=load_trust_anchors(trust),
+        limits=limits,
         require_signature=require_signature,
         lang=lang,
     )

@@ -53,7 +53,7 @@ def _read_inputs(folder: Path, validator: Any, progress: Progress) -> list[CaseI
     inputs: list[CaseInput] = []
     for path in paths:
         progress(f"validate {_relative(path, folder)}")
-        outcome = read_path(path, max_bytes=validator.max_bytes)
+        outcome = read_path(path, max_bytes=validator.max_bytes, limits=validator.limits)
         document = outcome.document
         findings = tuple(outcome.findings)
         meta = None

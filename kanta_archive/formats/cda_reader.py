@@ -33,7 +33,8 @@ from kanta_archive.formats.cda_common import (
 )
 from kanta_archive.formats.outcome import ReadOutcome
 from kanta_archive.formats.xhtml_common import XHTML
-from kanta_archive.formats.xhtml_reader import parse_secure, xpath_with
+from kanta_archive.formats.xhtml_reader import XPathNamer, parse_secure, xpath_with
+from kanta_archive.limits import DEFAULT_LIMITS, InputLimits
 from kanta_archive.model import NOWHERE, CdaSource, Document, SourcePosition, XmlSource
 
 _PREFIXES = {HL7_NS: "hl7:", EP2_NS: "ep2:"}
@@ -268,7 +269,9 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-def _content(json_el: Any) -> tuple[dict[str, Any], str]:
+def _content(json_el: Any, limits: InputLimits) -> tuple[dict[str, Any], str]:
+    from kanta_archive.formats.json_reader import MAX_JSON_DEPTH, members_over, too_deep
+
     raw = _decode(json_el, "ep2:json")
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")
@@ -276,6 +279,14 @@ def _content(json_el: Any) -> tuple[dict[str, Any], str]:
         raise _Refused(
             "KA-CDA-JSON", f"the decoded ep2:json is not UTF-8 (byte {exc.start})", json_el
         ) from exc
+    # The JSON form's limits hold for the JSON inside a CDA too (input-hardening).
+    members = members_over(text, limits.max_members)
+    if members is not None:
+        message = (
+            f"the decoded ep2:json holds {members} members and array items, over the limit "
+            f"of {limits.max_members} (--max-members)"
+        )
+        raise _Refused("KA-LIMIT-MEMBERS", message, json_el)
     try:
         value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
@@ -289,10 +300,13 @@ def _content(json_el: Any) -> tuple[dict[str, Any], str]:
         raise _Refused("KA-CDA-JSON", f"the decoded ep2:json is refused: {exc}", json_el) from exc
     if not isinstance(value, dict):
         raise _Refused("KA-CDA-JSON", "the decoded ep2:json is not a JSON object", json_el)
+    if too_deep(value, text):
+        message = f"the decoded ep2:json is nested more than {MAX_JSON_DEPTH} levels deep"
+        raise _Refused("KA-CDA-JSON", message, json_el)
     return value, text
 
 
-def _display(text_el: Any) -> str:
+def _display(text_el: Any, limits: InputLimits) -> str:
     if text_el.get("mediaType") != XHTML_MEDIA_TYPE or text_el.get("representation") != "B64":
         raise _Refused(
             "KA-DOCUMENT-SHAPE",
@@ -300,7 +314,7 @@ def _display(text_el: Any) -> str:
             text_el,
         )
     raw = _decode(text_el, "nonXMLBody/text")
-    root, refused = parse_secure(raw, "cda")
+    root, refused = parse_secure(raw, "cda", limits)
     if refused is not None:
         reason = "; ".join(f"{f.code} {f.message}" for f in refused.findings)
         line = refused.findings[0].location.line if refused.findings else None
@@ -314,20 +328,21 @@ def _display(text_el: Any) -> str:
 def _locator(
     elements: Mapping[str, Any], json_el: Any, json_text: str
 ) -> Callable[[str], SourcePosition]:
-    from kanta_archive.formats.json_reader import offset_of
+    from kanta_archive.formats.json_positions import JsonLocator
 
     json_xpath = xpath_of(json_el) + DECODED_JSON
+    # Both place many findings in one pass over the text or tree (input-hardening).
+    in_json = JsonLocator(json_text)
+    name = XPathNamer(_PREFIXES)
 
     def locate(pointer: str) -> SourcePosition:
         if pointer == "/content" or pointer.startswith("/content/"):
-            offset, _found = offset_of(json_text, pointer[len("/content") :])
-            start = json_text.rfind("\n", 0, offset) + 1
-            line = json_text.count("\n", 0, offset) + 1
-            return SourcePosition(line=line, column=offset - start + 1, xpath=json_xpath)
+            line, column = in_json.line_column(in_json.offset(pointer[len("/content") :]))
+            return SourcePosition(line=line, column=column, xpath=json_xpath)
         for candidate in ptr.parents(pointer):
             el = elements.get(candidate)
             if el is not None:
-                return SourcePosition(line=el.sourceline, xpath=xpath_of(el))
+                return SourcePosition(line=el.sourceline, xpath=name(el))
         return NOWHERE
 
     return locate
@@ -338,9 +353,9 @@ def _refusal(exc: _Refused) -> Finding:
     return error(exc.code, str(exc), xpath=xpath_of(el), line=el.sourceline)
 
 
-def read_cda(data: bytes, source: str) -> ReadOutcome:
+def read_cda(data: bytes, source: str, limits: InputLimits = DEFAULT_LIMITS) -> ReadOutcome:
     """Parse ``data`` as the CDA form (or its frame); findings explain any failure."""
-    root, refused = parse_secure(data, "cda")
+    root, refused = parse_secure(data, "cda", limits)
     if refused is not None:
         return refused
     frame = None
@@ -379,8 +394,8 @@ def read_cda(data: bytes, source: str) -> ReadOutcome:
             raise _Refused(
                 "KA-DOCUMENT-SHAPE", "nonXMLBody must hold text (XHTML) and ep2:json", body
             )
-        display = _display(text_el)
-        content, json_text = _content(json_el)
+        display = _display(text_el, limits)
+        content, json_text = _content(json_el, limits)
     except _Refused as exc:
         return ReadOutcome(None, (_refusal(exc),), "cda")
     elements = reader.elements

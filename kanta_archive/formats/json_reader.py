@@ -2,112 +2,56 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-from collections.abc import Callable
 from typing import Any
 
-from kanta_archive.findings import error
+from kanta_archive.findings import Finding, error
 from kanta_archive.formats import pointer as ptr
+from kanta_archive.formats.json_positions import JsonLocator, first_repeated_member
 from kanta_archive.formats.outcome import ReadOutcome
-from kanta_archive.model import Document, SourcePosition
+from kanta_archive.limits import DEFAULT_LIMITS, InputLimits
+from kanta_archive.model import Document
 
 # Deeper than any real document; deep enough below the limits of what runs on the parsed
 # value (jsonschema-rs reports errors in values up to ~255 levels, rfc8785 recurses in Python).
 MAX_JSON_DEPTH = 200
 _TOO_DEEP = f"JSON is nested more than {MAX_JSON_DEPTH} levels deep"
 
-_WS = re.compile(r"[ \t\n\r]*")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
-# A JSON string as "unrolled loop" (runs of plain characters between escapes): far fewer
-# steps for the regex engine than one alternation per character.
-_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
-_SCALAR = rf"(?:{_STRING}|[-+0-9.eE]+|true|false|null)"
-# Unambiguous (no two ways to split the white space), so a failing match cannot
-# backtrack quadratically over a long run of white space.
-_SEP = r"[ \t\n\r]*(?:,[ \t\n\r]*)?"
-# An object of scalars only, like a coded value {"system", "code", "display"}.
-_FLAT_OBJECT = rf"\{{[ \t\n\r]*(?:{_STRING}[ \t\n\r]*:[ \t\n\r]*{_SCALAR}{_SEP})*\}}"
 
 
-@functools.lru_cache(maxsize=256)
-def _members_before(token: str) -> re.Pattern[str]:
-    """A run of object members to skip while looking for the key ``token``: members whose
-    key is written without escapes, is not ``token``, and whose value is a string, number,
-    literal or an object of those. One C-speed match skips the whole run; the rest go one by
-    one."""
-    key = rf'"(?!{re.escape(token)}")[^"\\]*"'
-    return re.compile(rf"(?:{key}[ \t\n\r]*:[ \t\n\r]*(?:{_SCALAR}|{_FLAT_OBJECT}){_SEP})*")
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_WS_RUN = re.compile(r"[ \t\n\r]+")
 
 
-_KEY = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"[ \t\n\r]*:[ \t\n\r]*')
-_SEPARATOR = re.compile(_SEP)
+def members_over(text: str, limit: int) -> int | None:
+    """How many object members and array items ``text`` holds, when that is over ``limit``
+    (None when it is not). Counted before parsing, at C speed: parsing them is what costs."""
+    if len(text) <= 2 * limit:
+        return None  # a member takes a character and a comma: the usual document is done
+    if text.count(",") + text.count("{") + text.count("[") <= limit:
+        return None  # each member after the first follows a comma: too few to be over
+    bare = _WS_RUN.sub("", _STRING.sub('""', text))  # strings hold no structure
+    containers = bare.count("{") + bare.count("[") - bare.count("{}") - bare.count("[]")
+    members = bare.count(",") + containers
+    return members if members > limit else None
 
 
-_DECODER = json.JSONDecoder()
+class _RepeatedMember(Exception):
+    """An object of the text has a member name twice (raised by the parser's hook)."""
 
 
-def _unescape(token: str) -> str:
-    return token.replace("~1", "/").replace("~0", "~")
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # RFC 8259 leaves a repeated name to the parser: Python keeps the last, others the
+    # first. A signed document could then show one reader what another never sees.
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise _RepeatedMember
+    return members
 
 
-def _key(written: str) -> str:
-    return json.loads(f'"{written}"') if "\\" in written else written
-
-
-def offset_of(text: str, pointer: str) -> tuple[int, bool]:
-    """The offset of ``pointer`` in ``text``: of its key for an object member, else its value.
-
-    Walks only the path to the pointer: a run of scalar sibling members is skipped by one
-    regular expression, an object or array by the C JSON decoder. Returns the deepest
-    offset reached and whether the whole pointer was found. Assumes ``text`` is valid JSON
-    (it has been parsed).
-    """
-    i = _WS.match(text, 0).end()  # type: ignore[union-attr]  # matches the empty string
-    here = i
-    for raw_token in pointer.split("/")[1:] if pointer else ():
-        token = _unescape(raw_token)
-        char = text[i]
-        if char == "{":
-            i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
-            skip_run = _members_before(token)
-            while True:
-                i = skip_run.match(text, i).end()  # type: ignore[union-attr]  # may be empty
-                if text[i] == "}":
-                    return here, False
-                member = _KEY.match(text, i)
-                assert member is not None  # valid JSON: a member starts with its key
-                if _key(member.group(1)) == token:
-                    here, i = i, member.end()
-                    break
-                _, after_value = _DECODER.raw_decode(text, member.end())
-                i = _SEPARATOR.match(text, after_value).end()  # type: ignore[union-attr]
-        elif char == "[" and token.isdigit():
-            i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
-            for _ in range(int(token)):
-                if text[i] == "]":
-                    return here, False
-                _, after_value = _DECODER.raw_decode(text, i)
-                i = _SEPARATOR.match(text, after_value).end()  # type: ignore[union-attr]
-            if text[i] == "]":
-                return here, False
-            here = i
-        else:
-            return here, False
-    return here, True
-
-
-def _locator(text: str) -> Callable[[str], SourcePosition]:
-    def locate(pointer: str) -> SourcePosition:
-        offset, _found = offset_of(text, pointer)
-        line_start = text.rfind("\n", 0, offset) + 1
-        return SourcePosition(line=text.count("\n", 0, offset) + 1, column=offset - line_start + 1)
-
-    return locate
-
-
-def read_json(data: bytes, source: str) -> ReadOutcome:
+def read_json(data: bytes, source: str, limits: InputLimits = DEFAULT_LIMITS) -> ReadOutcome:
     """Parse ``data`` as the JSON form; findings explain any failure."""
     try:
         text = data.decode("utf-8")
@@ -119,8 +63,17 @@ def read_json(data: bytes, source: str) -> ReadOutcome:
             "json",
         )
     text = text.removeprefix("\ufeff")
+    members = members_over(text, limits.max_members)
+    if members is not None:
+        message = (
+            f"the JSON holds {members} members and array items, over the limit of "
+            f"{limits.max_members} (--max-members)"
+        )
+        return ReadOutcome(None, (error("KA-LIMIT-MEMBERS", message),), "json")
     try:
         parsed: Any = _STRICT_DECODER.decode(text)
+    except _RepeatedMember:
+        return ReadOutcome(None, (_repeated_member(text),), "json")
     except json.JSONDecodeError as exc:
         return ReadOutcome(
             None,
@@ -139,7 +92,7 @@ def read_json(data: bytes, source: str) -> ReadOutcome:
             (error("KA-JSON-SYNTAX", "a string holds a lone UTF-16 surrogate escape"),),
             "json",
         )
-    locate = _locator(text)
+    locate = JsonLocator(text)
     shape = _shape_problem(parsed)
     if shape is not None:
         message, pointer = shape
@@ -164,11 +117,34 @@ def _refuse_constant(name: str) -> Any:
 
 
 # Made once: json.loads with any keyword argument builds a new decoder on every call.
-_STRICT_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+_STRICT_DECODER = json.JSONDecoder(
+    parse_constant=_refuse_constant, object_pairs_hook=_unique_members
+)
+
+
+def _repeated_member(text: str) -> Finding:
+    found = first_repeated_member(text)
+    assert found is not None  # the parser saw the repeated name
+    pointer, offset = found
+    line, column = JsonLocator(text).line_column(offset)
+    name = ptr.unescape(pointer[pointer.rindex("/") + 1 :])
+    return error(
+        "KA-JSON-DUPLICATE-MEMBER",
+        f"member {_short(json.dumps(name, ensure_ascii=False))} is written twice in one "
+        "object; names must be unique, or readers disagree on which value counts",
+        pointer,
+        line=line,
+        column=column,
+    )
 
 
 def _short(message: str) -> str:
     return message if len(message) <= 200 else message[:199] + "…"
+
+
+def too_deep(parsed: Any, text: str) -> bool:
+    """Whether the JSON ``parsed`` from ``text`` nests more than MAX_JSON_DEPTH levels."""
+    return _deeper_than(parsed, MAX_JSON_DEPTH, text)
 
 
 def _deeper_than(parsed: Any, limit: int, text: str) -> bool:

@@ -13,6 +13,11 @@ def escape(token: str | int) -> str:
     return text.replace("~", "~0").replace("/", "~1")
 
 
+def unescape(token: str) -> str:
+    """The name one escaped reference token stands for."""
+    return token.replace("~1", "/").replace("~0", "~")
+
+
 def join(base: str, *tokens: str | int) -> str:
     """Append reference tokens to a pointer."""
     return base + "".join("/" + escape(t) for t in tokens)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kanta_archive.findings import Finding, error
 from kanta_archive.formats.outcome import ReadOutcome
+from kanta_archive.limits import DEFAULT_LIMITS, InputLimits
 
 # 10 MiB: the largest real Sosmeta documents are far smaller; anything bigger is
 # more likely a mistake or an attack than a client document.
@@ -69,9 +70,14 @@ def _input_problem(data: bytes, max_bytes: int) -> Finding | None:
 
 
 def read_bytes(
-    data: bytes, source: str = "-", *, max_bytes: int = DEFAULT_MAX_BYTES
+    data: bytes,
+    source: str = "-",
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> ReadOutcome:
-    """Read one document from ``data``; ``source`` names it in findings."""
+    """Read one document from ``data``; ``source`` names it in findings. ``limits`` bound
+    what the document may hold (kanta_archive/limits.py)."""
     problem = _input_problem(data, max_bytes)
     if problem is not None:
         return ReadOutcome(None, (problem,))
@@ -80,15 +86,15 @@ def read_bytes(
     if fmt == "json":
         from kanta_archive.formats.json_reader import read_json
 
-        return read_json(data, source)
+        return read_json(data, source, limits)
     if fmt == "xhtml":
         from kanta_archive.formats.xhtml_reader import read_xhtml
 
-        return read_xhtml(data, source)
+        return read_xhtml(data, source, limits)
     if fmt == "cda":
         from kanta_archive.formats.cda_reader import read_cda
 
-        return read_cda(data, source)
+        return read_cda(data, source, limits)
     return ReadOutcome(
         None,
         (
@@ -100,7 +106,9 @@ def read_bytes(
     )
 
 
-def read_path(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadOutcome:
+def read_path(
+    path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, limits: InputLimits = DEFAULT_LIMITS
+) -> ReadOutcome:
     """Read one document from a file, refusing to load files over ``max_bytes``.
 
     Raises :class:`~kanta_archive.errors.InputError` when the file cannot be
@@ -127,7 +135,7 @@ def read_path(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadOutcome:
         raise InputError(f"{path}: is a directory") from exc
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror or exc}") from exc
-    return read_bytes(data, str(path), max_bytes=max_bytes)
+    return read_bytes(data, str(path), max_bytes=max_bytes, limits=limits)
 
 
 __all__ = ["DEFAULT_MAX_BYTES", "ReadOutcome", "read_bytes", "read_path", "sniff_format"]

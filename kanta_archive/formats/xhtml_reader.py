@@ -25,6 +25,8 @@ from kanta_archive.formats.xhtml_common import (
     metadata_schema_node,
     schema_type,
 )
+from kanta_archive.formats.xml_limits import element_limit_problem, tree_limit_problem
+from kanta_archive.limits import DEFAULT_LIMITS, InputLimits
 from kanta_archive.model import NOWHERE, Document, SourcePosition, XmlSource
 
 # A DOCTYPE is tolerated only in its plain HTML5 form; anything with an internal
@@ -93,11 +95,22 @@ def _encoding_problem(data: bytes) -> ReadOutcome | None:
     return None
 
 
-def parse_secure(data: bytes, fmt: str) -> tuple[Any, ReadOutcome | None]:
+def _one_line(message: str, most: int = 300) -> str:
+    # libxml2 quotes the document in some messages ("Comment not terminated \n<!--..."):
+    # a finding's message is one line, whatever the input holds.
+    message = " ".join(message.split())
+    return message if len(message) <= most else message[: most - 1] + "…"
+
+
+def parse_secure(
+    data: bytes, fmt: str, limits: InputLimits = DEFAULT_LIMITS
+) -> tuple[Any, ReadOutcome | None]:
     """Parse XML bytes as hostile input: ``(root, None)``, or ``(None, the refusal)``.
 
     UTF-8 only; DTDs other than the plain HTML5 one and entity declarations are refused
-    on the bytes before parsing; entity references are refused after it.
+    on the bytes before parsing; entity references are refused after it. ``limits``
+    bound the elements (before parsing), the attributes on one element and the namespace
+    declarations (after it): kanta_archive/limits.py.
     """
     encoding = _encoding_problem(data)
     if encoding is not None:
@@ -106,13 +119,19 @@ def parse_secure(data: bytes, fmt: str) -> tuple[Any, ReadOutcome | None]:
     if forbidden is not None:
         line = data.count(b"\n", 0, (_ENTITY.search(data) or _DOCTYPE.search(data) or _m0).start())
         return None, ReadOutcome(None, (error("KA-XML-FORBIDDEN", forbidden, line=line + 1),), fmt)
+    too_many = element_limit_problem(data, limits)
+    if too_many is not None:
+        return None, ReadOutcome(None, (too_many,), fmt)
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (None, None)
         return None, ReadOutcome(
-            None, (error("KA-XML-SYNTAX", str(exc.msg), line=line, column=column),), fmt
+            None, (error("KA-XML-SYNTAX", _one_line(str(exc.msg)), line=line, column=column),), fmt
         )
+    too_many = tree_limit_problem(data, root, limits)
+    if too_many is not None:
+        return None, ReadOutcome(None, (too_many,), fmt)
     if any(isinstance(node, etree._Entity) for node in root.iter()):
         return None, ReadOutcome(
             None, (error("KA-XML-FORBIDDEN", "entity references are not allowed"),), fmt
@@ -120,9 +139,9 @@ def parse_secure(data: bytes, fmt: str) -> tuple[Any, ReadOutcome | None]:
     return root, None
 
 
-def read_xhtml(data: bytes, source: str) -> ReadOutcome:
+def read_xhtml(data: bytes, source: str, limits: InputLimits = DEFAULT_LIMITS) -> ReadOutcome:
     """Parse ``data`` as the XHTML form; findings explain any failure."""
-    root, refused = parse_secure(data, "xhtml")
+    root, refused = parse_secure(data, "xhtml", limits)
     if refused is not None:
         return refused
     elements: dict[str, Any] = {}
@@ -339,18 +358,48 @@ _PREFIXES = {XHTML: "h:", KA: "ka:"}
 def xpath_with(el: Any, prefixes: Mapping[str, str]) -> str:
     """A readable XPath for ``el``, each namespace written with its prefix in ``prefixes``
     (namespace URI -> ``"p:"``), a position only where siblings share the name."""
-    steps: list[str] = []
-    while el is not None:
+    return XPathNamer(prefixes)(el)
+
+
+class XPathNamer:
+    """:func:`xpath_with` for many elements of one tree: each parent's children are numbered
+    once, so naming every one of 50,000 siblings costs one pass over them, not 50,000."""
+
+    def __init__(self, prefixes: Mapping[str, str]) -> None:
+        self._prefixes = prefixes
+        self._steps: dict[Any, str] = {}
+
+    def __call__(self, el: Any) -> str:
+        steps: list[str] = []
+        while el is not None:
+            parent = el.getparent()
+            step = self._steps.get(el)
+            if step is None:
+                if parent is None:
+                    step = self._name(el)
+                else:
+                    self._number_children(parent)
+                    step = self._steps[el]
+            steps.append(step)
+            el = parent
+        return "/" + "/".join(reversed(steps))
+
+    def _name(self, el: Any) -> str:
         qname = etree.QName(el)
-        step = prefixes.get(qname.namespace or "", "") + qname.localname
-        parent = el.getparent()
-        if parent is not None:
-            same = [sib for sib in parent if sib.tag == el.tag]
-            if len(same) > 1:
-                step += f"[{same.index(el) + 1}]"
-        steps.append(step)
-        el = parent
-    return "/" + "/".join(reversed(steps))
+        return self._prefixes.get(qname.namespace or "", "") + qname.localname
+
+    def _number_children(self, parent: Any) -> None:
+        children = [child for child in parent if isinstance(child.tag, str)]
+        total: dict[str, int] = {}
+        for child in children:
+            total[child.tag] = total.get(child.tag, 0) + 1
+        seen: dict[str, int] = {}
+        for child in children:
+            name = self._name(child)
+            if total[child.tag] > 1:
+                seen[child.tag] = seen.get(child.tag, 0) + 1
+                name += f"[{seen[child.tag]}]"
+            self._steps[child] = name
 
 
 _URI_PREFIXES = {ns[1:-1]: prefix for ns, prefix in _PREFIXES.items()}
@@ -365,11 +414,13 @@ def xpath_of(el: Any) -> str:
 
 
 def _locator(elements: Mapping[str, Any]) -> Callable[[str], SourcePosition]:
+    name = XPathNamer(_URI_PREFIXES)  # one per document: many findings share its numbering
+
     def locate(pointer: str) -> SourcePosition:
         for candidate in ptr.parents(pointer):
             el = elements.get(candidate)
             if el is not None:
-                return SourcePosition(line=el.sourceline, xpath=xpath_of(el))
+                return SourcePosition(line=el.sourceline, xpath=name(el))
         return NOWHERE
 
     return locate

@@ -33,6 +33,9 @@ class ContentFacts:
     prose: tuple[Finding, ...] = ()  # findings of the structure's prose rules
     # pointer, client entry: every ``asiakas`` object (an item of the list, or the object)
     clients: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    # Pointers of floats with a zero fraction (1.0, 1E0): an integer the schema may want
+    # written as one (integer_form.py).
+    integral_floats: tuple[str, ...] = ()
 
 
 def _is_coded(value: Mapping[str, Any]) -> bool:
@@ -122,6 +125,7 @@ def gather(content: Mapping[str, Any], plan: fk.StructurePlan | None = None) -> 
     dates: list[tuple[str, str, str]] = []
     prose: list[Finding] = []
     clients: list[tuple[str, Mapping[str, Any]]] = []
+    integral: list[str] = []
     root = plan.root if plan is not None else None
     # (pointer, key, value, field plan, enclosing objects)
     stack: list[tuple[str, str, Any, fk.FieldPlan | None, tuple[Mapping[str, Any], ...]]] = [
@@ -138,6 +142,10 @@ def gather(content: Mapping[str, Any], plan: fk.StructurePlan | None = None) -> 
             items = node.items if node is not None else None
             for i, item in enumerate(value):
                 stack.append((f"{pointer}/{i}", key, item, items, ancestors))
+            continue
+        if kind is float:
+            if value.is_integer():
+                integral.append(pointer)
             continue
         if not (kind is dict or isinstance(value, Mapping)):
             continue
@@ -162,7 +170,13 @@ def gather(content: Mapping[str, Any], plan: fk.StructurePlan | None = None) -> 
                 continue  # a plain text leaf: nothing to collect
             stack.append((pointer + "/" + ptr.escape(k), k, v, child, inner))
     return ContentFacts(
-        tuple(coded), tuple(hetus), tuple(temps), tuple(dates), tuple(prose), tuple(clients)
+        tuple(coded),
+        tuple(hetus),
+        tuple(temps),
+        tuple(dates),
+        tuple(prose),
+        tuple(clients),
+        tuple(integral),
     )
 
 

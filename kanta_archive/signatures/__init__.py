@@ -15,6 +15,7 @@ from kanta_archive.signatures.verify import (
     SignatureCheck,
     SigningError,
     SigningMaterial,
+    checked,
     load_signing_material,
 )
 
@@ -44,8 +45,10 @@ def sign_document(document: Document, material: SigningMaterial, now: datetime) 
     return sign_xhtml(document.xml.root, material, now)
 
 
+@checked
 def verify_document(document: Document, trust_anchors: tuple[bytes, ...] = ()) -> SignatureCheck:
-    """Verify the document's signature (``present=False`` when it has none)."""
+    """Verify the document's signature (``present=False`` when it has none). Never raises
+    for a malformed signature: see :func:`~kanta_archive.signatures.verify.checked`."""
     if document.format == "json":
         from kanta_archive.signatures.json_jws import verify_json
 

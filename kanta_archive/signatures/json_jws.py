@@ -32,6 +32,7 @@ from kanta_archive.signatures.verify import (
     SigningMaterial,
     certificate_sha256,
     chain_problem,
+    checked,
     common_name,
     parse_time,
     utc_text,
@@ -253,6 +254,7 @@ def _signature_verifies(alg: str, key: Any, signing_input: bytes, signature: byt
     return False
 
 
+@checked
 def verify_json(
     metadata: Mapping[str, Any],
     content: Mapping[str, Any],

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec
 
-from kanta_archive.errors import UsageError
+from kanta_archive.errors import KantaArchiveError, UsageError
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -46,6 +46,59 @@ class SignatureCheck:
 
 
 ABSENT = SignatureCheck(present=False, valid=False)
+
+_P = ParamSpec("_P")
+
+# What the libraries' exceptions mean for a signature, by class name (the classes are
+# imported only when something has failed).
+_FAILURES = {
+    "DocumentInvalid": "the ds:Signature does not follow the XML Signature schema",
+    "C14NError": "the document cannot be canonicalised (C14N), e.g. for a relative namespace URI",
+    "XMLSyntaxError": "a signed part is not well-formed XML",
+    "UnsupportedAlgorithm": "unsupported key type or algorithm",
+    "InvalidVersion": "unreadable signer certificate",
+}
+_MAX_PROBLEM = 200
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_PROBLEM else text[: _MAX_PROBLEM - 1] + "…"
+
+
+def unverifiable(exc: Exception) -> SignatureCheck:
+    """The result for a signature whose check raised ``exc``: present, not valid, and why."""
+    meaning = _FAILURES.get(type(exc).__name__, "the signature cannot be checked")
+    detail = _one_line(str(exc)) or type(exc).__name__
+    return SignatureCheck(
+        True, False, problem=_one_line(f"{meaning} ({type(exc).__name__}: {detail})")
+    )
+
+
+def checked(verify: Callable[_P, SignatureCheck]) -> Callable[_P, SignatureCheck]:
+    """Make a signature verifier total: what a library raises becomes an invalid check.
+
+    signxml, lxml and cryptography raise on malformed signatures in more ways than can be
+    listed (schema errors, certificates and keys they cannot read, XML that cannot be
+    canonicalised), and their exceptions do not always pickle, which breaks worker
+    processes. A signature that cannot be checked is not a valid one: the document gets
+    KA-SIGNATURE-INVALID with the reason. The tool's own errors (:class:`KantaArchiveError`,
+    e.g. an unusable trust anchor) and running out of memory still propagate.
+
+    Every verifier is wrapped here, whatever its form (JWS, XML-DSig, CDA): decorate it with
+    ``@checked``.
+    """
+
+    @functools.wraps(verify)
+    def total(*args: _P.args, **kwargs: _P.kwargs) -> SignatureCheck:
+        try:
+            return verify(*args, **kwargs)
+        except (KantaArchiveError, MemoryError):
+            raise
+        except Exception as exc:  # any library failure: see the docstring
+            return unverifiable(exc)
+
+    return total
 
 
 class SigningError(UsageError):

@@ -24,6 +24,7 @@ from kanta_archive.signatures.verify import (
     SigningMaterial,
     certificate_sha256,
     chain_problem,
+    checked,
     common_name,
     parse_time,
     utc_text,
@@ -173,6 +174,7 @@ def _signing_time(signature: Any) -> str | None:
     return element.text if element is not None and element.text else None
 
 
+@checked
 def verify_xhtml(root: Any, trust_anchors: tuple[bytes, ...] = ()) -> SignatureCheck:
     """Verify the enveloped signature of the parsed XHTML document ``root``."""
     signature = find_signature(root)

@@ -121,3 +121,19 @@ def layout_path(identifier: str) -> tuple[str, ...]:
 def lock_key(controller_oid: str, object_id: str) -> str:
     """Name of the lock (and staging prefix) of one object in one controller."""
     return hashlib.sha256(f"{controller_oid}/{object_id}".encode()).hexdigest()
+
+
+#: Where the set -> controller locators live (outside every storage root).
+LOCATORS = "sets"
+LOCATOR_SEPARATOR = "@"
+
+
+def locator_dir(object_id: str) -> str:
+    """The locator directory (key) of an object: one of 4096 shards."""
+    return f"{LOCATORS}/{hashlib.sha256(object_id.encode()).hexdigest()[:3]}"
+
+
+def locator_key(object_id: str, controller_oid: str) -> str:
+    """The locator entry saying that ``controller_oid`` holds (or is about to hold)
+    ``object_id``: ``sets/<shard>/<object OID>@<controller OID>``."""
+    return f"{locator_dir(object_id)}/{object_id}{LOCATOR_SEPARATOR}{controller_oid}"

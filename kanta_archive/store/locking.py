@@ -31,3 +31,19 @@ def exclusive_locks(paths: list[Path]) -> Iterator[None]:
         for path in sorted(set(paths)):
             stack.enter_context(exclusive_lock(path))
         yield
+
+
+@contextmanager
+def try_exclusive_lock(path: Path) -> Iterator[bool]:
+    """Try to take an exclusive ``flock`` on ``path`` without waiting: yields True when it
+    was taken (held for the block), False when another holder has it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)

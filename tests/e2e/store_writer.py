@@ -15,7 +15,7 @@ import os
 import sys
 
 from kanta_archive.errors import ConflictError
-from kanta_archive.store import CommitRequest, Store
+from kanta_archive.store import CommitRequest, PartialCommitError, Store
 
 CONTROLLERS = ("1.2.246.10.1.10", "1.2.246.10.2.10")
 USER = "writer"
@@ -112,6 +112,11 @@ def main() -> None:
                     ]
                 else:
                     versions = store.commit_many(requests)
+            except PartialCommitError as exc:  # S3: some of the batch got in regardless
+                for position, version in exc.committed.items():
+                    ack(controller, requests[position].object_id, version, writer)
+                print("conflict", flush=True)
+                continue
             except ConflictError:
                 print("conflict", flush=True)
                 continue

@@ -1,7 +1,8 @@
 """Hostile and broken input: every case gives its finding, never an exception.
 
-XML is attacked with external entities, entity expansion and DTDs; JSON with deep nesting;
-the readers with oversized, binary and wrongly encoded files.
+XML is attacked with external entities, entity expansion and DTDs; JSON with deep nesting,
+member names written twice and integers written as decimals; the readers with oversized,
+binary and wrongly encoded files.
 """
 
 from __future__ import annotations
@@ -317,3 +318,214 @@ def test_utf16_without_byte_order_mark_is_an_encoding_finding(
 ) -> None:
     result = validator.validate_bytes(JSON.decode("utf-8").encode(codec), "utf16.json")
     assert codes(result) == ["KA-INPUT-ENCODING"]
+
+
+# -- duplicate members ------------------------------------------------------------------------
+
+SIGNED_JSON = (VALID / "case-document-closed.json").read_bytes()
+
+
+def _member_twice(where: str) -> tuple[bytes, str]:
+    """The valid sample with one member written twice, and the pointer of the second one."""
+    text = JSON.decode("utf-8")
+    if where == "top":
+        return text.replace('{\n  "metadata":', '{\n  "content": {},\n  "metadata":', 1).encode(), (
+            "/content"
+        )
+    if where == "metadata":
+        return text.replace('"version": 1,', '"version": 1,\n    "version": 2,', 1).encode(), (
+            "/metadata/version"
+        )
+    if where == "nested":
+        old = '"code": "24",'
+        return text.replace(old, old + ' "code": "99",', 1).encode(), "/metadata/service_task/code"
+    if where == "content":
+        old = '"etunimet": "Aino Maria",'
+        new = old + ' "etunimet": "Eero",'
+        return text.replace(old, new, 1).encode(), (
+            "/content/merkinta_tapaamisesta_tai_yhteydenotosta/asiakas/0/etunimet"
+        )
+    assert where == "escaped"  # the same name, once written with an escape
+    return text.replace('"title":', '"title": "x", "\\u0074itle":', 1).encode(), "/metadata/title"
+
+
+@pytest.mark.parametrize("where", ["top", "metadata", "nested", "content", "escaped"])
+def test_json_member_written_twice_is_refused_at_its_second_place(
+    validator: Validator, where: str
+) -> None:
+    data, pointer = _member_twice(where)
+    result = validator.validate_bytes(data, "twice.json")
+    assert codes(result) == ["KA-JSON-DUPLICATE-MEMBER"]
+    finding = result.findings[0]
+    assert finding.location.pointer == pointer
+    assert finding.location.line is not None and finding.location.column is not None
+    text = data.decode("utf-8")
+    line = text.split("\n")[finding.location.line - 1]
+    second = line[finding.location.column - 1 :]
+    assert second.startswith('"'), second  # the position is the second key itself
+    name = json.loads(second[: second.index(":")])
+    assert "/" + name == pointer[pointer.rindex("/") :]
+
+
+def test_signed_json_with_forged_parts_in_front_is_refused(validator: Validator) -> None:
+    """The forged metadata and content come first: a parser that keeps the first member sees
+    them, Python's json keeps the last (the signed ones). Neither may be taken."""
+    signed = json.loads(SIGNED_JSON)
+    assert validator.validate_bytes(SIGNED_JSON, "signed.json").valid
+    forged_metadata = dict(signed["metadata"], title="FORGED", signature={})
+    forged = (
+        '{"metadata": '
+        + json.dumps(forged_metadata)
+        + ', "content": '
+        + json.dumps({"forged": True})
+        + ", "
+        + SIGNED_JSON.decode("utf-8").lstrip()[1:]
+    ).encode()
+    result = validator.validate_bytes(forged, "forged.json")
+    assert not result.valid
+    assert codes(result) == ["KA-JSON-DUPLICATE-MEMBER"]
+    assert result.findings[0].location.pointer == "/metadata"
+
+
+def test_duplicate_member_in_the_signature_object_is_refused(validator: Validator) -> None:
+    text = SIGNED_JSON.decode("utf-8")
+    jws = json.loads(text)["signature"]["jws"]
+    data = text.replace(f'"jws": "{jws}"', f'"jws": "x.y.z", "jws": "{jws}"', 1).encode()
+    result = validator.validate_bytes(data, "twice.json")
+    assert codes(result) == ["KA-JSON-DUPLICATE-MEMBER"]
+    assert result.findings[0].location.pointer == "/signature/jws"
+
+
+def test_duplicate_members_deep_in_a_large_document_take_linear_time(
+    validator: Validator,
+) -> None:
+    """Finding where the duplicate is walks the text once, also for a big document."""
+
+    def timed(n: int) -> float:
+        items = ",".join('{"a": 1, "b": [1, 2, {"c": "x"}]}' for _ in range(n))
+        data = f'{{"metadata": {{}}, "content": {{"x": [{items}], "d": 1, "d": 2}}}}'.encode()
+        start = time.process_time()  # this process's CPU: other load does not count
+        result = validator.validate_bytes(data, "big.json")
+        took = time.process_time() - start
+        assert codes(result) == ["KA-JSON-DUPLICATE-MEMBER"]
+        assert result.findings[0].location.pointer == "/content/d"
+        return took
+
+    small = min(timed(5_000) for _ in range(2))
+    large = min(timed(20_000) for _ in range(2))
+    assert large < 8 * small + 0.5
+
+
+# -- integers ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("written", ["1.0", "1E0", "1e0", "10E-1", "1.000", "0.1e1"])
+def test_version_written_as_a_decimal_number_is_not_an_integer(
+    validator: Validator, written: str
+) -> None:
+    data = JSON.replace(b'"version": 1,', f'"version": {written},'.encode(), 1)
+    assert data != JSON
+    result = validator.validate_bytes(data, "decimal.json")
+    assert not result.valid
+    errors = [f for f in result.findings if f.severity.value == "error"]
+    assert [(f.code, f.location.pointer) for f in errors] == [
+        ("KA-META-SCHEMA", "/metadata/version")
+    ]
+    assert "integer" in errors[0].message
+    assert errors[0].location.line is not None
+
+
+def test_version_written_as_an_integer_is_valid(validator: Validator) -> None:
+    assert b'"version": 1,' in JSON
+    assert validator.validate_bytes(JSON, "integer.json").valid
+
+
+def test_version_written_as_a_decimal_gets_the_same_finding_in_both_forms(
+    validator: Validator,
+) -> None:
+    json_form = JSON.replace(b'"version": 1,', b'"version": 1.0,', 1)
+    xhtml_form = XHTML.replace(b"<ka:version>1</ka:version>", b"<ka:version>1.0</ka:version>", 1)
+    assert xhtml_form != XHTML
+
+    def keys(data: bytes, name: str) -> set[tuple[str, str, str]]:
+        return {f.key() for f in validator.validate_bytes(data, name).findings}
+
+    assert keys(json_form, "v.json") == keys(xhtml_form, "v.xhtml")
+    assert ("KA-META-SCHEMA", "error", "/metadata/version") in keys(json_form, "v.json")
+
+
+_INTEGER_STRUCTURE = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "required": ["testi"],
+    "sosmeta": {"oid": "1.2.246.537.6.1506.98", "documentDefinitionVersion": "2024-06-01"},
+    "properties": {
+        "testi": {
+            "type": "object",
+            "properties": {
+                "maara": {"type": "integer"},
+                "osuus": {"type": "number"},
+                "kumpi": {"type": ["integer", "string"]},
+            },
+        }
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def integer_validator(tmp_path_factory: pytest.TempPathFactory) -> Validator:
+    """A validator that knows the structure above (from a --schemas-dir)."""
+    from kanta_archive.schemas import SchemaRegistry
+
+    folder = tmp_path_factory.mktemp("schemas")
+    (folder / "integers.json").write_text(json.dumps(_INTEGER_STRUCTURE), encoding="utf-8")
+    return Validator(SchemaRegistry([folder]))
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "refused"),
+    [
+        ("maara", "2.0", True),
+        ("maara", "2E0", True),
+        ("maara", "2", False),
+        ("osuus", "2.0", False),
+        ("osuus", "0.5", False),
+        ("kumpi", "2.0", True),
+        ("kumpi", '"2.0"', False),
+    ],
+)
+def test_content_integer_written_as_a_decimal_is_refused_where_the_schema_says_integer(
+    integer_validator: Validator, member: str, value: str, refused: bool
+) -> None:
+    from kanta_archive.formats.read import read_bytes
+    from kanta_archive.render import render
+
+    validator, registry = integer_validator, integer_validator.registry
+    document = json.loads(JSON)
+    document["metadata"]["structure"] = "1.2.246.537.6.1506.98.2024.6.1"
+    document["content"] = {"testi": {}}
+    text = json.dumps(document).replace('"testi": {}', f'"testi": {{"{member}": {value}}}')
+    result = validator.validate_bytes(text.encode(), "content.json")
+    found = {(f.code, f.location.pointer) for f in result.findings if f.code.endswith("SCHEMA")}
+    expected = {("KA-CONTENT-SCHEMA", f"/content/testi/{member}")} if refused else set()
+    assert found == expected
+    # The XHTML form of the same document says the same.
+    outcome = read_bytes(text.encode(), "content.json")
+    assert outcome.document is not None
+    xhtml = validator.validate_bytes(render(outcome.document, "xhtml", registry), "c.xhtml")
+    assert {f.key() for f in xhtml.findings} == {f.key() for f in result.findings}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"<!--" + XHTML, XHTML.replace(b"<title>", b"<title>\x00", 1)],
+    ids=["unterminated-comment", "nul-in-text"],
+)
+def test_an_xml_syntax_error_quoting_the_document_is_one_line(
+    validator: Validator, data: bytes
+) -> None:
+    """libxml2 quotes the document in some messages; found by tests/unit/test_fuzz.py."""
+    result = validator.validate_bytes(data, "broken.xhtml")
+    assert result.findings and not result.valid
+    for finding in result.findings:
+        assert "\n" not in finding.message and len(finding.message) <= 300, finding

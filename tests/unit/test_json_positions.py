@@ -2,6 +2,8 @@
 
 ``offset_of`` walks the text along one pointer (used only when there is a finding to place);
 the property test checks it against the parsed value for any JSON, however it is laid out.
+``walk`` reads every member once (the index behind many findings, and the search for a
+member written twice); the locator must place every pointer the same way by either path.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kanta_archive.formats import pointer as ptr
-from kanta_archive.formats.json_reader import offset_of, read_json
+from kanta_archive.formats.json_positions import JsonLocator, offset_of, walk
+from kanta_archive.formats.json_reader import read_json
 
 _DECODER = json.JSONDecoder()
 
@@ -99,3 +102,47 @@ def test_long_white_space_between_members_is_skipped_in_one_pass() -> None:
     text = '{"a": 1' + " " * 1_000_000 + ', "b": {"c": {"d": 2' + "\n" * 1_000_000 + "}}}"
     offset, found = offset_of(text, "/b/c/d")
     assert found and text[offset:].startswith('"d"')
+
+
+@settings(max_examples=300, deadline=None)
+@given(values, layouts)
+def test_walk_yields_every_member_once_in_written_order(doc: Any, layout: Any) -> None:
+    text = json.dumps(doc, **layout)
+    walked = list(walk(text))
+    expected = [pointer for pointer, _ in pointers(doc)][1:]  # the root is not a member
+    assert [pointer for pointer, _, _ in walked] == expected
+    assert not any(repeated for _, _, repeated in walked)
+    assert [offset for _, offset, _ in walked] == [offset_of(text, p)[0] for p in expected]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(keys, values, min_size=1, max_size=5), layouts, st.lists(keys, max_size=3))
+def test_indexed_and_walked_lookups_place_every_pointer_alike(
+    doc: dict[str, Any], layout: Any, missing: list[str]
+) -> None:
+    text = json.dumps(doc, **layout)
+    asked = [pointer for pointer, _ in pointers(doc)]
+    asked += [ptr.join(p, *missing) for p in asked if missing]  # some lead nowhere
+    walked = JsonLocator(text)
+    indexed = JsonLocator(text, path_walks=0)
+    for pointer in asked:
+        assert indexed(pointer) == walked(pointer), pointer
+
+
+def test_member_written_twice_is_found_where_its_second_name_is() -> None:
+    text = '{"a": {"b": 1, "c": [1, {"d": 2}]}, "e": {"\\u0062": 1, "b": 2}}'
+    repeated = [(pointer, offset) for pointer, offset, again in walk(text) if again]
+    assert repeated == [("/e/b", text.index('"b": 2'))]
+
+
+def test_line_and_column_far_into_a_long_text_agree_with_counting() -> None:
+    lines = [" " * (i % 7000) + f'"k{i}": {i}' for i in range(3000)]
+    text = "{\n" + ",\n".join(lines) + "\n}"
+    locate = JsonLocator(text, path_walks=0)
+    for i in (0, 1, 1234, 2999):
+        offset = text.index(f'"k{i}"')
+        line_start = text.rfind("\n", 0, offset) + 1
+        expected = (text.count("\n", 0, offset) + 1, offset - line_start + 1)
+        assert locate.line_column(offset) == expected
+        where = locate(f"/k{i}")
+        assert (where.line, where.column) == expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from ocfl.validator import Validator
 
 from kanta_archive.errors import ConflictError, StoreError, UsageError
 from kanta_archive.store import CommitRequest, Store
-from kanta_archive.store.layout import layout_path, lock_key
+from kanta_archive.store.layout import layout_path, locator_key, lock_key
 
 CTRL = "1.2.246.10.1234567.10"
 CTRL2 = "1.2.246.10.7654321.10"
@@ -99,7 +100,7 @@ def test_open_creates_marker_and_reopens(tmp_path: Path) -> None:
     path = tmp_path / "new"
     Store.open(path, create=True)
     marker = json.loads((path / "kanta-archive-store.json").read_text())
-    assert marker["type"] == "kanta-archive-store" and marker["version"] == 1
+    assert marker["type"] == "kanta-archive-store" and marker["version"] == 2
     assert Store.open(path).path == path
     assert Store.open(path, create=True).path == path  # create on an existing store opens it
 
@@ -352,7 +353,7 @@ def test_verify_reports_tampered_file(store: Store) -> None:
     commit(store, 0, files(1))
     target = objdir_of(store) / "v1" / "content" / "document.json"
     target.write_bytes(b'{"doc": 666}')
-    assert codes(store, full=False) == set()
+    assert codes(store, full=False) == {"content-digest"}  # plain verify checks digests
     problems = store.verify(full=True)
     assert [p.code for p in problems] == ["content-digest"]
     assert problems[0].object == f"{CTRL}/{OBJ}" and problems[0].severity == "error"
@@ -544,16 +545,69 @@ def test_commit_many_conflict_writes_nothing(store: Store) -> None:
 # ---------------------------------------------------------------- hard links and syncs
 
 
-def test_new_object_root_inventory_is_a_link_to_v1(store: Store) -> None:
+def test_root_inventory_is_a_copy_not_a_link(store: Store) -> None:
     commit(store, 0, files(1))
     store.commit_many([request("1.2.246.99.1")])
     for objdir in (objdir_of(store), objdir_of(store, obj="1.2.246.99.1")):
         for name in ("inventory.json", "inventory.json.sha512"):
             assert (objdir / name).read_bytes() == (objdir / "v1" / name).read_bytes()
-            assert os.path.samefile(objdir / name, objdir / "v1" / name)
-            assert os.stat(objdir / name).st_nlink == 2
+            assert not os.path.samefile(objdir / name, objdir / "v1" / name)
+            assert os.stat(objdir / name).st_nlink == 1
     assert store.verify(full=True) == []
     assert_ocfl_valid(store.path)
+
+
+def flip_byte(path: Path, offset: int = 40) -> None:
+    """Change one byte in place (as a failing disk or an editor would)."""
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_flipped_byte_in_root_inventory_leaves_the_version_copy_to_repair_from(
+    store: Store,
+) -> None:
+    commit(store, 0, files(1))
+    commit(store, 1, files(2))
+    objdir = objdir_of(store)
+    flip_byte(objdir / "inventory.json")
+    assert (objdir / "v2" / "inventory.json").read_bytes() != (
+        objdir / "inventory.json"
+    ).read_bytes()
+    assert "sidecar" in codes(store)
+    assert any("restored the root inventory" in a for a in store.recover())
+    assert store.read(CTRL, OBJ, "document.json") == b'{"doc": 2}'
+    assert store.verify(full=True) == []
+    assert_ocfl_valid(store.path)
+
+
+def test_flipped_byte_in_head_version_inventory_is_restored_from_the_root(
+    store: Store,
+) -> None:
+    commit(store, 0, files(1))
+    objdir = objdir_of(store)
+    flip_byte(objdir / "v1" / "inventory.json")
+    assert store.read(CTRL, OBJ, "document.json") == b'{"doc": 1}'
+    assert "version-inventory" in codes(store)
+    assert any("restored" in a and "v1/inventory.json" in a for a in store.recover())
+    assert store.verify(full=True) == []
+    assert_ocfl_valid(store.path)
+
+
+def test_changed_manifest_digest_is_a_problem_not_a_crash(store: Store) -> None:
+    """The state names a digest the manifest no longer has (issue 15: KeyError in show)."""
+    commit(store, 0, files(1))
+    objdir = objdir_of(store)
+    inventory = json.loads((objdir / "inventory.json").read_bytes())
+    digest = next(iter(inventory["manifest"]))
+    inventory["manifest"]["0" * 128] = inventory["manifest"].pop(digest)
+    put_back = json.dumps(inventory).encode()
+    for where in (objdir, objdir / "v1"):
+        (where / "inventory.json").write_bytes(put_back)
+    with pytest.raises(StoreError, match="not in the manifest"):
+        for name in ("document.json", "metadata.json"):
+            store.read(CTRL, OBJ, name)
+    assert "inventory" in codes(store)
 
 
 @pytest.mark.parametrize("batch", [False, True])
@@ -571,7 +625,8 @@ def test_later_version_leaves_earlier_inventories_unchanged(store: Store, batch:
         assert (objdir / "v1" / name).read_bytes() == v1[name]
         assert os.stat(objdir / "v1" / name).st_nlink == 1
         assert os.stat(objdir / "v2" / name).st_nlink == 1
-        assert os.path.samefile(objdir / name, objdir / "v3" / name)
+        assert (objdir / name).read_bytes() == (objdir / "v3" / name).read_bytes()
+        assert not os.path.samefile(objdir / name, objdir / "v3" / name)
     assert json.loads((objdir / "v1" / "inventory.json").read_bytes())["head"] == "v1"
     assert json.loads((objdir / "v2" / "inventory.json").read_bytes())["head"] == "v2"
     assert store.head(CTRL, OBJ) == 3
@@ -604,7 +659,7 @@ def test_batch_syncs_the_filesystem_between_the_steps(
 ) -> None:
     """A batch makes its renames durable with syncfs(2), not one fsync per directory, and
     still in order: version directories, then root inventories, then sidecars."""
-    import kanta_archive.store.ocfl as ocfl_module
+    import kanta_archive.store.local_commit as ocfl_module
 
     commit(store, 0, files(1))
     events: list[str] = []
@@ -649,7 +704,7 @@ def test_batch_syncs_the_filesystem_between_the_steps(
 def test_batch_without_syncfs_fsyncs_each_directory(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import kanta_archive.store.ocfl as ocfl_module
+    import kanta_archive.store.local_commit as ocfl_module
 
     commit(store, 0, files(1))
     synced: list[Path] = []
@@ -671,3 +726,86 @@ def test_batch_without_syncfs_fsyncs_each_directory(
     assert sum(p.name == "document.json" for p in staged) == 2  # each staged file
     assert store.verify(full=True) == []
     assert_ocfl_valid(store.path)
+
+
+# ---------------------------------------------------------------- locators
+
+
+def test_new_object_gets_a_locator_that_is_a_link(store: Store) -> None:
+    commit(store, 0, files(1))
+    store.commit_many([request("1.2.246.99.1", controller=CTRL2)])
+    for controller, obj in ((CTRL, OBJ), (CTRL2, "1.2.246.99.1")):
+        locator = store.path / locator_key(obj, controller)
+        assert locator.is_file()
+        assert os.path.samefile(locator, objdir_of(store, controller, obj) / "0=ocfl_object_1.1")
+    assert store.verify(full=True) == []
+
+
+def test_find_object_does_not_probe_every_root(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    controllers = [f"1.2.246.10.{n}.10" for n in range(60)]
+    store.commit_many([request(f"1.2.246.99.{n}", controller=c) for n, c in enumerate(controllers)])
+    checks: list[str] = []
+    real = store.storage.is_file
+
+    def is_file(key: str) -> bool:
+        checks.append(key)
+        return real(key)
+
+    monkeypatch.setattr(store.storage, "is_file", is_file)
+    assert store.find_object("1.2.246.99.37") == controllers[37]
+    assert len(checks) == 1
+    checks.clear()
+    assert store.find_object("1.2.246.99.999") is None
+    assert checks == []
+
+
+def test_move_moves_the_locator(store: Store) -> None:
+    commit(store, 0, files(1))
+    store.move_object(OBJ, CTRL, CTRL2)
+    assert not (store.path / locator_key(OBJ, CTRL)).exists()
+    assert (store.path / locator_key(OBJ, CTRL2)).is_file()
+    assert store.find_object(OBJ) == CTRL2
+    assert store.verify(full=True) == []
+
+
+def test_stale_locator_is_reported_and_removed(store: Store) -> None:
+    """A commit cut short after staging its locator, before the object's rename."""
+    commit(store, 0, files(1))
+    stale = store.path / locator_key("1.2.246.99.5", CTRL)
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(b"")
+    assert store.find_object("1.2.246.99.5") is None
+    assert [(p.code, p.severity) for p in store.verify()] == [("locator-stale", "warning")]
+    assert any("stale locator" in a for a in store.recover())
+    assert not stale.exists()
+    assert store.verify(full=True) == []
+
+
+def test_missing_locator_is_an_error_that_recover_fixes(store: Store) -> None:
+    commit(store, 0, files(1))
+    (store.path / locator_key(OBJ, CTRL)).unlink()
+    assert store.find_object(OBJ) is None  # a version-2 store trusts its locators
+    assert [p.code for p in store.verify()] == ["locator-missing"]
+    assert any("added locator" in a for a in store.recover())
+    assert store.find_object(OBJ) == CTRL
+    assert store.verify(full=True) == []
+
+
+def test_version_1_store_is_probed_then_upgraded_by_recover(tmp_path: Path) -> None:
+    path = tmp_path / "old"
+    store = Store.open(path, create=True)
+    commit(store, 0, files(1))
+    shutil.rmtree(path / "sets")  # as written before locators existed
+    marker = json.loads((path / "kanta-archive-store.json").read_text())
+    (path / "kanta-archive-store.json").write_text(json.dumps({**marker, "version": 1}))
+    old = Store.open(path)
+    assert old.marker_version == 1
+    assert old.find_object(OBJ) == CTRL  # probed
+    assert old.verify(full=True) == []  # missing locators are no error before the upgrade
+    actions = old.recover()
+    assert any("added locator" in a for a in actions) and any("version 2" in a for a in actions)
+    assert json.loads((path / "kanta-archive-store.json").read_text())["version"] == 2
+    assert Store.open(path).find_object(OBJ) == CTRL
+    assert Store.open(path).verify(full=True) == []

@@ -29,6 +29,8 @@ UNSAMPLED = {
     "KA-CODE-DISPLAY": "a warning only, and an invalid sample has one error: test_rules.py",
     "KA-CODE-UNKNOWN": "no metadata field of model 2 uses a shipped complete code set: "
     "test_rules.py and test_codesets_cli.py (with a complete set), test_all_exports.py",
+    "KA-LIMIT-MEMBERS": "200,000 members make a large file: test_input_limits.py generates it",
+    "KA-LIMIT-FINDINGS": "1,000 findings make a large file: test_input_limits.py generates it",
 }
 
 CDA = VALID.parent / "cda"

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-STRUCTURE = "1.2.246.537.6.1506.1"
+STRUCTURE = "1.2.246.537.6.1506.19005"
 
 
 def cli() -> list[str]:

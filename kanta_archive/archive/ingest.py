@@ -535,7 +535,10 @@ def _commit_chunk(
         except ConflictError as exc:
             status, reason = _after_conflict(store, index, plan, exc)
             lost[plan.position] = (status, reason)
-            failed[plan.set_oid] = f"an earlier version of set {plan.set_oid} was not stored"
+            # When the other writer stored this very version, the set's later versions
+            # follow it as they would have followed ours; any other conflict stops them.
+            if status != "unchanged":
+                failed[plan.set_oid] = f"an earlier version of set {plan.set_oid} was not stored"
             continue
         committed.append(plan)
     return committed

@@ -143,8 +143,8 @@ def test_migrate_killed_part_way_and_run_again_copies_everything_once(
     tmp_path: Path, s3_url: str, database: str, run_cli: Run
 ) -> None:
     generated = tmp_path / "generated"
-    made = run_cli("samples", "generate", "--structure", "1.2.246.537.6.1506.1", "--count", "150",
-                   "--seed", "11", "--out", generated)  # fmt: skip
+    args = ("--structure", "1.2.246.537.6.1506.19005", "--count", "150", "--seed", "11")
+    made = run_cli("samples", "generate", *args, "--out", generated)
     assert made.exit_code == 0, made.output
     store = tmp_path / "archive"
     stored = run_cli("archive", generated, "--store", store, "--partial", "-q", "--format", "json")

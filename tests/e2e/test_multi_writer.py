@@ -68,14 +68,8 @@ def batches(tmp_path: Path) -> tuple[list[list[Path]], dict[str, set[str]]]:
     from kanta_archive.cli.main import cli
 
     out = tmp_path / "generated"
-    args = [
-        "samples",
-        "generate",
-        "--structure",
-        "1.2.246.537.6.1506.1",
-        "--count",
-        str(FILLERS + 40),
-    ]
+    args = ["samples", "generate", "--structure", "1.2.246.537.6.1506.19005"]
+    args += ["--count", str(FILLERS + 40)]
     assert CliRunner().invoke(cli, [*args, "--seed", "3", "--out", str(out)]).exit_code == 0
     fillers = [p for p in sorted(out.glob("*.json")) if b'"version": 1,' in p.read_bytes()]
     fillers, spare = fillers[:-SPARE], fillers[-SPARE:]

@@ -190,20 +190,29 @@ def _batches(items: Iterator[tuple[str, str]], size: int) -> Iterator[list[tuple
         yield batch
 
 
+def _migrated_before(source: Store, target: Store) -> bool:
+    """True when an earlier run copied this source's access records and audit log into
+    ``target``; :class:`ConflictError` when another store's were (checked before anything
+    is copied: a target is the copy of one store)."""
+    earlier = manifest.migrated_from(target.storage)
+    if earlier is None:
+        return False
+    if earlier.get("store_id") != manifest.store_id(source.storage):
+        raise ConflictError(
+            f"{target.location} is the copy of another store ({earlier.get('location')});"
+            " nothing copied"
+        )
+    return True
+
+
 def _copy_access(
     source: Store, target: Store, source_url: str | None, target_url: str | None
 ) -> tuple[int, int]:
     """The access rows and audit entries copied (0, 0 when the source has none, or when
     an earlier run copied them: the target's marker says so)."""
-    source_id = manifest.store_id(source.storage)
-    earlier = manifest.migrated_from(target.storage)
-    if earlier is not None:
-        if earlier.get("store_id") != source_id:
-            raise ConflictError(
-                f"{target.location} already holds the access records and audit log of"
-                f" another store ({earlier.get('location')}); nothing copied"
-            )
+    if _migrated_before(source, target):
         return 0, 0
+    source_id = manifest.store_id(source.storage)
     declared = manifest.declared(source.storage)
     if not records.has_access_control(source.storage, source_url) and not declared:
         return 0, 0
@@ -260,6 +269,7 @@ def migrate(
         raise UsageError(NO_DATABASE.format(where=os.fspath(target_location)))
     with Archive.open(target_location, index_url, create=True, access_url=target_access) as archive:
         target = archive.store
+        _migrated_before(source, target)
         sets = copied = present = versions = 0
         for objects in _batches(_objects(source), batch):
             for plan in _copy_batch(source, target, objects):

@@ -187,3 +187,17 @@ def test_migrate_killed_part_way_and_run_again_copies_everything_once(
         for where in (["--store", store], target)
     ]
     assert rows[0] == rows[1] and len(rows[0]) >= sets
+
+
+def test_migrate_into_the_copy_of_another_store_is_refused_before_anything_is_copied(
+    source: Path, s3_url: str, database: str, tmp_path: Path, run_cli: Run
+) -> None:
+    first = run_cli("migrate", "--from", source, "--to", s3_url, "--index", database)
+    assert first.exit_code == 0, first.output
+    before = _roots(Store.open(s3_url))
+    other = tmp_path / "other"
+    stored = run_cli("archive", VALID / "service-needs-assessment.json", "--store", other)
+    assert stored.exit_code == 0, stored.output
+    refused = run_cli("migrate", "--from", other, "--to", s3_url, "--index", database)
+    assert refused.exit_code == 1 and "copy of another store" in refused.output, refused.output
+    assert _roots(Store.open(s3_url)) == before

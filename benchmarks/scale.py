@@ -2,7 +2,7 @@
 local store side by side, the PostgreSQL index at a million documents, and the memory of
 one ``archive`` run over a folder of 100,000 files.
 
-    .venv/bin/python benchmarks/scale.py                      # the full sizes (about an hour)
+    .venv/bin/python benchmarks/scale.py                      # the full sizes
     .venv/bin/python benchmarks/scale.py --ingest-files 500 --index-count 100000 --files 5000
 
 Every ``archive`` run is the installed CLI in a subprocess over files made by
@@ -22,10 +22,12 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -79,11 +81,16 @@ def archive(
 
 def summary(report: dict[str, object], files: int, seconds: float) -> str:
     stored = int(str(report["stored"]))
+    reasons = Counter(
+        re.sub(r"[0-9][0-9.]*[0-9]", "…", str(item.get("reason")))
+        for item in report["documents"]  # type: ignore[attr-defined]
+        if item["status"] == "refused"
+    )
+    why = f"; most often: {reasons.most_common(1)[0][0]}" if reasons else ""
     return (
         f"{files:,} files in {seconds:.1f} s: {files / seconds:,.0f} files/s,"
         f" {stored / seconds:,.0f} stored/s ({stored:,} stored, {report['refused']:,} refused"
-        ": the generator also writes later"
-        " versions of sets whose version 1 it does not write)"
+        f"{why}; load average {os.getloadavg()[0]:.1f})"
     )
 
 
@@ -116,8 +123,9 @@ def index(count: int, url: str | None, seed: int) -> None:
     sys.path.insert(0, str(REPO / "benchmarks"))
     import index as index_bench
 
+    arguments = ["--count", str(count), "--no-sqlite", "--seed", str(seed), "--pg"]
     if url is not None:
-        index_bench.main(["--count", str(count), "--no-sqlite", "--pg", url, "--seed", str(seed)])
+        index_bench.main([*arguments, url])
         return
     sys.path.insert(0, str(REPO / "tests"))
     from pg_server import PgServer, find_bindir
@@ -130,7 +138,7 @@ def index(count: int, url: str | None, seed: int) -> None:
     try:
         target = server.create_database()
         print("[index] throwaway PostgreSQL: fsync=off, synchronous_commit=off, 32MB buffers")
-        index_bench.main(["--count", str(count), "--no-sqlite", "--pg", target])
+        index_bench.main([*arguments, target])
     finally:
         server.stop()
 

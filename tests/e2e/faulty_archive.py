@@ -19,7 +19,7 @@ import sys
 import threading
 from typing import Any
 
-from kanta_archive.store.s3 import S3Storage
+from kanta_archive.store.s3_bucket import S3Bucket
 
 VERSION_INVENTORY = re.compile(r"/v[0-9]+/inventory\.json$")
 ROOT_INVENTORY = re.compile(r"^controllers/.+/inventory\.json$")
@@ -35,11 +35,11 @@ def dies_at(point: str, key: str) -> bool:
 
 def main() -> None:
     point, nth, arguments = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-    put = S3Storage._put
+    put = S3Bucket.put
     seen = 0
     lock = threading.Lock()  # a batch places its objects from several threads
 
-    def faulty_put(self: S3Storage, key: str, data: bytes, **conditions: str) -> Any:
+    def faulty_put(self: S3Bucket, key: str, data: bytes, **conditions: str) -> Any:
         nonlocal seen
         if dies_at(point, key):
             with lock:
@@ -48,7 +48,7 @@ def main() -> None:
                     os.kill(os.getpid(), signal.SIGKILL)
         return put(self, key, data, **conditions)
 
-    S3Storage._put = faulty_put  # type: ignore[method-assign]
+    S3Bucket.put = faulty_put  # type: ignore[method-assign]
     from kanta_archive.cli.main import main as cli_main
 
     sys.argv = ["kanta-archive", *arguments]

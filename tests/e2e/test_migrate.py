@@ -135,7 +135,7 @@ def _cli() -> list[str]:
 
 def _locators(s3_url: str) -> int:
     """How many sets the bucket has a locator for (0 before the store is made)."""
-    return sum(1 for _ in S3Storage(*parse_url(s3_url))._all_keys("sets"))
+    return sum(1 for _ in S3Storage(*parse_url(s3_url)).bucket.all_keys("sets"))
 
 
 @pytest.mark.slow
@@ -171,7 +171,7 @@ def test_migrate_killed_part_way_and_run_again_copies_everything_once(
     assert _locators(s3_url) == sets  # one locator per set: nothing twice
     assert _roots(Store.open(s3_url)) == _roots(Store.open(store))
     # every file of the source's objects once, and nothing else (no half-copied leftovers)
-    copied = {key: 1 for key, _item in S3Storage(*parse_url(s3_url))._all_keys("controllers")}
+    copied = {key: 1 for key, _item in S3Storage(*parse_url(s3_url)).bucket.all_keys("controllers")}
     assert copied == {
         path.relative_to(store).as_posix(): 1
         for path in (store / "controllers").rglob("*")

@@ -602,6 +602,7 @@ class Store:
                 continue
             with self.storage.lock([key]):
                 actions += self.storage.remove_leftovers(key, by_key[key])
+        actions += self._complete_roots()
         for controller in self._controllers():
             root = self._root_key(controller)
             for object_key in list(self.storage.object_dirs(root)):
@@ -619,6 +620,25 @@ class Store:
         if self.marker_version < MARKER_VERSION and not self.storage.readonly:
             self._upgrade_marker()
             actions.append(f"every object has its locator: store marker version {MARKER_VERSION}")
+        return actions
+
+    def _complete_roots(self) -> list[str]:
+        """Finish the storage roots a writer died creating: the layout files are there, the
+        declaration (written last) is not. Only S3 writes a root file by file; a local root
+        appears whole by one rename, so a local one like this was changed by hand."""
+        actions: list[str] = []
+        for name in self.storage.list_dirs(CONTROLLERS):
+            root = self._root_key(name)
+            if self.storage.is_file(f"{root}/{ROOT_NAMASTE}"):
+                continue
+            if not self.storage.is_file(f"{root}/{LAYOUT_FILE}"):
+                continue
+            try:
+                self.storage.ensure_root(root, _root_files())
+            except StoreError as exc:
+                actions.append(f"cannot repair the storage root {root}: {exc}")
+                continue
+            actions.append(f"completed the storage root {root}: its declaration was missing")
         return actions
 
     def _ensure_locator(self, controller: str, object_id: str, object_key: str) -> list[str]:

@@ -809,3 +809,16 @@ def test_version_1_store_is_probed_then_upgraded_by_recover(tmp_path: Path) -> N
     assert json.loads((path / "kanta-archive-store.json").read_text())["version"] == 2
     assert Store.open(path).find_object(OBJ) == CTRL
     assert Store.open(path).verify(full=True) == []
+
+
+def test_a_local_storage_root_without_its_declaration_is_reported_not_rewritten(
+    store: Store,
+) -> None:
+    """A local root appears whole by one rename, so a missing declaration was removed by
+    someone: recover names it and leaves the root as it is; verify keeps reporting it."""
+    commit(store, 0, files(1))
+    declaration = Path(store.location) / "controllers" / CTRL / "0=ocfl_1.1"
+    declaration.unlink()
+    assert any("cannot repair the storage root" in a for a in store.recover())
+    assert not declaration.exists()
+    assert "root-declaration" in {p.code for p in store.verify()}

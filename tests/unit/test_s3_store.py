@@ -332,6 +332,20 @@ def test_new_object_crash_before_root_is_rolled_forward(
     assert store.verify(full=True) == []
 
 
+def test_a_storage_root_cut_short_is_completed_by_recover(store: Store, tmp_path: Path) -> None:
+    """A writer died creating a controller's storage root: its layout files are written,
+    its declaration (written last) is not. recover completes the root."""
+    crash_before(store, f"controllers/{CTRL}/0=ocfl_1.1")
+    with pytest.raises(Crash):
+        commit(store, 0, files(1))
+    heal(store)
+    assert "root-declaration" in {p.code for p in store.verify()}
+    assert any("storage root" in a for a in store.recover())
+    assert store.verify(full=True) == []
+    assert commit(store, 0, files(1)) == 1
+    assert_ocfl_valid(download(store, tmp_path / "copy"))
+
+
 # ---------------------------------------------------------------- moves
 
 

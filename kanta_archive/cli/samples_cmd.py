@@ -18,6 +18,7 @@ def samples() -> None:
     \b
     Example:
       kanta-archive samples generate --structure 1.2.246.537.6.1505.2.2022.6.28 --out gen/
+      kanta-archive samples generate --count 5 --form cda --out gen-cda/
     """
 
 
@@ -51,12 +52,14 @@ def samples() -> None:
     help="Folder to write the documents into (created if missing; never overwritten).",
 )
 @click.option(
+    "--form",
     "--format",
     "fmt",
-    type=click.Choice(["json", "xhtml", "both"]),
+    type=click.Choice(["json", "xhtml", "cda", "both", "all"]),
     default="json",
     show_default=True,
-    help="Storage form of the files written.",
+    help="Form of the files written: json, xhtml, cda (the national CDA R2 form, "
+    "<name>.xml), both (json and xhtml) or all (the three). --format is the same option.",
 )
 @click.option(
     "--orgs",
@@ -82,12 +85,18 @@ def generate(
     enums, loaded code sets and the exports' own examples; clients have test HETUs
     (900-999) or temporary identifiers; every version chain is complete and the metadata
     satisfies every domain rule. Each file is validated before it is written, and no
-    existing file is overwritten.
+    existing file is overwritten. Signed documents are signed with the public TEST-ONLY
+    key in every form (CDA: a professional signature). The CDA form has no element for
+    the archive's own fields (status, patient_data, non_disclosure) nor for the common
+    matter of several clients: with cda every document has one client.
 
     \b
     Example:
       kanta-archive samples generate --structure 1.2.246.537.6.1506.19005.2022.1.10 \\
-          --count 1000 --seed 7 --out gen/ --format both
+          --count 1000 --seed 7 --out gen/ --form both
+      kanta-archive samples generate --structure 1.2.246.537.6.1505.2 --count 20 \\
+          --form cda --out gen-cda/
+      kanta-archive archive gen-cda/ --store ./archive
       kanta-archive --schemas-dir sosmeta/ samples generate --count 2 --out all/
     """
     from kanta_archive.generate import (

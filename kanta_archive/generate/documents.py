@@ -4,12 +4,13 @@ Everything random comes from one ``random.Random(seed)``: the same seed gives th
 documents, byte for byte. A set holds versions 1..k (k is 1, or 2-3 now and then), each a
 document of its own that names the previous one; sets never stop half-way, so every
 version chain is complete and can be archived in order. OIDs carry the seed, so two seeds
-never share a document OID.
+never share a document OID. Documents made for the CDA form have one client each: several
+clients need a common matter, which the CDA form has no element for (docs/cda.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from random import Random
 from typing import Any
@@ -19,9 +20,9 @@ from kanta_archive.access.registry import Organisation
 from kanta_archive.codesets import CodeSets, load_codesets
 from kanta_archive.errors import UsageError
 from kanta_archive.generate import values
-from kanta_archive.generate.codes import CodePicker, examples_by_system
+from kanta_archive.generate.codes import CodePicker, registry_examples
 from kanta_archive.generate.content import CLIENT_BLOCK, ContentBuilder
-from kanta_archive.generate.forms import Checker, document_bytes
+from kanta_archive.generate.forms import FORMS, SUFFIXES, Checker, document_bytes
 from kanta_archive.generate.metadata import SERVICE_TASKS, build_metadata
 from kanta_archive.generate.orgs import choose_parties, load_organisations
 from kanta_archive.generate.signing import SIGNER_FIRST, SIGNER_LAST, sign_json_document
@@ -94,16 +95,16 @@ class SetGenerator:
         registry: SchemaRegistry,
         codesets: CodeSets,
         orgs: Sequence[Organisation],
+        *,
+        one_client: bool = False,
     ) -> None:
         self.structure = structure
         self.plan = registry.plan(structure)
         self.codesets = codesets
         self.orgs = orgs
-        self.codes = CodePicker(
-            codesets, examples_by_system(s.schema for s in registry.structures())
-        )
+        self.codes = CodePicker(codesets, registry_examples(registry))
         self.temporary = _allows_temporary(structure.schema, structure.root)
-        self.max_clients = _clients_allowed(structure.schema, structure.root)
+        self.max_clients = 1 if one_client else _clients_allowed(structure.schema, structure.root)
         tasks = codesets.resolve(f"urn:oid:{SERVICE_TASKS}")
         self.tasks = sorted(tasks.codes) if tasks and tasks.codes else ["24"]
 
@@ -156,8 +157,9 @@ class SetGenerator:
         for version in range(1, last + 1):
             content = ContentBuilder(state, self.codes).build(self.structure.schema, self.plan)
             metadata = build_metadata(
-                self.structure, state, rng, version, set_oid, self.codesets, created
-            )
+                self.structure, state, rng, version, set_oid, self.codesets, created,
+                last=version == last,
+            )  # fmt: skip
             document: dict[str, Any] = {"metadata": metadata, "content": content}
             if state.signed:
                 document = sign_json_document(document, created)
@@ -173,23 +175,32 @@ def generate_documents(
     *,
     orgs: Sequence[Organisation] | None = None,
     validate: bool = True,
+    forms: Iterable[str] = ("json",),
+    first_set: int = 1,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield ``count`` documents ``(file stem, {"metadata", "content"[, "signature"]})``.
 
-    Every set is a complete version chain (the last one may have fewer versions). Each
-    document is validated in its JSON form (unless ``validate`` is False); an invalid one
-    raises ``GeneratorError``.
+    Every set is a complete version chain (the last one may have fewer versions). The
+    documents can be written in each of ``forms`` (``json``, ``xhtml``, ``cda``): with
+    ``cda`` among them every document has one client. Each document is validated in each
+    of ``forms`` (unless ``validate`` is False); an invalid one raises ``GeneratorError``.
+    OIDs carry the seed and the set's number, counted from ``first_set``: runs of one seed
+    whose set numbers do not overlap share no OID.
     """
+    forms = tuple(forms)
+    unknown = [f for f in forms if f not in FORMS]
+    if unknown or not forms:
+        raise UsageError(f"unknown form {unknown or forms} (one of {', '.join(FORMS)})")
     registry = registry or SchemaRegistry()
     chosen = resolve_structure(structure, registry)
     codesets = load_codesets(registry.extra_dirs)
     organisations = list(orgs) if orgs is not None else load_organisations()
-    generator = SetGenerator(chosen, registry, codesets, organisations)
+    generator = SetGenerator(chosen, registry, codesets, organisations, one_client="cda" in forms)
     checker = Checker(registry, codesets) if validate else None
     rng = Random(seed)
     width = max(6, len(str(count)))
     stem_root = (chosen.root or "document").replace("_", "-")
-    made, set_index = 0, 0
+    made, set_index = 0, first_set - 1
     while made < count:
         set_index += 1
         serial = (seed & 0xFFFFFFFF) * 1_000_000 + set_index
@@ -197,5 +208,7 @@ def generate_documents(
             made += 1
             stem = f"{stem_root}-{made:0{width}d}"
             if checker is not None:
-                checker.check(document_bytes(document, "json", chosen), f"{stem}.json")
+                for form in forms:
+                    data = document_bytes(document, form, chosen)
+                    checker.check(data, f"{stem}.{SUFFIXES[form]}")
             yield stem, document

@@ -1,8 +1,9 @@
-"""A generated document in its two storage forms, and the check every generated file passes.
+"""A generated document in its three forms, and the check every generated file passes.
 
-``document_bytes`` serialises a document as JSON or XHTML (a signed one is signed again
-in XHTML, at the same time); ``Checker`` validates bytes and raises ``GeneratorError`` on
-any error finding, since an invalid generated document is a generator bug.
+``document_bytes`` serialises a document as JSON, XHTML or the national CDA R2 form (a
+signed one is signed again in XHTML and in CDA, at the same time); ``Checker`` validates
+bytes and raises ``GeneratorError`` on any error finding, since an invalid generated
+document is a generator bug.
 """
 
 from __future__ import annotations
@@ -14,16 +15,27 @@ from typing import Any
 from kanta_archive.codesets import CodeSets
 from kanta_archive.findings import Severity
 from kanta_archive.generate.errors import GeneratorError
-from kanta_archive.generate.signing import sign_xhtml_bytes
+from kanta_archive.generate.signing import sign_cda_bytes, sign_xhtml_bytes
 from kanta_archive.schemas import SchemaRegistry, StructureSchema
+
+FORMS = ("json", "xhtml", "cda")
+# The file name suffix of each form: a CDA document is XML (as samples/cda/ names them).
+SUFFIXES = {"json": "json", "xhtml": "xhtml", "cda": "xml"}
 
 
 def document_bytes(document: Mapping[str, Any], fmt: str, structure: StructureSchema) -> bytes:
-    """The document serialised as ``json`` or ``xhtml`` (``storage_format`` set to match).
+    """The document serialised as ``json``, ``xhtml`` or ``cda`` (``storage_format`` set to
+    match; the CDA form does not write it).
 
-    A signed document is signed again in XHTML (its XML signature), at the same time."""
+    A signed document is signed again in XHTML (its XML signature) and in CDA (a
+    professional signature in ``signatureCollection``), at the same time. The CDA form
+    leaves out the archive's own fields it has no element for (docs/cda.md); a document
+    with several clients has no valid CDA form (it needs a common matter, which CDA cannot
+    carry) and raises ``GeneratorError``: generate it with ``forms`` naming ``cda``."""
     metadata = dict(document["metadata"])
     metadata["storage_format"] = fmt
+    if fmt == "cda":
+        return _cda_bytes(document, metadata, structure)
     if fmt == "json":
         whole = {"metadata": metadata, "content": document["content"]}
         if "signature" in document:
@@ -35,6 +47,24 @@ def document_bytes(document: Mapping[str, Any], fmt: str, structure: StructureSc
     signature = metadata.get("signature")
     if "signature" in document and isinstance(signature, Mapping):
         data = sign_xhtml_bytes(data, str(signature["signed_at"]))
+    return data
+
+
+def _cda_bytes(
+    document: Mapping[str, Any], metadata: Mapping[str, Any], structure: StructureSchema
+) -> bytes:
+    from kanta_archive.formats.cda_writer import render_cda
+
+    clients = metadata.get("clients")
+    if isinstance(clients, list) and len(clients) > 1:
+        raise GeneratorError(
+            f"document {metadata.get('document_oid')} has {len(clients)} clients: the CDA form "
+            "has no element for the common matter they need (generate it for the cda form)"
+        )
+    data = render_cda(metadata, document["content"], structure.schema)
+    signature = metadata.get("signature")
+    if "signature" in document and isinstance(signature, Mapping):
+        data = sign_cda_bytes(data, str(signature["signed_at"]))
     return data
 
 

@@ -56,8 +56,13 @@ def build_metadata(
     set_oid: str,
     codesets: CodeSets,
     created: datetime,
+    *,
+    last: bool = True,
 ) -> dict[str, Any]:
-    """The metadata of version ``version`` of the set ``set_oid``, created at ``created``."""
+    """The metadata of version ``version`` of the set ``set_oid``, created at ``created``.
+
+    Only the ``last`` version of a set may be invalidated: the archive accepts no version
+    after an invalidated one, and a generated set must be archivable in order."""
     p = s.parties
     group = document_group(structure)
     tasks = codesets.resolve(f"urn:oid:{SERVICE_TASKS}")
@@ -119,11 +124,13 @@ def build_metadata(
     if s.case_oid:
         meta["case_oid"] = s.case_oid
     if rng.random() < 0.1:
-        meta["status"] = "invalidated"
-        meta["invalidation"] = {
-            "reason": "Kirjattu väärälle asiakkaalle" if s.lang == "fi" else "Fel klient",
-            "time": _timestamp(created + timedelta(days=rng.randint(1, 30))),
-        }
+        later = created + timedelta(days=rng.randint(1, 30))  # drawn even when not used
+        if last:  # the random draws are the same: the other documents stay as they were
+            meta["status"] = "invalidated"
+            meta["invalidation"] = {
+                "reason": "Kirjattu väärälle asiakkaalle" if s.lang == "fi" else "Fel klient",
+                "time": _timestamp(later),
+            }
     if s.signed:
         meta["signature"] = {"signer": s.author_name, "signed_at": _timestamp(created)}
     if rng.random() < 0.2:

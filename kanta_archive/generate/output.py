@@ -14,10 +14,18 @@ from kanta_archive.access.registry import Organisation
 from kanta_archive.codesets import load_codesets
 from kanta_archive.errors import UsageError
 from kanta_archive.generate.documents import generate_documents, resolve_structure
-from kanta_archive.generate.forms import Checker, document_bytes
+from kanta_archive.generate.forms import SUFFIXES, Checker, document_bytes
 from kanta_archive.schemas import SchemaRegistry, StructureSchema
 
-FORMATS = ("json", "xhtml", "both")
+# What ``--form`` names: one form, ``both`` (JSON and XHTML, as before CDA) or ``all`` three.
+FORMS_OF = {
+    "json": ("json",),
+    "xhtml": ("xhtml",),
+    "cda": ("cda",),
+    "both": ("json", "xhtml"),
+    "all": ("json", "xhtml", "cda"),
+}
+FORMATS = tuple(FORMS_OF)
 
 
 def _target_folder(out: Path) -> None:
@@ -39,21 +47,29 @@ def write_documents(
     *,
     orgs: Sequence[Organisation] | None = None,
     progress: Callable[[int], None] | None = None,
+    first_set: int = 1,
 ) -> list[Path]:
-    """Generate documents into ``out`` as ``json``, ``xhtml`` or ``both``; return the paths.
+    """Generate documents into ``out`` in the forms ``fmt`` names (``json``, ``xhtml``,
+    ``cda``, ``both`` = JSON and XHTML, ``all`` = the three); return the paths.
 
-    Nothing is overwritten: a file that exists already stops the run before anything is
-    written (exit 2). Every file is validated in the form written before it is written.
+    Files are ``<stem>.json``, ``<stem>.xhtml`` and ``<stem>.xml`` (CDA). Nothing is
+    overwritten: a file that exists already stops the run before anything is written
+    (exit 2). Every file is validated in the form written before it is written.
     """
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown format '{fmt}' (one of {', '.join(FORMATS)})")
+    if fmt not in FORMS_OF:
+        raise UsageError(f"unknown form '{fmt}' (one of {', '.join(FORMATS)})")
     registry = registry or SchemaRegistry()
     chosen = resolve_structure(structure, registry)
-    forms = ("json", "xhtml") if fmt == "both" else (fmt,)
+    forms = FORMS_OF[fmt]
     checker = Checker(registry, load_codesets(registry.extra_dirs))
     _target_folder(out)
-    documents = list(generate_documents(chosen, count, seed, registry, orgs=orgs, validate=False))
-    targets = [out / f"{stem}.{form}" for stem, _ in documents for form in forms]
+    documents = list(
+        generate_documents(
+            chosen, count, seed, registry, orgs=orgs, validate=False, forms=forms,
+            first_set=first_set,
+        )
+    )  # fmt: skip
+    targets = [out / f"{stem}.{SUFFIXES[form]}" for stem, _ in documents for form in forms]
     existing = [p for p in targets if p.exists() or p.is_symlink()]
     if existing:
         raise UsageError(
@@ -63,9 +79,9 @@ def write_documents(
     written: list[Path] = []
     for stem, document in documents:
         for form in forms:
+            path = out / f"{stem}.{SUFFIXES[form]}"
             data = document_bytes(document, form, chosen)
-            checker.check(data, f"{stem}.{form}")
-            path = out / f"{stem}.{form}"
+            checker.check(data, path.name)
             try:
                 with path.open("xb") as handle:  # "x": never replace a file made meanwhile
                     handle.write(data)
@@ -88,7 +104,10 @@ def write_all(
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, list[Path]]:
     """``count`` documents of every known structure (its newest version), each structure in
-    a folder of its own named by its full dated OID."""
+    a folder of its own named by its full dated OID.
+
+    The structures' sets are numbered on from one structure to the next, so that no two
+    documents of the run share an OID and the whole folder can be archived in one go."""
     newest: dict[str, StructureSchema] = {}
     for structure in registry.structures():
         newest[structure.oid] = structure  # sorted by version: the last one wins
@@ -101,7 +120,8 @@ def write_all(
             raise UsageError(f"{folder}: exists already and is not empty: not overwriting")
     return {
         s.dated_oid: write_documents(
-            s, count, seed, out / s.dated_oid, fmt, registry, orgs=orgs, progress=progress
+            s, count, seed, out / s.dated_oid, fmt, registry, orgs=orgs, progress=progress,
+            first_set=i * count + 1,  # a set has at least one document: no overlap
         )
-        for s in newest.values()
-    }
+        for i, s in enumerate(newest.values())
+    }  # fmt: skip

@@ -4,7 +4,8 @@ The key and certificate are ``samples/keys/TEST-ONLY-signing-key.pem`` and
 ``TEST-ONLY-signing-cert.pem`` (``CN=Liisa Laine``, issued by ``TEST-ONLY-ca.pem``), shipped
 in the wheel so that ``samples generate`` signs from an installed package too. A fixed key
 keeps generated documents byte-identical from run to run (RSA PKCS#1 v1.5 signatures are
-deterministic, and the XML signature's tokens are seeded by the document).
+deterministic, the XHTML signature's tokens are seeded by the document, and the CDA
+signature's IDs are numbered).
 """
 
 from __future__ import annotations
@@ -55,3 +56,16 @@ def sign_xhtml_bytes(data: bytes, signed_at: str) -> bytes:
     root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
     seed = int.from_bytes(hashlib.sha256(data).digest()[:8], "big")
     return sign_xhtml(root, signing_material(), ids.parse_datetime(signed_at), token_seed=seed)
+
+
+def sign_cda_bytes(data: bytes, signed_at: str) -> bytes:
+    """Sign a CDA document with a professional signature (TEST-ONLY signer, signing time
+    ``signed_at``), as ``kanta-archive sign`` does; the same input gives the same bytes."""
+    from kanta_archive.formats.read import read_bytes
+    from kanta_archive.signatures.cda_sign import sign_cda
+
+    outcome = read_bytes(data, "generated.xml")
+    if outcome.document is None:
+        reasons = "; ".join(f"{f.code} {f.message}" for f in outcome.findings)
+        raise GeneratorError(f"generated CDA document is unreadable (generator bug): {reasons}")
+    return sign_cda(outcome.document, signing_material(), ids.parse_datetime(signed_at))

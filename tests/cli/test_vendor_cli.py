@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -107,3 +108,79 @@ def test_committed_structure_docs_are_up_to_date(run_cli: Run, tmp_path: Path) -
         fresh = page.read_text(encoding="utf-8")
         stored = (committed / page.name).read_text(encoding="utf-8")
         assert stored == fresh, f"docs/structures/{page.name} is stale: {hint}"
+
+
+KEYS = Path(__file__).resolve().parents[2] / "samples" / "keys"
+
+
+def test_samples_generate_cda_form_validates_and_archives_with_complete_chains(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    out = tmp_path / "cda"
+    result = run_cli("samples", "generate", "--count", "8", "--seed", "5", "--form", "cda",
+                     "--out", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    files = sorted(out.rglob("*"))
+    documents = [p for p in files if p.is_file()]
+    assert documents and all(p.suffix == ".xml" for p in documents)
+    assert len(documents) == 8 * len(SchemaRegistry().structures())
+    checked = run_cli("validate", out, "--trust", KEYS / "TEST-ONLY-ca.pem", "--format", "json")
+    assert checked.exit_code == 0, checked.output
+    assert json.loads(checked.stdout)["summary"]["valid"] == len(documents)
+    store = tmp_path / "store"
+    archived = run_cli("archive", out, "--store", store)
+    assert archived.exit_code == 0, archived.output
+    assert f"{len(documents)} stored, 0 unchanged, 0 refused" in archived.output
+    listed = run_cli("query", "--store", store, "--all", "--all-versions", "--format", "jsonl",
+                     "--columns", "set_oid,version,storage_format")  # fmt: skip
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert len(rows) == len(documents)
+    assert {row["storage_format"] for row in rows} == {"cda"}
+    versions: dict[str, list[int]] = {}
+    for row in rows:
+        versions.setdefault(row["set_oid"], []).append(row["version"])
+    assert all(sorted(v) == list(range(1, len(v) + 1)) for v in versions.values())
+    assert any(len(v) > 1 for v in versions.values())  # chains, not only first versions
+    assert run_cli("verify", "--store", store).exit_code == 0
+
+
+def test_samples_generate_format_is_the_old_name_of_form(run_cli: Run, tmp_path: Path) -> None:
+    for option in ("--form", "--format"):
+        result = run_cli("samples", "generate", "--structure", CASE, "--count", "3", "--seed",
+                         "2", option, "cda", "--out", tmp_path / option)  # fmt: skip
+        assert result.exit_code == 0, result.output
+    by_form = sorted((tmp_path / "--form").iterdir())
+    by_format = sorted((tmp_path / "--format").iterdir())
+    assert [p.name for p in by_form] == [p.name for p in by_format] and len(by_form) == 3
+    assert [p.read_bytes() for p in by_form] == [p.read_bytes() for p in by_format]
+
+
+def test_samples_generate_all_forms(run_cli: Run, tmp_path: Path) -> None:
+    out = tmp_path / "all"
+    result = run_cli("samples", "generate", "--structure", CLIENT_RECORD, "--count", "4",
+                     "--form", "all", "--out", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    stems = {p.stem for p in out.iterdir()}
+    assert len(stems) == 4
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{stem}.{suffix}" for stem in stems for suffix in ("json", "xhtml", "xml")
+    )
+    assert run_cli("validate", out).exit_code == 0
+
+
+def test_samples_generate_cda_never_overwrites(run_cli: Run, tmp_path: Path) -> None:
+    out = tmp_path / "cda"
+    first = run_cli("samples", "generate", "--structure", CASE, "--count", "2", "--form", "cda",
+                    "--out", out)  # fmt: skip
+    assert first.exit_code == 0, first.output
+    before = {p: p.read_bytes() for p in out.iterdir()}
+    again = run_cli("samples", "generate", "--structure", CASE, "--count", "2", "--seed", "9",
+                    "--form", "all", "--out", out)  # fmt: skip
+    assert again.exit_code == 2 and "not overwriting" in again.stderr
+    assert {p: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_samples_generate_unknown_form_is_a_usage_error(run_cli: Run, tmp_path: Path) -> None:
+    result = run_cli("samples", "generate", "--form", "pdf", "--out", tmp_path / "x")
+    assert result.exit_code == 2 and "pdf" in result.stderr
+    assert not (tmp_path / "x").exists()

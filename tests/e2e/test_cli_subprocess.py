@@ -111,3 +111,15 @@ def test_help_loads_no_part_of_the_pipeline() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_generated_cda_documents_are_archived_by_the_installed_command(tmp_path: Path) -> None:
+    out, store = tmp_path / "gen-cda", tmp_path / "store"
+    made = run("samples", "generate", "--structure", "1.2.246.537.6.1505.2", "--count", "12",
+               "--seed", "3", "--form", "cda", "--out", out)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert len(list(out.glob("*.xml"))) == 12
+    archived = run("archive", out, "--store", store)
+    assert archived.returncode == 0, archived.stdout + archived.stderr
+    assert "12 stored, 0 unchanged, 0 refused" in archived.stdout + archived.stderr
+    assert "Traceback" not in made.stderr + archived.stderr

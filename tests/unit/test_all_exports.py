@@ -5,16 +5,22 @@ says where they are found; without them these tests fail, they never skip).
 
 * ``test_generated_documents_of_every_export_validate``: for each of the 202 exports,
   documents are generated and validated in both storage forms with zero error findings.
+* ``test_generated_cda_documents_validate_with_their_twins_findings``: documents generated
+  for the CDA form (``samples generate --form cda``) are valid in the CDA form and get
+  exactly the findings of their JSON and XHTML twins.
 * ``test_one_defect_gives_exactly_its_finding``: a generated document gets one defect of a
   kind (wrong type, missing required field, unknown code, impossible date in a date field,
   bad HETU, bad temporary identifier, missing client identifier); both forms must get
   exactly one error, that defect's, at its place.
+* ``test_one_defect_in_the_cda_form_is_found_as_in_the_json_form``: the same, in the CDA
+  and JSON forms of a document generated for the CDA form.
 
-By default the first test runs every export with a few documents and the second a fixed
-sample of about sixty exports (the bundled seven, every fourth export and two chosen ones;
-a test checks that the sample holds every kind of client block).
-``KANTA_ARCHIVE_ALL_EXPORTS=1`` runs the defect test on all 202 exports and the generation
-test with more documents and seeds.
+By default the first test runs every export with a few documents, the CDA generation test
+and the defect test a fixed sample of about sixty exports (the bundled seven, every fourth
+export and two chosen ones; a test checks that the sample holds every kind of client
+block) and the CDA defect test the bundled seven and the two chosen ones.
+``KANTA_ARCHIVE_ALL_EXPORTS=1`` runs the defect tests and the CDA generation test on all
+202 exports and the generation tests with more documents and seeds.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from sosmeta_exports import exports_dir
 from kanta_archive import sosmeta
 from kanta_archive.codesets import CodeSet, CodeSets, load_codesets
 from kanta_archive.findings import Severity
-from kanta_archive.generate import document_bytes, generate_documents
+from kanta_archive.generate import SUFFIXES, document_bytes, generate_documents
 from kanta_archive.rules import fields as fk
 from kanta_archive.schemas import SchemaRegistry, StructureSchema
 from kanta_archive.validate import Validator
@@ -67,6 +73,10 @@ def structure(dated_oid: str) -> StructureSchema:
 def _errors(data: bytes, source: str, checker: Validator | None = None) -> list[Key]:
     result = (checker or validator()).validate_bytes(data, source)
     return [f.key() for f in result.findings if f.severity is Severity.ERROR]
+
+
+def _keys(data: bytes, source: str) -> set[Key]:
+    return {f.key() for f in validator().validate_bytes(data, source).findings}
 
 
 def test_the_folder_holds_the_202_exports_and_each_loads() -> None:
@@ -334,12 +344,45 @@ def _sample() -> list[str]:
     return sorted(set(BUNDLED) | set(EXPORTS[::4]) | EXTRA)
 
 
+THREE_FORMS = ("json", "xhtml", "cda")
+
+
+@pytest.mark.parametrize("dated_oid", _sample())
+def test_generated_cda_documents_validate_with_their_twins_findings(dated_oid: str) -> None:
+    chosen = structure(dated_oid)
+    for seed in SEEDS:
+        made = generate_documents(
+            chosen, COUNT, seed, registry(), validate=False, forms=THREE_FORMS
+        )
+        for stem, doc in made:
+            keys = {
+                form: _keys(document_bytes(doc, form, chosen), f"{stem}.{SUFFIXES[form]}")
+                for form in THREE_FORMS
+            }
+            assert [k for k in keys["cda"] if k[1] == "error"] == [], f"{dated_oid} {stem}.xml"
+            assert keys["cda"] == keys["json"] == keys["xhtml"], f"{dated_oid} {stem}"
+
+
 @pytest.mark.parametrize("kind", list(DEFECTS))
 @pytest.mark.parametrize("dated_oid", _sample())
 def test_one_defect_gives_exactly_its_finding(dated_oid: str, kind: str) -> None:
+    _one_defect(dated_oid, kind, ("json", "xhtml"))
+
+
+@pytest.mark.parametrize("kind", list(DEFECTS))
+@pytest.mark.parametrize("dated_oid", EXPORTS if ALL else sorted(BUNDLED | EXTRA))
+def test_one_defect_in_the_cda_form_is_found_as_in_the_json_form(dated_oid: str, kind: str) -> None:
+    _one_defect(dated_oid, kind, ("json", "cda"))
+
+
+def _one_defect(dated_oid: str, kind: str, forms: tuple[str, ...]) -> None:
+    """The first of 30 generated documents that has a place for the defect gets it, and
+    each of ``forms`` of it gets exactly that defect's error."""
     chosen = structure(dated_oid)
     inject = DEFECTS[kind]
-    for _stem, generated in generate_documents(chosen, 30, 7, registry()):
+    made_for = ("json", "cda") if "cda" in forms else ("json",)  # cda: one client each
+    made = generate_documents(chosen, 30, 7, registry(), forms=made_for)
+    for _stem, generated in made:
         doc = copy.deepcopy(generated)
         doc.pop("signature", None)  # an edit would break it: a second finding
         doc["metadata"].pop("signature", None)
@@ -348,9 +391,10 @@ def test_one_defect_gives_exactly_its_finding(dated_oid: str, kind: str) -> None
             continue
         what, expected = made
         checker = Validator(registry(), _codesets_for(generated)) if kind == "bad-code" else None
-        for form in ("json", "xhtml"):
+        for form in forms:
             data = document_bytes(doc, form, chosen)
-            assert _errors(data, f"doc.{form}", checker) == [expected], f"{what} ({form})"
+            source = f"doc.{SUFFIXES[form]}"
+            assert _errors(data, source, checker) == [expected], f"{what} ({form})"
         return
     # No document to put this defect in: only where the structure has no such field.
     if kind == "bad-temporary-id":

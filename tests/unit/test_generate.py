@@ -18,8 +18,10 @@ import pytest
 
 from kanta_archive.errors import UsageError
 from kanta_archive.findings import Severity
+from kanta_archive.formats.read import read_bytes
 from kanta_archive.generate import (
     SIGNER_NAME,
+    SUFFIXES,
     GeneratorError,
     default_orgs_path,
     document_bytes,
@@ -30,7 +32,9 @@ from kanta_archive.generate import (
 )
 from kanta_archive.generate.codes import PLACEHOLDER
 from kanta_archive.model import structure_id_of
+from kanta_archive.paths import bundled_samples_dir
 from kanta_archive.schemas import SchemaRegistry, StructureSchema
+from kanta_archive.signatures import verify_document
 from kanta_archive.validate import Validator
 
 REGISTRY = SchemaRegistry()
@@ -100,6 +104,93 @@ def test_json_and_xhtml_forms_get_the_same_finding_keys(structure: StructureSche
         as_xhtml = document_bytes(doc, "xhtml", structure)
         assert _errors(as_xhtml, f"{stem}.xhtml") == []
         assert _keys(as_json, f"{stem}.json") == _keys(as_xhtml, f"{stem}.xhtml")
+
+
+THREE_FORMS = ("json", "xhtml", "cda")
+
+
+@pytest.mark.parametrize("structure", STRUCTURES, ids=lambda s: s.dated_oid)
+def test_cda_documents_validate_and_get_the_findings_of_their_json_and_xhtml_twins(
+    structure: StructureSchema,
+) -> None:
+    docs = list(generate_documents(structure, 20, 5, REGISTRY, forms=THREE_FORMS))
+    assert len(docs) == 20
+    for stem, doc in docs:
+        data = {form: document_bytes(doc, form, structure) for form in THREE_FORMS}
+        assert data["cda"].startswith(b"<?xml") and b"<ClinicalDocument" in data["cda"]
+        assert _errors(data["cda"], f"{stem}.xml") == []
+        keys = {form: _keys(data[form], f"{stem}.{SUFFIXES[form]}") for form in THREE_FORMS}
+        assert keys["cda"] == keys["json"] == keys["xhtml"], stem
+
+
+def test_the_cda_form_reads_back_as_the_generated_content_and_metadata() -> None:
+    for structure in STRUCTURES:
+        for stem, doc in generate_documents(structure, 5, 6, REGISTRY, forms=("cda",)):
+            read = read_bytes(document_bytes(doc, "cda", structure), f"{stem}.xml").document
+            assert read is not None and read.format == "cda"
+            assert read.content == doc["content"]
+            meta = doc["metadata"]
+            assert read.metadata.document_oid == meta["document_oid"]
+            assert read.metadata.version == meta["version"]
+            assert read.metadata_raw["structure"] == structure.dated_oid
+            assert read.metadata_raw.get("previous_version_oid") == meta.get("previous_version_oid")
+
+
+def test_signed_documents_carry_a_professional_cda_signature_by_the_test_signer() -> None:
+    anchor = (bundled_samples_dir() / "keys" / "TEST-ONLY-ca.pem").read_bytes()
+    signed = unsigned = 0
+    for structure in STRUCTURES:
+        for stem, doc in generate_documents(structure, 10, 3, REGISTRY, forms=("cda",)):
+            data = document_bytes(doc, "cda", structure)
+            read = read_bytes(data, f"{stem}.xml").document
+            assert read is not None
+            check = verify_document(read, (anchor,))
+            if "signature" in doc:
+                signed += 1
+                assert check.present and check.valid and check.trusted, check.problem
+                assert check.signer == SIGNER_NAME
+                assert read.metadata_raw["signature"]["type"]["code"] == "1"  # professional
+                assert data.count(b"<signatureDescription") == 1
+            else:
+                unsigned += 1
+                assert not check.present and b"signatureCollection" not in data
+    assert signed and unsigned
+
+
+def test_documents_for_the_cda_form_have_one_client_each() -> None:
+    structure = REGISTRY.find("1.2.246.537.6.1506.19005")[-1]  # clients: an array
+    made = [doc for _, doc in generate_documents(structure, 60, 2, REGISTRY, forms=("cda",))]
+    assert all(len(doc["metadata"]["clients"]) == 1 for doc in made)
+    assert all(len(_clients(doc, structure.root)) == 1 for doc in made)
+    assert all("common_matter_oid" not in doc["metadata"] for doc in made)
+
+
+def test_a_document_with_several_clients_has_no_cda_form() -> None:
+    structure = REGISTRY.find("1.2.246.537.6.1506.19005")[-1]
+    several = next(
+        doc
+        for _, doc in generate_documents(structure, 60, 2, REGISTRY)
+        if len(doc["metadata"]["clients"]) > 1
+    )
+    with pytest.raises(GeneratorError, match="common matter"):
+        document_bytes(several, "cda", structure)
+
+
+def test_an_unknown_form_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="unknown form"):
+        list(generate_documents(STRUCTURES[0], 1, 0, REGISTRY, forms=("pdf",)))
+    with pytest.raises(UsageError, match="unknown form"):
+        write_documents(STRUCTURES[0], 1, 0, tmp_path / "out", "pdf", REGISTRY)
+    assert not (tmp_path / "out").exists()
+
+
+def test_only_the_last_version_of_a_set_is_invalidated() -> None:
+    for structure in STRUCTURES:
+        made = [doc["metadata"] for _, doc in generate_documents(structure, 60, 11, REGISTRY)]
+        last_of_set = {m["set_oid"]: m["version"] for m in made}  # versions come in order
+        for meta in made:
+            if meta.get("status") == "invalidated":
+                assert meta["version"] == last_of_set[meta["set_oid"]], meta["document_oid"]
 
 
 def test_clients_are_written_under_the_real_keys() -> None:
@@ -212,6 +303,20 @@ def test_same_seed_same_bytes_different_seed_different(tmp_path: Path) -> None:
     assert [p.read_bytes() for p in first] != [p.read_bytes() for p in other]
 
 
+def test_all_three_forms_same_seed_same_bytes(tmp_path: Path) -> None:
+    key = STRUCTURES[3].dated_oid
+    first = write_documents(key, 4, 3, tmp_path / "a", "all", REGISTRY)
+    again = write_documents(key, 4, 3, tmp_path / "b", "all", REGISTRY)
+    assert [p.suffix for p in first] == [".json", ".xhtml", ".xml"] * 4
+    assert [p.name for p in first] == [p.name for p in again]
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in again]
+    signed = [b"signatureCollection" in p.read_bytes() for p in first if p.suffix == ".xml"]
+    assert signed == [
+        '"signature": {' in p.read_text(encoding="utf-8") for p in first if p.suffix == ".json"
+    ]
+    assert True in signed  # seed 3: the first and the last are signed
+
+
 def test_write_documents_never_overwrites(tmp_path: Path) -> None:
     key = STRUCTURES[0].dated_oid
     out = tmp_path / "out"
@@ -240,6 +345,18 @@ def test_write_all_writes_every_structure_or_nothing(tmp_path: Path) -> None:
         write_all(REGISTRY, 1, 3, again, "json")
     assert [p.name for p in again.iterdir()] == [BUNDLED[-1]]  # nothing else written
     assert [p.name for p in (again / BUNDLED[-1]).iterdir()] == ["mine.json"]
+
+
+def test_write_all_gives_every_document_of_the_run_an_oid_of_its_own(tmp_path: Path) -> None:
+    written = write_all(REGISTRY, 12, 3, tmp_path / "all", "cda")
+    oids = [
+        read.metadata.document_oid
+        for paths in written.values()
+        for path in paths
+        if (read := read_bytes(path.read_bytes(), path.name).document) is not None
+    ]
+    assert len(oids) == 12 * len(BUNDLED)
+    assert len(set(oids)) == len(oids)
 
 
 def test_a_structure_is_named_by_dated_oid_at_version_or_base_oid() -> None:

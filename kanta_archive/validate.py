@@ -212,7 +212,7 @@ class Validator:
         if document.format == "cda":
             from kanta_archive.formats.cda_schema import cda_xsd_findings
 
-            return cda_xsd_findings(document)[:most]
+            return cda_xsd_findings(document, slow=self.slow_xsd)[:most]
         if document.format != "xhtml":
             return []
         from kanta_archive.formats.xsd_findings import xsd_findings

@@ -16,6 +16,7 @@ test, only when the test reaches them.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -37,6 +38,9 @@ class XPathFunctions:
         self._parser = XPath2Parser(namespaces={"xs": XS_NS}, xsd_version=xsd_version)
         self._patterns: dict[str, re.Pattern[str]] = {}
         self._expressions: dict[str, Any] = {}
+        # One elementpath context per thread, its variables set for each call: building
+        # a context costs more than the evaluation (the expressions read only variables).
+        self._local = threading.local()
 
     @property
     def extensions(self) -> Mapping[tuple[str, str], Callable[..., Any]]:
@@ -53,16 +57,24 @@ class XPathFunctions:
         return compiled.search(str(value)) is not None
 
     def _xpath2(self, _context: Any, expression: Any, *values: Any) -> bool:
-        from elementpath import XPathContext
-        from lxml import etree
-
         token = self._expressions.get(expression)
         if token is None:
             token = self._parser.parse(str(expression))
             self._expressions[str(expression)] = token
-        variables: dict[str, Any] = {
-            name: str(value) for name, value in zip(_NAMES, values, strict=False)
-        }
-        # No document: the expression sees only its variables (the root is a stand-in).
-        context = XPathContext(etree.Element("none"), variables=variables)
+        context = self._variables_context()
+        context.variables.clear()
+        context.variables.update(
+            {name: str(value) for name, value in zip(_NAMES, values, strict=False)}
+        )
         return bool(token.boolean_value(token.evaluate(context)))
+
+    def _variables_context(self) -> Any:
+        context = getattr(self._local, "context", None)
+        if context is None:
+            from elementpath import XPathContext
+            from lxml import etree
+
+            # No document: the expressions see only their variables (the root is a stand-in).
+            context = XPathContext(etree.Element("none"))
+            self._local.context = context
+        return context

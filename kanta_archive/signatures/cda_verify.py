@@ -4,9 +4,9 @@ Each signature is checked on its own: its ``signatureDescription`` (1 profession
 system signature), its XML-DSig ``Signature`` (exclusive c14n, RSA-SHA256, two
 references by ``ID``: the ``nonXMLBody`` and its own ``signatureTimestamp``), and with
 ``--trust`` its certificate chain. A signature in exactly the profile ``sign`` writes is
-verified directly (:func:`_verifies_directly`: lxml's c14n, ``hashlib`` and
-``cryptography``, about a tenth of signxml's cost, which re-parses the whole document
-for each reference); any other, and any that does not verify there, is verified by
+verified directly (signatures/direct_dsig.py: lxml's c14n, ``hashlib`` and
+``cryptography``, a fraction of signxml's cost, which re-parses the whole document for
+each reference); any other, and any that does not verify there, is verified by
 signxml, which then also words the problem. signxml is the reference: tests compare both
 on valid and tampered documents. When a digest fails, this module
 works out which reference it is, and whether only the white space between elements
@@ -23,14 +23,14 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
-from base64 import b64decode
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from kanta_archive.formats.cda_common import EP2, HL7
+from kanta_archive.signatures.direct_dsig import cda_verifies_directly
 from kanta_archive.signatures.verify import (
     ABSENT,
     SignatureCheck,
@@ -51,10 +51,7 @@ EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
-DSIG11 = "{http://www.w3.org/2009/xmldsig11#}"
 KINDS = {"1": "professional", "3": "system"}
-_XML_SPACE = " \t\r\n"
-_ID_ATTRIBUTES = etree.XPath("//@*[local-name() = 'ID']")
 
 
 def find_signatures(doc: Any) -> list[Any]:
@@ -239,7 +236,7 @@ def _verify_one(
         )
     if signed_at is None:
         return bad("the signatureTimestamp is not an ISO 8601 time with a zone", **facts)
-    if reference or not _verifies_directly(root, ds, ident, leaf):
+    if reference or not cda_verifies_directly(root, ds, ident, leaf):
         failure = _signxml_failure(root, ident, leaf)
         if failure is not None:
             reason = _diagnose(root, ds, body.get("ID") or "")
@@ -273,94 +270,6 @@ def _signxml_failure(root: Any, ident: str, leaf: x509.Certificate) -> Exception
     except Exception as exc:
         return exc
     return None
-
-
-def _verifies_directly(root: Any, ds: Any, ident: str, leaf: x509.Certificate) -> bool:
-    """Whether the signature verifies, decided without signxml, for the profile ``sign``
-    writes; ``False`` for anything else too (signxml then decides). ``True`` only where
-    signxml would also accept the signature: its schema check of ``ds:Signature``, the
-    certificate valid now, no key value beside the certificate, SignedInfo in exclusive
-    c14n verified by the certificate's RSA key (PKCS #1 v1.5, SHA-256), and each of the
-    two references a ``#ID`` that names one element outside other signatures and holds no
-    signature, with exactly the exclusive-c14n transform and a SHA-256 digest that
-    matches. signxml re-serialises what it checks: text after ds:Signature or after a
-    referenced element would not parse there, so it is left to signxml too."""
-    try:
-        return _direct(root, ds, ident, leaf)
-    except Exception:  # anything unexpected in a hostile signature: signxml decides
-        return False
-
-
-def _direct(root: Any, ds: Any, ident: str, leaf: x509.Certificate) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
-    from signxml.verifier import XMLVerifier
-
-    now = datetime.now(UTC)
-    key = leaf.public_key()
-    if not (leaf.not_valid_before_utc <= now <= leaf.not_valid_after_utc) or not isinstance(
-        key, rsa.RSAPublicKey
-    ):
-        return False
-    kept = [s for s in root.iter(DS + "Signature") if s.getparent().get("ID") == ident]
-    if kept != [ds] or (ds.tail or "").strip(_XML_SPACE):
-        return False
-    if ds.find(f"{DS}KeyInfo/{DS}KeyValue") is not None:
-        return False
-    if ds.find(f"{DS}KeyInfo/{DSIG11}DEREncodedKeyValue") is not None:
-        return False
-    schemas: Any = XMLVerifier.schemas()  # type: ignore[no-untyped-call]
-    if not any(schema.validate(ds) for schema in schemas):
-        return False
-    info = ds.find(DS + "SignedInfo")
-    c14n = info.find(DS + "CanonicalizationMethod")
-    if c14n.get("Algorithm") != EXC_C14N or len(c14n):
-        return False
-    signed_info = etree.tostring(info, method="c14n", exclusive=True, with_comments=False)
-    value = b64decode(ds.findtext(DS + "SignatureValue"))
-    try:
-        key.verify(value, signed_info, padding.PKCS1v15(), hashes.SHA256())
-    except InvalidSignature:
-        return False
-    references = info.findall(DS + "Reference")
-    if len(references) != 2:
-        return False
-    ids = _ids(root)
-    return all(_reference_holds(ids, ref) for ref in references)
-
-
-def _ids(root: Any) -> dict[str, list[Any]]:
-    """The elements by the value of each attribute named ID (in any namespace): how signxml
-    resolves ``#x`` (``//*[@*[local-name() = 'ID']=$uri]``), in one pass for all of them."""
-    found: dict[str, list[Any]] = {}
-    values: Any = _ID_ATTRIBUTES(root)
-    for value in values:
-        found.setdefault(str(value), []).append(value.getparent())
-    return found
-
-
-def _reference_holds(ids: dict[str, list[Any]], ref: Any) -> bool:
-    uri = ref.get("URI") or ""
-    if not uri.startswith("#") or uri.startswith("#xpointer("):
-        return False
-    found = ids.get(uri.lstrip("#"), [])
-    if len(found) != 1:
-        return False
-    target = found[0]
-    inside_a_signature = any(a.tag == DS + "Signature" for a in target.iterancestors())
-    if inside_a_signature or next(target.iter(DS + "Signature"), None) is not None:
-        return False
-    if (target.tail or "").strip(_XML_SPACE):
-        return False
-    transforms = ref.findall(f"{DS}Transforms/{DS}Transform")
-    if [t.get("Algorithm") for t in transforms] != [EXC_C14N] or len(transforms[0]):
-        return False
-    method = ref.find(DS + "DigestMethod")
-    if method is None or method.get("Algorithm") != SHA256:
-        return False
-    data = etree.tostring(target, method="c14n", exclusive=True, with_comments=False)
-    return bool(b64decode(ref.findtext(DS + "DigestValue")) == hashlib.sha256(data).digest())
 
 
 def verify_cda(

@@ -31,11 +31,13 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from kanta_archive.formats.xhtml_common import XHTML
-from kanta_archive.signatures.xml_dsig import DS, XADES
 
 if TYPE_CHECKING:
     from cryptography import x509
 
+# The names of xml_dsig.py (which imports this module, so they are not imported from it).
+DS = "{http://www.w3.org/2000/09/xmldsig#}"
+XADES = "{http://uri.etsi.org/01903/v1.3.2#}"
 EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 C14N_11 = "http://www.w3.org/2006/12/xml-c14n11"
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"

@@ -219,9 +219,9 @@ class Validator:
 
         if not self.slow_xsd:
             from kanta_archive.formats.fast_xsd import fast_xsd
-            from kanta_archive.paths import bundled_schemas_dir
 
-            fast = fast_xsd(bundled_schemas_dir() / "xhtml" / "metadata.xsd")
+            # The registry's folder: bundled_schemas_dir() asks the file system each time.
+            fast = fast_xsd(self.registry.bundled_dir / "xhtml" / "metadata.xsd")
             return fast.findings(document.xml.metadata, document.xml.elements)[:most]
         schema = self.registry.metadata_xsd()
         # No xsi:schemaLocation hint in a document may load another schema (xmlschema's

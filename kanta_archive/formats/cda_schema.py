@@ -22,6 +22,7 @@ from kanta_archive.model import Document
 from kanta_archive.paths import bundled_schemas_dir
 
 
+@lru_cache(maxsize=1)
 def cda_fast_xsd() -> FastXsd:
     """The fast form of the CDA XSD (once per process)."""
     return fast_xsd(bundled_schemas_dir() / "cda" / "cda-header.xsd", CDA_ROOT)

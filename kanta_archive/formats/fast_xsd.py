@@ -9,7 +9,7 @@ part in tens of microseconds. The XSD 1.1 in the bundled schemas is limited to:
   XPath 2.0 ``test``, the same test in XPath 1.0 (``ka:xpath1``), which libxml2 evaluates
   on an element the XSD 1.0 part found valid (there every field occurs as its declaration
   says, so a path selects at most one value where the XPath 2.0 test expects one).
-  XPath 1.0 lacks a few XPath 2.0 functions and types: ``kf:matches`` and ``kf:xpath2``
+  XPath 1.0 lacks a few XPath 2.0 functions and types: the ``kf:`` functions
   (formats/xpath_functions.py) have elementpath do those parts. On an element that is not
   valid the assertions run as XPath 2.0 in elementpath, as the reference does.
 * ``xs:openContent`` (CDA only): taken out for lxml, and the document pruned of what only

@@ -357,3 +357,34 @@ def test_a_cda_with_a_comment_is_left_to_the_reference() -> None:
     root = _valid_cda_root()
     root.find(f"{HL7}title").append(etree.Comment("x"))
     assert cda_fast_xsd().valid_findings(root) is None
+
+
+def _child_paths(root: Any, depth: int) -> set[str]:
+    """Every ``h:a/e:b`` path of up to ``depth`` steps below ``root`` in the document, and
+    each with a last step that names no element there."""
+    prefix = {HL7[1:-1]: "h", EP2[1:-1]: "e"}
+    paths: set[str] = set()
+    level = [(root, "")]
+    for _ in range(depth):
+        below = []
+        for el, path in level:
+            for child in el.iterchildren("*"):
+                q = etree.QName(child)
+                if q.namespace in prefix:
+                    step = f"{path}/{prefix[q.namespace]}:{q.localname}".lstrip("/")
+                    paths.update((step, step + "-absent"))
+                    below.append((child, step))
+        level = below
+    return paths
+
+
+@pytest.mark.parametrize("path", CDA_SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_readers_child_walk_finds_what_element_path_finds(path: Path) -> None:
+    from kanta_archive.formats.cda_reader import _NS, _find
+
+    root = etree.fromstring(path.read_bytes(), etree.XMLParser(resolve_entities=False))
+    tree = root.getroottree()
+    for query in sorted(_child_paths(root, 4)):
+        walked, found = _find(root, query), root.find(query, _NS)
+        assert (walked is None) == (found is None), query
+        assert walked is None or tree.getpath(walked) == tree.getpath(found), query

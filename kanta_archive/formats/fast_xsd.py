@@ -188,10 +188,10 @@ class FastXsd:
     def findings(self, element: Any, elements: Mapping[str, Any]) -> list[Finding]:
         """Schema findings (``KA-META-SCHEMA`` at the pointers of the elements the reader
         recorded) and the failed assertions, for the element the schema declares."""
-        pointers = {id(el): pointer for pointer, el in elements.items()}
         found: list[Finding] = []
         valid = bool(self.schema.validate(element))
         if not valid:
+            pointers = {id(el): pointer for pointer, el in elements.items()}
             log: Any = self.schema.error_log
             # Elements by (tag, line), first in document order: one pass for all the errors,
             # not one per error (50,000 bad clients were quadratic).

@@ -16,6 +16,7 @@ from kanta_archive.findings import Finding, error
 from kanta_archive.limits import InputLimits
 
 _CHUNK = 1 << 16
+_CROWDED = etree.XPath("(//*[count(@*) > $n])[1]")  # compiled once, not per document
 
 
 class _TooMany(Exception):
@@ -64,7 +65,7 @@ def element_limit_problem(data: bytes, limits: InputLimits) -> Finding | None:
 
 def tree_limit_problem(data: bytes, root: Any, limits: InputLimits) -> Finding | None:
     """KA-LIMIT-ATTRIBUTES or KA-LIMIT-NAMESPACES for the parsed ``root`` of ``data``."""
-    crowded = root.xpath("(//*[count(@*) > $n])[1]", n=limits.max_attributes)
+    crowded: Any = _CROWDED(root, n=limits.max_attributes)
     if crowded:
         element = crowded[0]
         return error(

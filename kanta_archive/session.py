@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 from kanta_archive.access import reading as access_reading
-from kanta_archive.access.audit import AuditLog, AuditVerifyResult
-from kanta_archive.access.audit import verify as verify_audit_log
+from kanta_archive.access.audit_db import open_audit_log
+from kanta_archive.access.audit_verify import AuditVerifyResult
+from kanta_archive.access.audit_verify import verify as verify_audit_log
 from kanta_archive.access.context import ACTING_REQUIRED, AccessContext
 from kanta_archive.access.db import AccessStore, registry_exists
 from kanta_archive.access.service import AccessService
@@ -143,7 +144,7 @@ class ArchiveSession:
         self._new_store = new_store  # this session made the store ...
         self._new_dir = new_dir  # ... and its directory
         local = archive.store.local_dir  # an object-storage store has no registry file yet
-        self.checks = local is not None and registry_exists(local)
+        self.checks = local is not None and registry_exists(local, archive.access_url)
         if not self.checks and actor.organisation and not actor.organisation_is_default:
             archive.close()
             raise UsageError(NO_REGISTRY_FOR_AS)
@@ -175,11 +176,14 @@ class ArchiveSession:
         """Registry, rights, client links, disclosures and the audit trail (opens, and
         if need be creates, the store's ``access.sqlite``)."""
         if self._access is None:
-            store = AccessStore.open(self.archive.store.path)
+            store = AccessStore.open(self.archive.store.path, self.archive.access_url)
+            audit = open_audit_log(
+                self.archive.store.path,
+                store_id=store.store_id,
+                db=store.db if self.archive.access_url is not None else None,
+            )
             self._access = AccessService(
-                AccessContext(
-                    self.archive, store, AuditLog(self.archive.store.path), self.actor.person
-                ),
+                AccessContext(self.archive, store, audit, self.actor.person),
                 self.actor.organisation,
                 checks=self.checks,
             )
@@ -228,6 +232,7 @@ class ArchiveSession:
     def query(self, q: Query) -> QueryPage:
         """One page (``q.limit`` rows from ``q.offset``) of the documents matching ``q``
         that the actor may read (audited with a registry)."""
+        self.archive.require_index()  # a lost index is no empty archive
         if not self.checks:
             return QueryPage(self.archive.query(q))
         ctx, organisation = self._ctx()
@@ -237,6 +242,7 @@ class ArchiveSession:
     def stream(self, q: Query, limit: int | None = None) -> QueryStream:
         """Every document matching ``q`` from ``q.offset`` that the actor may read, at most
         ``limit`` (``None``: all, past the index's page size), read page by page."""
+        self.archive.require_index()  # a lost index is no empty archive
         counts = RowCounts()
         if not self.checks:
             return QueryStream(iter_rows(self.archive.index, q, limit, counts), counts)
@@ -413,8 +419,10 @@ class ArchiveSession:
         return self.archive.rebuild_index(progress=progress)
 
     def audit_verify(self) -> AuditVerifyResult:
-        """Check the audit log's hash chain (reads no client data, opens no access store)."""
-        return verify_audit_log(AuditLog(self.archive.store.path))
+        """Check the audit log's hash chain and seals (reads no client data, opens no
+        access store)."""
+        with open_audit_log(self.archive.store.path, self.archive.access_url) as log:
+            return verify_audit_log(log)
 
     def object_count(self) -> int:
         """How many document sets the store holds (for progress bars)."""
@@ -456,15 +464,27 @@ def open_archive(
     create: bool = False,
     validator: Any = None,
     registry: SchemaRegistry | None = None,
+    access_url: str | None = None,
+    recover_index: bool = False,
 ) -> ArchiveSession:
     """Open the store at ``store_path`` (``create=True`` makes a new one when the directory
     is missing or empty) with its index (default ``sqlite://<store>/index.sqlite``), acting
     as ``actor``. ``validator``: a :class:`kanta_archive.Validator` for ingest (default:
     the bundled schemas); ``registry``: the schema registry for the rest (masking), default
-    the validator's, so that one registry serves the whole session."""
+    the validator's, so that one registry serves the whole session. ``access_url``: where
+    the registry, rights and audit log live (default: the index URL when it is PostgreSQL,
+    else files in the store). ``recover_index`` (reindex, repair): a damaged index file is
+    moved aside and rebuilt instead of refused."""
     new_store = create and not (Path(store_path) / MARKER).exists()
     new_dir = create and not Path(store_path).exists()
-    archive = Archive.open(store_path, index_url, create=create, validator=validator)
+    archive = Archive.open(
+        store_path,
+        index_url,
+        create=create,
+        validator=validator,
+        recover_index=recover_index,
+        access_url=access_url,
+    )
     return ArchiveSession(
         archive, actor or Actor(), registry=registry, new_store=new_store, new_dir=new_dir
     )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner, Result
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pg_server import PgServer, find_bindir
 
 if TYPE_CHECKING:
     from s3_server import S3Server
@@ -41,6 +45,30 @@ def run_cli() -> Callable[..., Result]:
 def tmp_store(tmp_path: Path) -> Path:
     """A path for a fresh archive store (not created yet)."""
     return tmp_path / "archive"
+
+
+@pytest.fixture(autouse=True)
+def audit_key(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test seals audit logs with a key of its own, outside every store (never the
+    user's ``~/.config/kanta-archive/audit.key``)."""
+    path = tmp_path_factory.mktemp("audit-key") / "audit.key"
+    monkeypatch.setenv("KANTA_ARCHIVE_AUDIT_KEY", str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A real PostgreSQL server for the session (per xdist worker), or a skip with a reason."""
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip(
+            "no PostgreSQL server binaries (initdb, pg_ctl, postgres) found via"
+            " KANTA_PG_BINDIR, pg_config, PATH or /usr/lib/postgresql/*/bin;"
+            " install Debian's postgresql package to run the PostgreSQL tests"
+        )
+    server = PgServer(bindir).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,34 +1,54 @@
-"""The audit log: ``<store>/audit.log``, hash-chained, append-only JSON lines.
+"""The audit log: append-only JSON lines, hash-chained and sealed with a key kept outside
+the store.
 
-Each line is one JSON object with ``seq`` (1, 2, …), ``time`` (UTC), ``event``,
+Each entry is one JSON object with ``seq`` (1, 2, …), ``time`` (UTC), ``event``,
 ``actor`` (the acting organisation, or the user when no organisation acted), ``user``,
 ``client`` (or null), ``documents`` (list of OIDs), ``details`` (object), ``prev`` (the
-previous line's ``hash``; 64 zeros for the first line) and ``hash`` = SHA-256 (hex) over
-the canonical JSON of the line without ``hash`` (keys sorted, no spaces, UTF-8).
+previous entry's ``hash``; 64 zeros for the first), ``kid`` (the id of the sealing key),
+``hash`` = SHA-256 (hex) over the canonical JSON of the entry without ``hash`` and
+``mac`` (keys sorted, no spaces, UTF-8) and ``mac`` = HMAC-SHA256 of that hash under the
+audit key.
 
-Appends take an exclusive ``flock`` on ``<store>/audit.log.lock``, so concurrent writers
-chain correctly, and ``fsync`` the log. ``<store>/audit.head`` (written atomically after
-each append) holds the last ``seq`` and ``hash``, so that deleting the last lines is found
-too. :func:`verify` names the first bad line.
+The hash chain finds an edited, deleted, inserted or reordered line; the seal finds the
+forger who rewrites a line and recomputes every hash after it, or appends a line of his
+own: without the key he cannot make a valid ``mac``. The key (32 random bytes, hex, in a
+file readable by its owner only) is looked for in ``$KANTA_ARCHIVE_AUDIT_KEY`` (a file
+path), else ``$XDG_CONFIG_HOME/kanta-archive/audit.key`` (``~/.config/…``), made on the
+first append when missing, and refused inside the store. Verifying needs the same key.
+
+The log lives in ``<store>/audit.log`` (appends take an exclusive ``flock`` on
+``<store>/audit.log.lock`` and ``fdatasync`` the log once per batch of entries;
+``<store>/audit.head`` holds, in two slots written in turn, the sealed ``seq`` and
+``hash`` of a recent last line, so that deleting lines at the end is found) or in a
+database (table ``audit_log``, one row per entry, the head in ``audit_heads`` updated in
+the same transaction). The store's marker
+declares the log and its key id (:mod:`kanta_archive.store.manifest`), so that deleting
+the log and its head is found too. Limits: docs/access.md, "Audit log".
 """
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from kanta_archive.access.audit_key import AuditKey, load_key
 from kanta_archive.access.db import now_utc
+from kanta_archive.db import Closing
 from kanta_archive.errors import StoreError
+from kanta_archive.store import manifest
 from kanta_archive.store.locking import exclusive_lock
 
 AUDIT_FILE: Final = "audit.log"
 HEAD_FILE: Final = "audit.head"
 LOCK_FILE: Final = "audit.log.lock"
+#: bytes per slot of the head file (two slots; a sealed head record is about 200 bytes).
+HEAD_SLOT: Final = 512
 GENESIS: Final = "0" * 64
 
 EVENTS: Final = frozenset(
@@ -57,9 +77,206 @@ def canonical(entry: Mapping[str, Any]) -> bytes:
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
-    """SHA-256 hex of the canonical JSON of ``entry`` without its ``hash``."""
-    body = {k: v for k, v in entry.items() if k != "hash"}
+    """SHA-256 hex of the canonical JSON of ``entry`` without its ``hash`` and ``mac``."""
+    body = {k: v for k, v in entry.items() if k not in ("hash", "mac")}
     return hashlib.sha256(canonical(body)).hexdigest()
+
+
+# ---------------------------------------------------------------------- logs
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One event to append (see :meth:`AuditLog.append`)."""
+
+    event: str
+    actor: str
+    user: str | None = None
+    client: str | None = None
+    documents: Sequence[str] = ()
+    details: Mapping[str, Any] | None = None
+
+
+class AuditTrail(Closing, abc.ABC):
+    """An audit log: where the lines live is the subclass's business, the chain is here."""
+
+    store: Path
+
+    def __init__(self, store_path: str | os.PathLike[str], key: AuditKey | None = None) -> None:
+        self.store = Path(store_path)
+        self._key = key
+
+    def key(self, *, create: bool = True) -> AuditKey | None:
+        """The sealing key (made on first use when ``create``)."""
+        if self._key is None:
+            self._key = load_key(self.store, create=create)
+        return self._key
+
+    def append(
+        self,
+        event: str,
+        *,
+        actor: str,
+        user: str | None = None,
+        client: str | None = None,
+        documents: Sequence[str] = (),
+        details: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Append one entry (durably) and return it."""
+        return self.append_many([AuditEvent(event, actor, user, client, documents, details)])[0]
+
+    def append_many(self, events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
+        """Append several entries durably at once (one lock, one flush); return them."""
+        pending = list(events)
+        for item in pending:
+            if item.event not in EVENTS:
+                raise ValueError(f"unknown audit event {item.event!r}")
+        if not pending:
+            return []
+        key = self.key(create=True)
+        assert key is not None
+        with self._locked() as last:
+            seq, prev = (0, GENESIS) if last is None else last
+            entries: list[dict[str, Any]] = []
+            for item in pending:
+                seq += 1
+                entry: dict[str, Any] = {
+                    "seq": seq,
+                    "time": now_utc(),
+                    "event": item.event,
+                    "actor": item.actor,
+                    "user": item.user,
+                    "client": item.client,
+                    "documents": list(item.documents),
+                    "details": dict(item.details or {}),
+                    "prev": prev,
+                    "kid": key.key_id,
+                }
+                entry["hash"] = prev = entry_hash(entry)
+                entry["mac"] = key.seal(prev)
+                entries.append(entry)
+            self._write(entries, {"seq": seq, "hash": prev, "mac": key.seal_head(seq, prev)})
+        if manifest.is_store(self.store) and manifest.AUDIT_LOG not in manifest.declared(
+            self.store
+        ):
+            manifest.declare(
+                self.store, manifest.AUDIT_LOG, key_id=key.key_id, sealed_from=entries[0]["seq"]
+            )
+        return entries
+
+    @abc.abstractmethod
+    def _locked(self) -> Any:
+        """A context holding the append lock; yields ``(seq, hash)`` of the last entry."""
+
+    @abc.abstractmethod
+    def _write(self, entries: list[dict[str, Any]], head: dict[str, Any]) -> None:
+        """Write entries and the new head durably (inside :meth:`_locked`)."""
+
+    @abc.abstractmethod
+    def raw_lines(self) -> Iterator[bytes]:
+        """The stored lines, oldest first, unchecked."""
+
+    @abc.abstractmethod
+    def head(self) -> bytes | None:
+        """The stored head record, or ``None`` when there is none."""
+
+    @abc.abstractmethod
+    def describe(self) -> str:
+        """Where the log is, for messages."""
+
+    def close(self) -> None:
+        """Close what the log holds open (a database connection; a file log: nothing)."""
+
+    def entries(self) -> Iterator[dict[str, Any]]:
+        """Every entry, oldest first (unchecked; use :func:`verify` to check)."""
+        for raw in self.raw_lines():
+            if raw.strip():
+                yield json.loads(raw)
+
+
+class AuditLog(AuditTrail):
+    """The audit log in the store's folder: ``audit.log`` and ``audit.head``."""
+
+    def __init__(self, store_path: str | os.PathLike[str], key: AuditKey | None = None) -> None:
+        super().__init__(store_path, key)
+        self.dir = self.store
+        self.path = self.dir / AUDIT_FILE
+
+    def describe(self) -> str:
+        return str(self.path)
+
+    def _locked(self) -> Any:
+        return _FileLock(self)
+
+    def _write(self, entries: list[dict[str, Any]], head: dict[str, Any]) -> None:
+        data = b"".join(canonical(e) + b"\n" for e in entries)
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                os.write(fd, data)
+                os.fdatasync(fd)
+            finally:
+                os.close(fd)
+            # The head goes into one of two fixed slots, in place and without a flush: a
+            # crash can lose or tear this write, but the other slot still holds an
+            # earlier sealed head, and a head is only a lower bound (see verify).
+            record = canonical(head)
+            slot = head["seq"] % 2
+            fd = os.open(self.dir / HEAD_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                os.pwrite(fd, record.ljust(HEAD_SLOT - 1) + b"\n", slot * HEAD_SLOT)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise StoreError(f"cannot write the audit log {self.path}: {exc}") from exc
+
+    def raw_lines(self) -> Iterator[bytes]:
+        if not self.path.is_file():
+            return
+        with self.path.open("rb") as fh:
+            yield from fh
+
+    def head(self) -> bytes | None:
+        try:
+            return (self.dir / HEAD_FILE).read_bytes()
+        except FileNotFoundError:
+            return None
+
+
+class _FileLock:
+    """The append lock of a file log; reads the last line under it."""
+
+    def __init__(self, log: AuditLog) -> None:
+        self._log = log
+        self._lock: Any = None
+
+    def __enter__(self) -> tuple[int, str] | None:
+        try:
+            self._lock = exclusive_lock(self._log.dir / LOCK_FILE)
+            self._lock.__enter__()
+        except OSError as exc:
+            raise StoreError(f"cannot lock the audit log {self._log.path}: {exc}") from exc
+        try:
+            return _last_entry(self._log.path)
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.__exit__(*exc)
+
+
+def _last_entry(path: Path) -> tuple[int, str] | None:
+    last = _last_line(path)
+    if last is None:
+        return None
+    try:
+        previous = json.loads(last)
+        return int(previous["seq"]), str(previous["hash"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StoreError(
+            f"{path}: the last line is damaged; run `kanta-archive audit verify`: {exc}"
+        ) from exc
 
 
 def _last_line(path: Path) -> bytes | None:
@@ -84,135 +301,15 @@ def _last_line(path: Path) -> bytes | None:
         return data.rstrip(b"\n") or None
 
 
-class AuditLog:
-    """The audit log of one store."""
-
-    def __init__(self, store_path: str | os.PathLike[str]) -> None:
-        self.dir = Path(store_path)
-        self.path = self.dir / AUDIT_FILE
-
-    def append(
-        self,
-        event: str,
-        *,
-        actor: str,
-        user: str | None = None,
-        client: str | None = None,
-        documents: Sequence[str] = (),
-        details: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Append one entry (durably) and return it."""
-        if event not in EVENTS:
-            raise ValueError(f"unknown audit event {event!r}")
-        with exclusive_lock(self.dir / LOCK_FILE):
-            last = _last_line(self.path)
-            if last is None:
-                seq, prev = 1, GENESIS
-            else:
-                try:
-                    previous = json.loads(last)
-                    seq, prev = int(previous["seq"]) + 1, str(previous["hash"])
-                except (ValueError, KeyError, TypeError) as exc:
-                    raise StoreError(
-                        f"{self.path}: the last line is damaged; run `kanta-archive audit "
-                        f"verify`: {exc}"
-                    ) from exc
-            entry: dict[str, Any] = {
-                "seq": seq,
-                "time": now_utc(),
-                "event": event,
-                "actor": actor,
-                "user": user,
-                "client": client,
-                "documents": list(documents),
-                "details": dict(details or {}),
-                "prev": prev,
-            }
-            entry["hash"] = entry_hash(entry)
-            line = canonical(entry) + b"\n"
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-            try:
-                os.write(fd, line)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            head = self.dir / HEAD_FILE
-            tmp = head.with_suffix(".tmp")
-            tmp.write_bytes(canonical({"seq": seq, "hash": entry["hash"]}) + b"\n")
-            with tmp.open("rb") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, head)
-        return entry
-
-    def entries(self) -> Iterator[dict[str, Any]]:
-        """Every entry, oldest first (unchecked; use :func:`verify` to check)."""
-        if not self.path.is_file():
-            return
-        with self.path.open("rb") as fh:
-            for raw in fh:
-                if raw.strip():
-                    yield json.loads(raw)
-
-
-@dataclass(frozen=True)
-class AuditVerifyResult:
-    """Outcome of :func:`verify`: ``bad_line`` is the first bad line number (1-based)."""
-
-    ok: bool
-    lines: int
-    bad_line: int | None = None
-    message: str = ""
-
-
-def verify(log: AuditLog) -> AuditVerifyResult:
-    """Check every line's hash, the chain, the sequence numbers and the head file."""
-    prev = GENESIS
-    count = 0
-    if log.path.is_file():
-        with log.path.open("rb") as fh:
-            for number, raw in enumerate(fh, start=1):
-                count = number
-                try:
-                    entry = json.loads(raw)
-                    if not isinstance(entry, dict):
-                        raise ValueError("not a JSON object")
-                except ValueError as exc:
-                    return AuditVerifyResult(False, number, number, f"not valid JSON: {exc}")
-                if entry.get("seq") != number:
-                    return AuditVerifyResult(
-                        False,
-                        number,
-                        number,
-                        f"sequence number {entry.get('seq')!r}, expected {number} "
-                        "(a line was deleted, inserted or moved)",
-                    )
-                if entry.get("prev") != prev:
-                    return AuditVerifyResult(
-                        False,
-                        number,
-                        number,
-                        "prev does not match the hash of the line before "
-                        "(a line was deleted, inserted or moved)",
-                    )
-                if entry.get("hash") != entry_hash(entry):
-                    return AuditVerifyResult(
-                        False, number, number, "hash does not match the line (it was edited)"
-                    )
-                prev = str(entry["hash"])
-    head_path = log.dir / HEAD_FILE
-    if head_path.is_file():
-        try:
-            head = json.loads(head_path.read_bytes())
-        except ValueError:
-            return AuditVerifyResult(False, count, count + 1, f"{HEAD_FILE} is damaged")
-        if head.get("seq") != count or head.get("hash") != prev:
-            return AuditVerifyResult(
-                False,
-                count,
-                count + 1,
-                f"the log ends at line {count} but {HEAD_FILE} records line {head.get('seq')}"
-                " (lines at the end were deleted or the log was replaced)",
-            )
-    elif count:
-        return AuditVerifyResult(False, count, 1, f"{HEAD_FILE} is missing")
-    return AuditVerifyResult(True, count)
+__all__ = [
+    "AUDIT_FILE",
+    "EVENTS",
+    "GENESIS",
+    "HEAD_FILE",
+    "AuditEvent",
+    "AuditKey",
+    "AuditLog",
+    "AuditTrail",
+    "canonical",
+    "entry_hash",
+]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
 
-from kanta_archive.access.audit import AuditLog
+from kanta_archive.access.audit import AuditTrail
 from kanta_archive.access.db import AccessStore
 from kanta_archive.access.policy import RULE_UNKNOWN_ACTOR, RULE_UNKNOWN_ORG
 from kanta_archive.access.registry import Organisation
@@ -40,7 +40,7 @@ class AccessContext:
 
     archive: Archive
     access: AccessStore
-    audit: AuditLog
+    audit: AuditTrail
     user: str | None = None
 
 

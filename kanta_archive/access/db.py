@@ -1,54 +1,106 @@
-"""The access store: one SQLite file ``<store>/access.sqlite``.
+"""The access store: the organisation registry, register usage rights, client links,
+informed clients and disclosures of one store.
 
-SQLite gives atomic, durable transactions (``synchronous=FULL``), so an import that fails
-half way leaves nothing behind. Tables: ``orgs`` (the organisation registry), ``rights``
-(register usage rights), ``client_links`` (temporary identifier → HETU, replayed into the
-index by ``reindex``), ``informed`` (clients informed about Kanta) and ``disclosures``.
+It lives in ``<store>/access.sqlite`` by default (SQLite, ``synchronous=FULL``: a commit
+survives a power cut) or in a PostgreSQL database shared by several hosts (``--access
+postgresql://…``, or the ``--index`` URL when that is PostgreSQL). Every table carries the
+store id, so one database serves several stores. An import that fails half way leaves
+nothing behind (one transaction).
+
+Tables (schema ``access_schema_version``): ``access_orgs``, ``access_rights``,
+``access_client_links`` (temporary identifier → HETU, replayed into the index by
+``reindex``), ``access_informed`` and ``access_disclosures``. A store's file from before
+the store id (tables ``orgs``, ``rights``, …) is moved into these on first open.
+
+Once a registry is imported the store's marker declares it
+(:mod:`kanta_archive.store.manifest`): from then on a missing or emptied access store is
+an error (exit 3), never a store without access control.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Self
+from typing import Any, Final
 
+from kanta_archive.access.registry import COLUMNS as _ORG_COLUMNS
 from kanta_archive.access.registry import Organisation
 from kanta_archive.access.rights import Right
+from kanta_archive.db import Closing, Database, Migrations, open_database
 from kanta_archive.errors import StoreError, UsageError
+from kanta_archive.store import manifest
 
-ACCESS_FILE = "access.sqlite"
+ACCESS_FILE: Final = "access.sqlite"
+VERSION_TABLE: Final = "access_schema_version"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS orgs (
-    oid TEXT PRIMARY KEY, name TEXT NOT NULL, business_id TEXT NOT NULL,
+_RIGHT_COLUMNS: Final = (
+    "right_id",
+    "organiser_oid",
+    "producer_oid",
+    "client",
+    "service_task",
+    "valid_from",
+    "valid_to",
+    "granted_at",
+    "revoked_at",
+)
+_DISCLOSURE_COLUMNS: Final = (
+    "document_oid",
+    "client",
+    "from_oid",
+    "to_oid",
+    "consent_oid",
+    "time",
+    "actor",
+)
+#: the tables of an access.sqlite from before the store id, in copy order.
+_LEGACY: Final = {
+    "orgs": ("access_orgs", _ORG_COLUMNS),
+    "rights": ("access_rights", _RIGHT_COLUMNS),
+    "client_links": ("access_client_links", ("temporary_id", "hetu", "linked_at")),
+    "informed": ("access_informed", ("hetu", "by_oid", "informed_on")),
+    "disclosures": ("access_disclosures", _DISCLOSURE_COLUMNS),
+}
+
+
+def _v1(*, sqlite: bool) -> list[str]:
+    serial = "INTEGER PRIMARY KEY AUTOINCREMENT" if sqlite else "BIGSERIAL PRIMARY KEY"
+    return [
+        """CREATE TABLE access_orgs (
+    store_id TEXT NOT NULL, oid TEXT NOT NULL, name TEXT NOT NULL, business_id TEXT NOT NULL,
     sector TEXT NOT NULL, joining_model TEXT NOT NULL, main_joiner_oid TEXT,
-    organiser_oid TEXT, valid_from TEXT NOT NULL, valid_to TEXT
-);
-CREATE TABLE IF NOT EXISTS rights (
-    right_id TEXT PRIMARY KEY, organiser_oid TEXT NOT NULL, producer_oid TEXT NOT NULL,
-    client TEXT, service_task TEXT, valid_from TEXT NOT NULL, valid_to TEXT NOT NULL,
-    granted_at TEXT NOT NULL, revoked_at TEXT
-);
-CREATE TABLE IF NOT EXISTS client_links (
-    temporary_id TEXT PRIMARY KEY, hetu TEXT NOT NULL, linked_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS informed (
-    hetu TEXT NOT NULL, by_oid TEXT NOT NULL, informed_on TEXT NOT NULL,
-    PRIMARY KEY (hetu, by_oid)
-);
-CREATE TABLE IF NOT EXISTS disclosures (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, document_oid TEXT NOT NULL, client TEXT NOT NULL,
+    organiser_oid TEXT, valid_from TEXT NOT NULL, valid_to TEXT,
+    PRIMARY KEY (store_id, oid)
+)""",
+        """CREATE TABLE access_rights (
+    store_id TEXT NOT NULL, right_id TEXT NOT NULL, organiser_oid TEXT NOT NULL,
+    producer_oid TEXT NOT NULL, client TEXT, service_task TEXT, valid_from TEXT NOT NULL,
+    valid_to TEXT NOT NULL, granted_at TEXT NOT NULL, revoked_at TEXT,
+    PRIMARY KEY (store_id, right_id)
+)""",
+        """CREATE TABLE access_client_links (
+    store_id TEXT NOT NULL, temporary_id TEXT NOT NULL, hetu TEXT NOT NULL,
+    linked_at TEXT NOT NULL, PRIMARY KEY (store_id, temporary_id)
+)""",
+        """CREATE TABLE access_informed (
+    store_id TEXT NOT NULL, hetu TEXT NOT NULL, by_oid TEXT NOT NULL, informed_on TEXT NOT NULL,
+    PRIMARY KEY (store_id, hetu, by_oid)
+)""",
+        f"""CREATE TABLE access_disclosures (
+    id {serial}, store_id TEXT NOT NULL, document_oid TEXT NOT NULL, client TEXT NOT NULL,
     from_oid TEXT NOT NULL, to_oid TEXT NOT NULL, consent_oid TEXT, time TEXT NOT NULL,
     actor TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS disclosures_to ON disclosures (to_oid, document_oid);
-CREATE INDEX IF NOT EXISTS disclosures_client ON disclosures (client);
-"""
+)""",
+        "CREATE INDEX access_disclosures_to ON access_disclosures (store_id, to_oid, document_oid)",
+        "CREATE INDEX access_disclosures_client ON access_disclosures (store_id, client)",
+    ]
+
+
+MIGRATIONS: Final[Migrations] = {"sqlite": [_v1(sqlite=True)], "postgres": [_v1(sqlite=False)]}
+CURRENT_VERSION: Final = 1
 
 
 def now_utc() -> str:
@@ -56,147 +108,220 @@ def now_utc() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def registry_exists(store_path: str | os.PathLike[str]) -> bool:
-    """True when ``<store>/access.sqlite`` holds at least one organisation."""
-    path = Path(store_path) / ACCESS_FILE
-    if not path.is_file():
+def access_url(store_path: str | os.PathLike[str], url: str | None = None) -> str:
+    """The access store's URL: ``url`` or ``sqlite://<store>/access.sqlite``."""
+    return url or "sqlite://" + str(Path(store_path).absolute() / ACCESS_FILE)
+
+
+def registry_exists(store_path: str | os.PathLike[str], url: str | None = None) -> bool:
+    """True when the store has an organisation registry (access control is on).
+
+    A registry the store's marker declares must be there: a missing or emptied access
+    store raises :class:`StoreError` instead of turning access control off. A registry
+    from before the declaration is declared now.
+    """
+    declared = manifest.REGISTRY in manifest.declared(store_path)
+    local = url is None
+    if not declared and local and not (Path(store_path) / ACCESS_FILE).is_file():
         return False
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            row = con.execute("SELECT count(*) FROM orgs").fetchone()
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return False
-    return bool(row and row[0] > 0)
+        access = AccessStore.open(store_path, url, create=not declared)
+    except StoreError as exc:
+        if not declared:
+            raise
+        raise _missing(store_path, url, f"it cannot be opened: {exc}") from exc
+    with access:
+        has = access.has_orgs()
+    if declared and not has:
+        raise _missing(store_path, url, "it holds no organisation")
+    if has and not declared and manifest.is_store(store_path):
+        manifest.declare(store_path, manifest.REGISTRY)
+    return has
 
 
-def _org(row: sqlite3.Row) -> Organisation:
+def _missing(store_path: str | os.PathLike[str], url: str | None, why: str) -> StoreError:
+    return StoreError(
+        f"the store {store_path} has an organisation registry (declared in its marker"
+        f" {manifest.MARKER}), but the access store {access_url(store_path, url)} is gone"
+        f" or emptied ({why}); access control stays on: restore the access store from a"
+        " backup"
+    )
+
+
+def _org(row: Sequence[Any]) -> Organisation:
+    values = dict(zip(_ORG_COLUMNS, row, strict=True))
     return Organisation(
-        oid=row["oid"],
-        name=row["name"],
-        business_id=row["business_id"],
-        sector=row["sector"],
-        joining_model=row["joining_model"],
-        main_joiner_oid=row["main_joiner_oid"],
-        organiser_oid=row["organiser_oid"],
-        valid_from=date.fromisoformat(row["valid_from"]),
-        valid_to=date.fromisoformat(row["valid_to"]) if row["valid_to"] else None,
+        oid=values["oid"],
+        name=values["name"],
+        business_id=values["business_id"],
+        sector=values["sector"],
+        joining_model=values["joining_model"],
+        main_joiner_oid=values["main_joiner_oid"],
+        organiser_oid=values["organiser_oid"],
+        valid_from=date.fromisoformat(values["valid_from"]),
+        valid_to=date.fromisoformat(values["valid_to"]) if values["valid_to"] else None,
     )
 
 
-def _right(row: sqlite3.Row) -> Right:
+def _right(row: Sequence[Any]) -> Right:
+    values = dict(zip(_RIGHT_COLUMNS, row, strict=True))
     return Right(
-        right_id=row["right_id"],
-        organiser_oid=row["organiser_oid"],
-        producer_oid=row["producer_oid"],
-        client=row["client"],
-        service_task=row["service_task"],
-        valid_from=date.fromisoformat(row["valid_from"]),
-        valid_to=date.fromisoformat(row["valid_to"]),
-        granted_at=row["granted_at"],
-        revoked_at=row["revoked_at"],
+        right_id=values["right_id"],
+        organiser_oid=values["organiser_oid"],
+        producer_oid=values["producer_oid"],
+        client=values["client"],
+        service_task=values["service_task"],
+        valid_from=date.fromisoformat(values["valid_from"]),
+        valid_to=date.fromisoformat(values["valid_to"]),
+        granted_at=values["granted_at"],
+        revoked_at=values["revoked_at"],
     )
 
 
-class AccessStore:
+class AccessStore(Closing):
     """The access tables of one store. Use :meth:`open`; close with :meth:`close`."""
 
-    def __init__(self, path: Path, con: sqlite3.Connection) -> None:
-        self.path = path
-        self._con = con
+    def __init__(self, db: Database, store_path: Path, store_id: str) -> None:
+        self.db = db
+        self.store_path = store_path
+        self.store_id = store_id
+        self.path = Path(db.where)
         self._orgs: dict[str, Organisation | None] = {}
 
     @classmethod
-    def open(cls, store_path: str | os.PathLike[str]) -> AccessStore:
-        """Open (creating when missing) ``<store>/access.sqlite``."""
-        path = Path(store_path) / ACCESS_FILE
+    def open(
+        cls,
+        store_path: str | os.PathLike[str],
+        url: str | None = None,
+        *,
+        create: bool = True,
+        store_id: str | None = None,
+    ) -> AccessStore:
+        """Open (creating when missing, unless ``create`` is false) the access store.
+
+        ``url`` is ``sqlite://…`` or ``postgresql://…``; default
+        ``sqlite://<store>/access.sqlite``.
+        """
+        root = Path(store_path)
+        target = access_url(root, url)
+        local = target.startswith("sqlite://")
+        if not create and local and not Path(target.removeprefix("sqlite://")).is_file():
+            raise StoreError(f"the access store {target} does not exist")
+        db = open_database(target, what="access store", synchronous="FULL")
+        store = cls(db, root, store_id or manifest.store_id(root))
         try:
-            con = sqlite3.connect(path, isolation_level=None, timeout=30)
-            con.row_factory = sqlite3.Row
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=FULL")
-            con.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the access store {path}: {exc}") from exc
-        return cls(path, con)
+            db.migrate(
+                VERSION_TABLE,
+                MIGRATIONS,
+                CURRENT_VERSION,
+                after=store._adopt_legacy_tables,
+                needs_after=lambda: db.backend == "sqlite" and "orgs" in db.tables(),
+            )
+        except BaseException:
+            db.close()
+            raise
+        return store
+
+    def _adopt_legacy_tables(self) -> None:
+        """Move the rows of an access.sqlite from before the store id into its tables.
+
+        Runs under the migration lock, in its transaction: all rows move or none.
+        """
+        tables = self.db.tables()
+        if self.db.backend != "sqlite" or "orgs" not in tables:
+            return  # only an access.sqlite of its own has these (PostgreSQL's client_links
+            # table is the index's)
+        for old, (new, columns) in _LEGACY.items():
+            if old not in tables:
+                continue
+            listed = ", ".join(columns)
+            order = " ORDER BY id" if old == "disclosures" else ""
+            self.db.execute(
+                f"INSERT INTO {new} (store_id, {listed}) SELECT ?, {listed} FROM {old}{order}",
+                (self.store_id,),
+            )
+            self.db.execute(f"DROP TABLE {old}")
 
     def close(self) -> None:
         """Close the connection."""
-        self._con.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Database]:
         """One write transaction: everything or nothing."""
-        self._con.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._con
-        except BaseException:
-            self._con.execute("ROLLBACK")
-            raise
-        self._con.execute("COMMIT")
+        with self.db.transaction():
+            yield self.db
         self._orgs.clear()
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.db.fetchall(sql, (self.store_id, *params))
 
     # ------------------------------------------------------------------ registry
 
     def import_orgs(self, orgs: Iterable[Organisation]) -> int:
-        """Insert or replace organisations in one transaction; return how many."""
-        count = 0
-        with self.transaction() as con:
-            for org in orgs:
-                con.execute(
-                    "INSERT OR REPLACE INTO orgs VALUES (?,?,?,?,?,?,?,?,?)",
-                    (
-                        org.oid,
-                        org.name,
-                        org.business_id,
-                        org.sector,
-                        org.joining_model,
-                        org.main_joiner_oid,
-                        org.organiser_oid,
-                        org.valid_from.isoformat(),
-                        org.valid_to.isoformat() if org.valid_to else None,
-                    ),
-                )
-                count += 1
-        return count
+        """Insert or replace organisations in one transaction; return how many.
+
+        The store's marker then declares the registry, so that it cannot silently go.
+        """
+        rows = [
+            (
+                self.store_id,
+                org.oid,
+                org.name,
+                org.business_id,
+                org.sector,
+                org.joining_model,
+                org.main_joiner_oid,
+                org.organiser_oid,
+                org.valid_from.isoformat(),
+                org.valid_to.isoformat() if org.valid_to else None,
+            )
+            for org in orgs
+        ]
+        listed = ", ".join(_ORG_COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in _ORG_COLUMNS[1:])
+        with self.transaction() as db:
+            db.executemany(
+                f"INSERT INTO access_orgs (store_id, {listed}) VALUES"
+                f" ({', '.join('?' for _ in range(len(_ORG_COLUMNS) + 1))})"
+                f" ON CONFLICT (store_id, oid) DO UPDATE SET {updates}",
+                rows,
+            )
+        if rows and manifest.is_store(self.store_path):
+            manifest.declare(self.store_path, manifest.REGISTRY)
+        return len(rows)
 
     def org(self, oid: str) -> Organisation | None:
         """The registered organisation (or unit) ``oid``, or ``None``."""
         if oid not in self._orgs:
-            row = self._con.execute("SELECT * FROM orgs WHERE oid = ?", (oid,)).fetchone()
-            self._orgs[oid] = _org(row) if row else None
+            rows = self._rows(
+                f"SELECT {', '.join(_ORG_COLUMNS)} FROM access_orgs WHERE store_id = ? AND oid = ?",
+                (oid,),
+            )
+            self._orgs[oid] = _org(rows[0]) if rows else None
         return self._orgs[oid]
 
     def orgs(self) -> list[Organisation]:
         """Every registered organisation, by OID."""
-        rows = self._con.execute("SELECT * FROM orgs ORDER BY oid").fetchall()
+        rows = self._rows(
+            f"SELECT {', '.join(_ORG_COLUMNS)} FROM access_orgs WHERE store_id = ? ORDER BY oid"
+        )
         return [_org(r) for r in rows]
 
     def has_orgs(self) -> bool:
         """True when the registry has at least one organisation."""
-        return self._con.execute("SELECT 1 FROM orgs LIMIT 1").fetchone() is not None
+        return bool(self._rows("SELECT 1 FROM access_orgs WHERE store_id = ? LIMIT 1"))
 
     # ------------------------------------------------------------------ rights
 
     def add_right(self, right: Right) -> None:
         """Record a new right."""
-        with self.transaction() as con:
-            con.execute(
-                "INSERT INTO rights VALUES (?,?,?,?,?,?,?,?,?)",
+        with self.transaction() as db:
+            db.execute(
+                f"INSERT INTO access_rights (store_id, {', '.join(_RIGHT_COLUMNS)})"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
+                    self.store_id,
                     right.right_id,
                     right.organiser_oid,
                     right.producer_oid,
@@ -211,8 +336,12 @@ class AccessStore:
 
     def right(self, right_id: str) -> Right | None:
         """The right ``right_id`` or ``None``."""
-        row = self._con.execute("SELECT * FROM rights WHERE right_id = ?", (right_id,)).fetchone()
-        return _right(row) if row else None
+        rows = self._rows(
+            f"SELECT {', '.join(_RIGHT_COLUMNS)} FROM access_rights"
+            " WHERE store_id = ? AND right_id = ?",
+            (right_id,),
+        )
+        return _right(rows[0]) if rows else None
 
     def revoke_right(self, right_id: str, when: str) -> Right:
         """Mark a right revoked (kept for history); revoking twice is a usage error."""
@@ -221,15 +350,18 @@ class AccessStore:
             raise UsageError(f"no right {right_id}")
         if right.revoked_at is not None:
             raise UsageError(f"right {right_id} was already revoked at {right.revoked_at}")
-        with self.transaction() as con:
-            con.execute("UPDATE rights SET revoked_at = ? WHERE right_id = ?", (when, right_id))
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE access_rights SET revoked_at = ? WHERE store_id = ? AND right_id = ?",
+                (when, self.store_id, right_id),
+            )
         revoked = self.right(right_id)
         assert revoked is not None
         return revoked
 
     def rights(self, *, organiser: str | None = None, producer: str | None = None) -> list[Right]:
         """Every right (revoked ones too), optionally of one organiser and/or producer."""
-        sql = "SELECT * FROM rights WHERE 1=1"
+        sql = f"SELECT {', '.join(_RIGHT_COLUMNS)} FROM access_rights WHERE store_id = ?"
         args: list[str] = []
         if organiser:
             sql += " AND organiser_oid = ?"
@@ -237,55 +369,67 @@ class AccessStore:
         if producer:
             sql += " AND producer_oid = ?"
             args.append(producer)
-        rows = self._con.execute(sql + " ORDER BY granted_at, right_id", args).fetchall()
+        rows = self._rows(sql + " ORDER BY granted_at, right_id", args)
         return [_right(r) for r in rows]
 
     # ------------------------------------------------------------------ clients
 
     def link_client(self, temporary_id: str, hetu: str) -> None:
         """Record a temporary identifier → HETU link (replayed into the index)."""
-        with self.transaction() as con:
-            con.execute(
-                "INSERT OR REPLACE INTO client_links VALUES (?,?,?)",
-                (temporary_id, hetu, now_utc()),
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO access_client_links (store_id, temporary_id, hetu, linked_at)"
+                " VALUES (?,?,?,?) ON CONFLICT (store_id, temporary_id)"
+                " DO UPDATE SET hetu = excluded.hetu, linked_at = excluded.linked_at",
+                (self.store_id, temporary_id, hetu, now_utc()),
             )
 
     def unlink_client(self, temporary_id: str) -> str | None:
         """Remove the link of ``temporary_id``; return the HETU it pointed to, if any."""
-        with self.transaction() as con:
-            row = con.execute(
-                "SELECT hetu FROM client_links WHERE temporary_id = ?", (temporary_id,)
-            ).fetchone()
-            con.execute("DELETE FROM client_links WHERE temporary_id = ?", (temporary_id,))
-        return str(row[0]) if row else None
+        with self.transaction() as db:
+            row = self._rows(
+                "SELECT hetu FROM access_client_links WHERE store_id = ? AND temporary_id = ?",
+                (temporary_id,),
+            )
+            db.execute(
+                "DELETE FROM access_client_links WHERE store_id = ? AND temporary_id = ?",
+                (self.store_id, temporary_id),
+            )
+        return str(row[0][0]) if row else None
 
     def client_links(self) -> list[tuple[str, str]]:
         """Every recorded ``(temporary_id, hetu)`` link."""
-        rows = self._con.execute(
-            "SELECT temporary_id, hetu FROM client_links ORDER BY temporary_id"
-        ).fetchall()
-        return [(r[0], r[1]) for r in rows]
+        rows = self._rows(
+            "SELECT temporary_id, hetu FROM access_client_links WHERE store_id = ?"
+            " ORDER BY temporary_id"
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
 
     def linked_hetu(self, temporary_id: str) -> str | None:
         """The HETU a temporary identifier is linked to, if any."""
-        row = self._con.execute(
-            "SELECT hetu FROM client_links WHERE temporary_id = ?", (temporary_id,)
-        ).fetchone()
-        return str(row[0]) if row else None
+        rows = self._rows(
+            "SELECT hetu FROM access_client_links WHERE store_id = ? AND temporary_id = ?",
+            (temporary_id,),
+        )
+        return str(rows[0][0]) if rows else None
 
     def record_informed(self, hetu: str, by_oid: str, on: date) -> None:
         """Record that ``by_oid`` informed the client about Kanta on ``on``."""
-        with self.transaction() as con:
-            con.execute(
-                "INSERT OR REPLACE INTO informed VALUES (?,?,?)", (hetu, by_oid, on.isoformat())
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO access_informed (store_id, hetu, by_oid, informed_on)"
+                " VALUES (?,?,?,?) ON CONFLICT (store_id, hetu, by_oid)"
+                " DO UPDATE SET informed_on = excluded.informed_on",
+                (self.store_id, hetu, by_oid, on.isoformat()),
             )
 
     def informed_on(self, hetu: str) -> date | None:
         """The earliest date the client was informed about Kanta, or ``None``."""
-        row = self._con.execute(
-            "SELECT min(informed_on) FROM informed WHERE hetu = ?", (hetu,)
-        ).fetchone()
-        return date.fromisoformat(row[0]) if row and row[0] else None
+        rows = self._rows(
+            "SELECT min(informed_on) FROM access_informed WHERE store_id = ? AND hetu = ?",
+            (hetu,),
+        )
+        return date.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
 
     # ------------------------------------------------------------------ disclosures
 
@@ -294,29 +438,33 @@ class AccessStore:
     ) -> str:
         """Record disclosures ``(document_oid, client, from, to, consent)``; return the time."""
         when = now_utc()
-        with self.transaction() as con:
-            for document_oid, client, from_oid, to_oid, consent in rows:
-                con.execute(
-                    "INSERT INTO disclosures (document_oid, client, from_oid, to_oid, "
-                    "consent_oid, time, actor) VALUES (?,?,?,?,?,?,?)",
-                    (document_oid, client, from_oid, to_oid, consent, when, actor),
-                )
+        values = [
+            (self.store_id, document_oid, client, from_oid, to_oid, consent, when, actor)
+            for document_oid, client, from_oid, to_oid, consent in rows
+        ]
+        with self.transaction() as db:
+            db.executemany(
+                f"INSERT INTO access_disclosures (store_id, {', '.join(_DISCLOSURE_COLUMNS)})"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                values,
+            )
         return when
 
     def disclosed_to(self, to_oid: str) -> set[str]:
         """Document OIDs disclosed to ``to_oid``."""
-        rows = self._con.execute(
-            "SELECT DISTINCT document_oid FROM disclosures WHERE to_oid = ?", (to_oid,)
-        ).fetchall()
+        rows = self._rows(
+            "SELECT DISTINCT document_oid FROM access_disclosures"
+            " WHERE store_id = ? AND to_oid = ?",
+            (to_oid,),
+        )
         return {str(r[0]) for r in rows}
 
     def disclosures(self, client: str | None = None) -> list[dict[str, str | None]]:
         """Recorded disclosures, oldest first, optionally of one client."""
-        sql = "SELECT document_oid, client, from_oid, to_oid, consent_oid, time, actor FROM "
-        sql += "disclosures"
+        sql = f"SELECT {', '.join(_DISCLOSURE_COLUMNS)} FROM access_disclosures WHERE store_id = ?"
         args: list[str] = []
         if client:
-            sql += " WHERE client = ?"
+            sql += " AND client = ?"
             args.append(client)
-        rows = self._con.execute(sql + " ORDER BY id", args).fetchall()
-        return [dict(r) for r in rows]
+        rows = self._rows(sql + " ORDER BY id", args)
+        return [dict(zip(_DISCLOSURE_COLUMNS, r, strict=True)) for r in rows]

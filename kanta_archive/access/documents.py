@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 
+from kanta_archive.access.audit import AuditEvent
 from kanta_archive.access.context import (
     AccessContext,
     acting_org,
@@ -37,12 +38,12 @@ def ingest(
     progress: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Store documents as ``actor``: each must pass :func:`may_store`."""
-    metas: dict[str, Metadata] = {}
+    clients_of: dict[str, str] = {}  # document OID -> its clients (not the whole metadata)
 
     def authorize(meta: Metadata) -> Refusal | None:
         decision = may_store(ctx.access, actor, meta)
         if decision.allowed and meta.document_oid:
-            metas[meta.document_oid] = meta
+            clients_of[meta.document_oid] = ",".join(c.identifier or "" for c in meta.clients)
         return None if decision.allowed else Refusal(decision.rule, decision.reason)
 
     report = ctx.archive.ingest(
@@ -52,23 +53,25 @@ def ingest(
         progress=progress,
         authorize=authorize,
     )
+    events: list[AuditEvent] = []
     for item in report.items:
         if item.status != "stored" or item.document_oid is None:
             continue
-        meta = metas.get(item.document_oid)
-        clients = [c.identifier or "" for c in meta.clients] if meta else []
-        ctx.audit.append(
-            "store",
-            actor=actor,
-            user=ctx.user,
-            client=",".join(clients) or None,
-            documents=[item.document_oid],
-            details={
-                "set_oid": item.set_oid,
-                "version": item.version,
-                "controller": item.controller_oid,
-            },
+        events.append(
+            AuditEvent(
+                "store",
+                actor=actor,
+                user=ctx.user,
+                client=clients_of.get(item.document_oid) or None,
+                documents=[item.document_oid],
+                details={
+                    "set_oid": item.set_oid,
+                    "version": item.version,
+                    "controller": item.controller_oid,
+                },
+            )
         )
+    ctx.audit.append_many(events)  # one durable write for the batch
     return report
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kanta_archive.archive.reading import read_metadata, version_metadata
-from kanta_archive.archive.results import Progress, VerifyProblem, VerifyReport
+from kanta_archive.archive.results import Progress, ReindexReport, VerifyProblem, VerifyReport
 from kanta_archive.errors import StoreError, UsageError
 from kanta_archive.index import Index, IndexRow, Query
 from kanta_archive.model import Metadata
@@ -115,23 +115,51 @@ def verify(store: Store, index: Index, full: bool, progress: Progress) -> Verify
     return VerifyReport(objects, rows, tuple(problems))
 
 
-def reindex(store: Store, index: Index, progress: Progress) -> int:
+def reindex(store: Store, index: Index, progress: Progress) -> ReindexReport:
     """See :meth:`kanta_archive.archive.Archive.reindex`."""
-    index.clear()
+    problems: list[VerifyProblem] = []
+    unreadable: list[str] = []
     total = 0
-    batch: list[Metadata] = []
-    for controller, set_oid in store.iter_objects():
-        latest: dict[str, dict[str, Any]] = {}
-        for meta in version_metadata(store, controller, set_oid):
-            latest[str(meta.get("document_oid"))] = meta  # later views win
-        batch.extend(Metadata.from_raw(m) for m in latest.values())
-        progress(1)
-        if len(batch) >= _REINDEX_BATCH:
-            total += index.add_many(batch)
-            batch = []
-    if batch:
-        total += index.add_many(batch)
-    return total
+    with index.rebuild() as build:
+        batch: list[Metadata] = []
+        for controller, set_oid, where in walk_objects(store):
+            progress(1)
+            if set_oid is None:
+                problems.append(
+                    VerifyProblem("error", "unreadable", None, where, "not an object of a set OID")
+                )
+                continue
+            try:
+                metas = set_metadata(store, controller, set_oid)
+            except (StoreError, UsageError, KeyError, TypeError, ValueError) as exc:
+                problems.append(
+                    VerifyProblem("error", "unreadable", f"{controller}/{set_oid}", where, str(exc))
+                )
+                unreadable.append(set_oid)
+                continue
+            batch.extend(metas)
+            if len(batch) >= _REINDEX_BATCH:
+                total += build.add_many(batch)
+                batch = []
+        if batch:
+            total += build.add_many(batch)
+        kept = build.keep(unreadable)
+    return ReindexReport(versions=total, kept=kept, problems=tuple(problems))
+
+
+def set_metadata(store: Store, controller: str, set_oid: str) -> list[Metadata]:
+    """What the index holds for one set: the latest metadata of each of its documents."""
+    latest: dict[str, dict[str, Any]] = {}
+    for meta in version_metadata(store, controller, set_oid):
+        latest[str(meta.get("document_oid"))] = meta  # later views win
+    metas = [Metadata.from_raw(m) for m in latest.values()]
+    for view in metas:
+        if not view.document_oid or view.set_oid != set_oid or not isinstance(view.version, int):
+            raise StoreError(
+                f"metadata.json of {view.document_oid} names set {view.set_oid!r} and"
+                f" version {view.version!r}: it cannot be indexed"
+            )
+    return metas
 
 
 def _from_store(problem: Problem) -> VerifyProblem:

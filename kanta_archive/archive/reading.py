@@ -29,10 +29,22 @@ def version_metadata(store: Store, controller: str, set_oid: str) -> list[dict[s
     return [read_metadata(store, controller, set_oid, n) for n in range(1, head + 1)]
 
 
-def locate_set(store: Store, set_oid: str) -> str:
+def find_set(store: Store, index: Index | None, set_oid: str) -> str | None:
+    """The controller whose storage root holds ``set_oid``, or ``None``.
+
+    The store is the truth; the index's set -> controller lookup only says which root to
+    look in first, so that a set is not searched for in every root.
+    """
+    hint = index.controller_of(set_oid) if index is not None else None
+    if hint is not None and store.head(hint, set_oid) > 0:
+        return hint
+    return store.find_object(set_oid)
+
+
+def locate_set(store: Store, set_oid: str, index: Index | None = None) -> str:
     """The controller whose storage root holds ``set_oid``; :class:`UsageError` if none."""
     check_oid(set_oid, "document set OID")
-    controller = store.find_object(set_oid)
+    controller = find_set(store, index, set_oid)
     if controller is None:
         raise UsageError(f"no document set {set_oid} in the store")
     return controller
@@ -43,15 +55,15 @@ def resolve(store: Store, index: Index, oid: str) -> tuple[str, str, str | None]
     check_oid(oid, "OID")
     row = index.get(oid)
     if row is not None:
-        controller = store.find_object(row.set_oid)
+        controller = find_set(store, index, row.set_oid)
         if controller is not None:
             return controller, row.set_oid, oid
-    controller = store.find_object(oid)
+    controller = find_set(store, index, oid)
     if controller is not None:
         return controller, oid, None
     if "." in oid:  # document OIDs are usually <set OID>.<n>: look there
         parent = oid.rsplit(".", 1)[0]
-        controller = store.find_object(parent)
+        controller = find_set(store, index, parent)
         if controller is not None:
             return controller, parent, oid
     raise UsageError(f"no document or document set {oid} in the store")

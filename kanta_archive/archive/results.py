@@ -114,10 +114,19 @@ class TransferReport:
 
 @dataclass(frozen=True)
 class ReindexReport:
-    """The outcome of :meth:`Archive.rebuild_index`."""
+    """The outcome of :meth:`Archive.rebuild_index`: versions indexed, client links
+    replayed from the access records, index rows kept for the sets that could not be read,
+    and what could not be read."""
 
     versions: int  # document versions indexed
-    links: int  # client links replayed from the store's access records
+    links: int = 0  # client links replayed from the store's access records
+    kept: int = 0
+    problems: tuple[VerifyProblem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when every object in the store could be indexed."""
+        return not self.problems
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ invalidation and controller transfer also add an OCFL version (same document byt
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import os
 from collections.abc import Iterable
@@ -43,18 +44,12 @@ from kanta_archive.archive.results import (
     VerifyReport,
     no_progress,
 )
+from kanta_archive.db.url import POSTGRES_PREFIXES, SQLITE_PREFIX, is_postgres
 from kanta_archive.errors import StoreError, UsageError
-from kanta_archive.index import (
-    POSTGRES_PREFIXES,
-    SQLITE_PREFIX,
-    Index,
-    Query,
-    QueryResult,
-    open_index,
-)
+from kanta_archive.index import Index, Query, QueryResult, open_index
 from kanta_archive.model import Document
 from kanta_archive.output import writing
-from kanta_archive.store import Store
+from kanta_archive.store import Store, manifest
 from kanta_archive.store.ocfl import MARKER
 
 INDEX_FILE = "index.sqlite"
@@ -71,6 +66,13 @@ def default_actor() -> str:
         return "unknown"
 
 
+def _store_id(store: Store) -> str:
+    """The key of the store's rows in a shared index: the id in a local store's marker;
+    for object storage (no local marker to keep one in yet) its location."""
+    local = store.local_dir
+    return manifest.store_id(local) if local is not None else store.location
+
+
 def default_index_url(store_path: str | os.PathLike[str]) -> str:
     """``sqlite://<absolute store path>/index.sqlite``."""
     return "sqlite://" + str(Path(store_path).absolute() / INDEX_FILE)
@@ -83,6 +85,9 @@ class Archive:
         self.store = store
         self.index = index
         self._validator = validator
+        self._index_checked = False
+        #: where the access store and audit log live (``None``: files in the store)
+        self.access_url: str | None = None
 
     @classmethod
     def open(
@@ -92,11 +97,17 @@ class Archive:
         create: bool = False,
         *,
         validator: Any = None,
+        recover_index: bool = False,
+        access_url: str | None = None,
     ) -> Archive:
         """Open the store at ``store_path`` (``create=True`` makes a new one) and its index
         (default ``sqlite://<store>/index.sqlite``). A directory that is not a store raises
         :class:`StoreError`. ``validator`` is a :class:`kanta_archive.validate.Validator`
-        (default: the bundled schemas)."""
+        (default: the bundled schemas). ``recover_index`` (for :meth:`reindex` and
+        :meth:`repair`) replaces a damaged index file by an empty one instead of failing.
+        ``access_url`` is where the registry, rights and audit log live; default the index
+        URL when that is PostgreSQL (one database for everything shared), else files in
+        the store."""
         try:
             with writing(f"store {store_path}"):  # creating it where it cannot be
                 store = Store.open(store_path, create=create)
@@ -108,12 +119,14 @@ class Archive:
             raise UsageError(str(exc)) from exc
         url = index_url or default_index_url(store.path)
         try:
-            index = open_index(url)
+            index = open_index(url, store_id=_store_id(store), recover=recover_index)
         except StoreError as exc:
             if url.startswith((SQLITE_PREFIX, *POSTGRES_PREFIXES)):
                 raise
             raise UsageError(str(exc)) from exc  # not an index URL at all
-        return cls(store, index, validator)
+        archive = cls(store, index, validator)
+        archive.access_url = access_url or (index_url if is_postgres(index_url) else None)
+        return archive
 
     def close(self) -> None:
         """Close the index."""
@@ -144,6 +157,7 @@ class Archive:
         actor: str | None = None,
         progress: Progress | None = None,
         authorize: Authorize | None = None,
+        chunk: int = ingesting.CHUNK,
     ) -> IngestReport:
         """Validate every input first (files or read documents); store the valid ones.
 
@@ -157,12 +171,31 @@ class Archive:
         ``authorize`` (access control, see :mod:`kanta_archive.access`) is called with the
         metadata of each valid document and returns ``None`` or the reason it is refused;
         a refused document counts like an invalid one (nothing is stored unless
-        ``partial``)."""
+        ``partial``).
+
+        More than ``chunk`` files are archived in bounded memory: validated in a first
+        pass, then read again and stored ``chunk`` at a time
+        (:func:`~kanta_archive.archive.ingest.ingest_in_chunks`), with the same rules."""
+        self.require_index()
+        inputs = list(documents)
+        paths = [i for i in inputs if isinstance(i, Path)]
+        if len(inputs) > chunk and len(paths) == len(inputs):
+            return ingesting.ingest_in_chunks(
+                self.store,
+                self.index,
+                self.validator,
+                paths,
+                chunk=chunk,
+                partial=partial,
+                actor=actor or default_actor(),
+                progress=progress or no_progress,
+                authorize=authorize,
+            )
         return ingesting.ingest(
             self.store,
             self.index,
             self.validator,
-            documents,
+            inputs,
             partial=partial,
             actor=actor or default_actor(),
             progress=progress or no_progress,
@@ -171,8 +204,26 @@ class Archive:
 
     # ------------------------------------------------------------------ query / show / history
 
+    def require_index(self) -> None:
+        """Refuse to answer from (or write to) an index that lost this store's documents.
+
+        An index that was never built for a store holding documents was deleted or is a new
+        database: a query would find nothing and say nothing, and writing to it would
+        leave it partial.
+        """
+        if self._index_checked:
+            return
+        if not self.index.is_built() and any(True for _ in fixity.walk_objects(self.store)):
+            raise StoreError(
+                "the index holds none of this store's documents although the store holds"
+                " document sets: it was deleted, or is a new database; rebuild it with"
+                " `kanta-archive reindex`"
+            )
+        self._index_checked = True
+
     def query(self, q: Query) -> QueryResult:
-        """Run a query on the index."""
+        """Run a query on the index (refused when the index lost this store's documents)."""
+        self.require_index()
         return self.index.query(q)
 
     def resolve(self, oid: str) -> tuple[str, str, str | None]:
@@ -212,6 +263,7 @@ class Archive:
     def invalidate(self, oid: str, reason: str, *, actor: str | None = None) -> ShownDocument:
         """Invalidate the current version of a set (``oid``: set OID or the current
         version's document OID). Adds an OCFL version; the document bytes stay."""
+        self.require_index()
         return changes.invalidate(self.store, self.index, oid, reason, actor or default_actor())
 
     def transfer_controller(
@@ -234,6 +286,7 @@ class Archive:
         In a store with access control the transfer is written to the audit log, with
         ``organisation`` (the acting organisation, if any) and ``actor`` (the person). No
         access rule is applied here: see :func:`kanta_archive.open_archive`."""
+        self.require_index()
         person = actor or default_actor()
         report = changes.transfer_controller(
             self.store,
@@ -244,7 +297,9 @@ class Archive:
             actor=person,
             progress=progress or no_progress,
         )
-        records.audit_transfer(self.store.local_dir, report, reason, person, organisation)
+        records.audit_transfer(
+            self.store.local_dir, report, reason, person, organisation, self.access_url
+        )
         return report
 
     # ------------------------------------------------------------------ fixity
@@ -273,14 +328,21 @@ class Archive:
 
     def rebuild_index(self, *, progress: Progress | None = None) -> ReindexReport:
         """Rebuild the index from the ``metadata.json`` of every version in the store, then
-        replay the client links recorded in the store's ``access.sqlite`` (if any)."""
-        versions = fixity.reindex(self.store, self.index, progress or no_progress)
-        return ReindexReport(versions, records.restore_links(self.store.local_dir, self.index))
+        replay the client links recorded in the store's access store (if any).
+
+        The new index is built beside the live one and swapped in at the end (queries see
+        the old one until then). A set that cannot be read (a damaged inventory or
+        metadata) does not stop the rebuild: it is reported in ``problems``, and the index
+        keeps the rows it had for it (``kept``).
+        """
+        report = fixity.reindex(self.store, self.index, progress or no_progress)
+        links = records.restore_links(self.store.local_dir, self.index, self.access_url)
+        return dataclasses.replace(report, links=links)
 
     def export(self, set_oid: str, to: str | os.PathLike[str]) -> Path:
         """Copy the set's OCFL object (every version) to ``to``, checked against its
         inventory. ``to`` must not exist or be empty."""
-        controller = reading.locate_set(self.store, set_oid)
+        controller = reading.locate_set(self.store, set_oid, self.index)
         return export_object(self.store, controller, set_oid, Path(to))
 
     def object_count(self) -> int:

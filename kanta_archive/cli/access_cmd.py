@@ -318,9 +318,15 @@ def audit_verify(store_path: Path, index_url: str | None) -> None:
     with open_session(store_path, index_url) as session:
         result = session.audit_verify()
     if not result.ok:
-        click.echo(f"audit.log line {result.bad_line}: {result.message}", err=True)
+        where = f"audit.log line {result.bad_line}" if result.bad_line else "audit log"
+        click.echo(f"{where}: {result.message}", err=True)
         raise click.exceptions.Exit(int(ExitCode.INVALID))
-    write_stdout(f"audit log ok: {result.lines} line(s)\n")
+    note = (
+        f" ({result.unsealed} line(s) from before sealing began are hash-chained only)"
+        if result.unsealed
+        else ""
+    )
+    write_stdout(f"audit log ok: {result.lines} line(s){note}\n")
 
 
 # ---------------------------------------------------------------------- clients

@@ -435,7 +435,7 @@ def verify(
     from kanta_archive.reports.archive_text import verify_record, verify_text
     from kanta_archive.reports.records import to_json
 
-    with open_session(store_path, index_url) as session:
+    with open_session(store_path, index_url, recover_index=repair) as session:
         if repair:
             for action in session.repair():
                 click.echo(f"repaired: {action}", err=True)
@@ -453,17 +453,31 @@ def reindex(quiet: bool, store_path: Path, index_url: str | None) -> None:
     """Rebuild the index from the store alone (the metadata.json of every version), and
     replay the client links recorded in the store.
 
+    The new index is built beside the old one, which answers queries until the end. A
+    damaged index file is moved aside (index.sqlite.damaged-<time>). A document set that
+    cannot be read is listed and keeps its old index rows; the exit code is then 3.
+
     \b
     Example:
       kanta-archive reindex --store ./archive
     """
+    from kanta_archive.cli.common import echo_error
+
     with (
-        open_session(store_path, index_url) as session,
+        open_session(store_path, index_url, recover_index=True) as session,
         progress("Reindexing", session.object_count(), quiet) as advance,
     ):
         report = session.reindex(progress=advance)
     links = f", restored {report.links} client link(s)" if report.links else ""
     write_stdout(f"indexed {report.versions} document version(s){links}\n")
+    if not report.ok:
+        for problem in report.problems:
+            echo_error(f"cannot index {problem.object or problem.path}: {problem.message}")
+        echo_error(
+            f"{len(report.problems)} object(s) could not be read; they kept their"
+            f" {report.kept} old index row(s). Run `kanta-archive verify --full` for details."
+        )
+        raise click.exceptions.Exit(int(ExitCode.FAILURE))
 
 
 @click.command("export")

@@ -24,8 +24,35 @@ AS_ENV = "KANTA_ARCHIVE_AS"
 ACTOR_ENV = "KANTA_ARCHIVE_ACTOR"
 
 
+ACCESS_ENV = "KANTA_ARCHIVE_ACCESS"
+_ACCESS_KEY = "kanta_archive.access_url"
+
+
+def _remember_access(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    ctx.meta[_ACCESS_KEY] = value
+
+
+def access_url_option() -> str | None:
+    """The running command's ``--access`` URL (``None``: the library's default, the index
+    URL when it is PostgreSQL, else files in the store)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(_ACCESS_KEY) if ctx is not None else None
+
+
 def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--store`` and ``--index``."""
+    """``--store``, ``--index`` and ``--access``."""
+    func = click.option(
+        "--access",
+        envvar=ACCESS_ENV,
+        default=None,
+        metavar="URL",
+        expose_value=False,
+        is_eager=True,
+        callback=_remember_access,
+        help="Where the registry, rights, links, disclosures and audit log live: "
+        "sqlite://<path> or postgresql://…  [default: the --index URL when it is "
+        "PostgreSQL, else files in the store; env KANTA_ARCHIVE_ACCESS]",
+    )(func)
     func = click.option(
         "--index",
         "index_url",
@@ -81,6 +108,7 @@ def open_session(
     *,
     create: bool = False,
     validator: Any = None,
+    recover_index: bool = False,
 ) -> Iterator[ArchiveSession]:
     """The library session of one command: the store, acting as ``--as``/``--actor``.
 
@@ -100,6 +128,8 @@ def open_session(
         create=create,
         validator=validator,
         registry=state.schema_registry if state is not None else None,
+        access_url=access_url_option(),
+        recover_index=recover_index,
     ) as session:
         yield session
 

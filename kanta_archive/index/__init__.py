@@ -11,10 +11,10 @@ quickly. Open one with :func:`open_index`::
 
 from __future__ import annotations
 
-from kanta_archive.errors import StoreError
 from kanta_archive.index.base import (
     SORT_KEYS,
     Index,
+    IndexBuild,
     IndexClient,
     IndexRow,
     Query,
@@ -22,10 +22,14 @@ from kanta_archive.index.base import (
 )
 from kanta_archive.index.migrations import CURRENT_VERSION
 
+DEFAULT_STORE_ID = "default"
+
 __all__ = [
     "CURRENT_VERSION",
+    "DEFAULT_STORE_ID",
     "SORT_KEYS",
     "Index",
+    "IndexBuild",
     "IndexClient",
     "IndexRow",
     "Query",
@@ -33,38 +37,36 @@ __all__ = [
     "open_index",
 ]
 
-SQLITE_PREFIX = "sqlite://"
-POSTGRES_PREFIXES = ("postgresql://", "postgres://")
 
-
-def open_index(url: str) -> Index:
+def open_index(
+    url: str,
+    *,
+    store_id: str = DEFAULT_STORE_ID,
+    readonly: bool = False,
+    recover: bool = False,
+) -> Index:
     """Open (creating or migrating as needed) the index at ``url``.
 
     - ``sqlite://<path>``: an SQLite file; ``sqlite:///var/x.sqlite`` is absolute,
       ``sqlite://x.sqlite`` relative to the working directory;
     - ``postgresql://…`` (or ``postgres://…``): a libpq connection URI; needs psycopg.
 
+    ``store_id`` names the store whose part of the index is used: one database can
+    hold the index of several stores. ``readonly`` opens it for reading only (an SQLite
+    file that cannot be written is opened so anyway). ``recover`` (for ``reindex``) moves
+    a damaged SQLite file aside and starts an empty index instead of failing.
+
     Raises :class:`StoreError` when the URL is not understood, the database
     cannot be opened, is not a kanta-archive index, or has a newer schema
     version than this code knows.
     """
-    if not isinstance(url, str) or not url:
-        raise StoreError("no index URL given; use sqlite://<path> or postgresql://…")
-    if url.startswith(SQLITE_PREFIX):
-        path = url[len(SQLITE_PREFIX) :]
-        if not path or "?" in path or "#" in path:
-            raise StoreError(
-                f"bad index URL {url!r}: use sqlite://<path to file>, for example"
-                " sqlite:///var/kanta/index.sqlite"
-            )
+    from kanta_archive.db.url import parse
+
+    backend, where = parse(url, "index")
+    if backend == "sqlite":
         from kanta_archive.index.sqlite import SqliteIndex
 
-        return SqliteIndex(path)
-    if url.startswith(POSTGRES_PREFIXES):
-        from kanta_archive.index.postgres import PostgresIndex
+        return SqliteIndex(where, store_id=store_id, readonly=readonly, recover=recover)
+    from kanta_archive.index.postgres import PostgresIndex
 
-        return PostgresIndex(url)
-    scheme = url.split("://", 1)[0] if "://" in url else url
-    raise StoreError(
-        f"unknown index URL {scheme!r}: use sqlite://<path> or postgresql://<connection>"
-    )
+    return PostgresIndex(where, store_id=store_id, readonly=readonly)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
-from types import TracebackType
-from typing import Final, Self
+from typing import Final, Protocol
 
+from kanta_archive.db.base import Closing
 from kanta_archive.errors import UsageError
 from kanta_archive.model import Metadata
 
@@ -133,7 +134,17 @@ class QueryResult:
     total: int
 
 
-class Index(abc.ABC):
+class IndexBuild(Protocol):
+    """A new part of the index being filled beside the live one (see :meth:`Index.rebuild`)."""
+
+    def add_many(self, metas: Iterable[Metadata]) -> int:
+        """Add document versions; return how many."""
+
+    def keep(self, set_oids: Iterable[str]) -> int:
+        """Carry the live rows of these sets over (sets that could not be read)."""
+
+
+class Index(Closing, abc.ABC):
     """The rebuildable query index over the archived documents.
 
     Everything in it (except client links, see :meth:`link_client`) is derived
@@ -178,6 +189,21 @@ class Index(abc.ABC):
         """End the active link of a temporary identifier (history is kept)."""
 
     @abc.abstractmethod
+    def rebuild(self) -> AbstractContextManager[IndexBuild]:
+        """Build this store's index anew beside the live one; swap at the end of the block.
+
+        Queries see the old rows until the swap; an exception leaves them untouched.
+        """
+
+    @abc.abstractmethod
+    def is_built(self) -> bool:
+        """True when the index holds this store's part (it was written to or rebuilt)."""
+
+    @abc.abstractmethod
+    def controller_of(self, set_oid: str) -> str | None:
+        """The controller of the indexed head of a set (a hint; the store is the truth)."""
+
+    @abc.abstractmethod
     def clear(self, *, include_links: bool = False) -> None:
         """Remove every indexed document (and, if asked, the client links)."""
 
@@ -192,14 +218,3 @@ class Index(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Close the connection; further use is an error."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

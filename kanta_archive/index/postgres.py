@@ -2,45 +2,34 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Iterable
+from typing import Final
 
+from kanta_archive.db.postgres import PostgresDatabase, redact
 from kanta_archive.errors import StoreError
 from kanta_archive.index import migrations
 from kanta_archive.index.sql import (
-    CLIENT_COLUMNS,
-    DOC_COLUMNS,
+    DEFAULT_STORE_ID,
+    WRITE_CLIENT_COLUMNS,
+    WRITE_COLUMNS,
     ClientRow,
     DocRow,
     SqlIndex,
-    check_version,
+    insert_clients,
+    upsert_documents,
 )
 from kanta_archive.model import Metadata
 
-if TYPE_CHECKING:
-    import psycopg
+__all__ = ["ANALYZE_THRESHOLD", "COPY_THRESHOLD", "PostgresIndex", "redact"]
 
-#: the key of the advisory lock that serialises migrations between processes.
-MIGRATION_LOCK: Final = 0x6B616E7461  # "kanta"
 #: chunks at least this big are written with COPY rather than row by row.
 COPY_THRESHOLD: Final = 50
 #: after a bulk load at least this big the planner statistics are refreshed at once:
 #: without them PostgreSQL may plan client queries as scans until autovacuum catches up.
 ANALYZE_THRESHOLD: Final = 10_000
 
-_DOC_LIST: Final = ", ".join(DOC_COLUMNS)
-_UPSERT_FROM_INCOMING: Final = (
-    f"INSERT INTO documents ({_DOC_LIST}) SELECT {_DOC_LIST} FROM incoming_documents"
-    " ON CONFLICT (document_oid) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in DOC_COLUMNS[1:])
-)
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+_DOC_LIST: Final = ", ".join(WRITE_COLUMNS)
+_CLIENT_LIST: Final = ", ".join(WRITE_CLIENT_COLUMNS)
 
 
 class PostgresIndex(SqlIndex):
@@ -48,54 +37,25 @@ class PostgresIndex(SqlIndex):
 
     backend = "postgres"
 
-    def __init__(self, url: str, *, target_version: int = migrations.CURRENT_VERSION):
+    def __init__(
+        self,
+        url: str,
+        *,
+        target_version: int = migrations.CURRENT_VERSION,
+        store_id: str = DEFAULT_STORE_ID,
+        readonly: bool = False,
+    ):
         self.url = redact(url)
-        try:
-            import psycopg
-        except ImportError as exc:
-            raise StoreError(
-                "a PostgreSQL index needs psycopg: pip install 'kanta-archive[postgres]'"
-            ) from exc
-        self._psycopg = psycopg
-        try:
-            self._conn: psycopg.Connection[tuple[Any, ...]] | None = psycopg.connect(
-                url, autocommit=True
-            )
-        except (psycopg.Error, ValueError) as exc:
-            raise StoreError(f"cannot open index database {self.url}: {exc}") from exc
+        self.store_id = store_id
+        self.db: PostgresDatabase = PostgresDatabase(url, readonly=readonly, what="index")
         try:
             self._migrate(target_version)
         except BaseException:
             self.close()
             raise
 
-    def _version(self) -> int | None:
-        """The schema version, 0 for no index tables, ``None`` for foreign tables."""
-        has_version, has_documents = self._fetchall(
-            "SELECT to_regclass('schema_version') IS NOT NULL, to_regclass('documents') IS NOT NULL"
-        )[0]
-        if not has_version:
-            return None if has_documents else 0
-        rows = self._fetchall("SELECT version FROM schema_version")
-        return int(rows[0][0]) if rows else 0
-
-    def _migrate(self, target: int) -> None:
-        if self._version() == target:
-            return
-        with self._transaction():
-            self._fetchall("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
-            version = self._version()
-            if version is None:
-                raise StoreError(
-                    f"{self.url} has a documents table but is not a kanta-archive index"
-                )
-            check_version(version, migrations.CURRENT_VERSION, self.url)
-            if version >= target:
-                return
-            self._apply_migrations(version, target)
-
-    def schema_version(self) -> int:
-        return self._version() or 0
+    def _recognise(self, tables: set[str]) -> bool:
+        return "documents" not in tables
 
     def add_many(self, metas: Iterable[Metadata]) -> int:
         added = super().add_many(metas)
@@ -103,79 +63,44 @@ class PostgresIndex(SqlIndex):
             self._execute("ANALYZE documents, document_clients")
         return added
 
-    def _write_chunk(self, docs: list[DocRow], clients: list[ClientRow]) -> None:
+    def _after_rebuild(self, rows: int) -> None:
+        if rows >= ANALYZE_THRESHOLD:
+            self._execute("ANALYZE documents, document_clients")
+
+    def _write_chunk(
+        self, part: int, docs: list[DocRow], clients: list[ClientRow], *, replace: bool
+    ) -> None:
         if len(docs) < COPY_THRESHOLD:
-            super()._write_chunk(docs, clients)
+            super()._write_chunk(part, docs, clients, replace=replace)
             return
-        conn = self._connection()
+        db = self.db
         try:
-            with conn.cursor() as cur:
+            with db.connection().cursor() as cur:
                 cur.execute(
                     "CREATE TEMP TABLE IF NOT EXISTS incoming_documents"
                     " (LIKE documents INCLUDING DEFAULTS)"
                 )
-                cur.execute("TRUNCATE incoming_documents")
+                cur.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS incoming_clients"
+                    " (LIKE document_clients INCLUDING DEFAULTS)"
+                )
+                cur.execute("TRUNCATE incoming_documents, incoming_clients")
                 with cur.copy(f"COPY incoming_documents ({_DOC_LIST}) FROM STDIN") as copy:
                     for doc in docs:
-                        copy.write_row(doc)
-                cur.execute(_UPSERT_FROM_INCOMING)
-                cur.execute(
-                    "DELETE FROM document_clients WHERE document_oid IN"
-                    " (SELECT document_oid FROM incoming_documents)"
-                )
-                with cur.copy(
-                    f"COPY document_clients ({', '.join(CLIENT_COLUMNS)}) FROM STDIN"
-                ) as copy:
+                        copy.write_row((part, *doc))
+                with cur.copy(f"COPY incoming_clients ({_CLIENT_LIST}) FROM STDIN") as copy:
                     for client in clients:
-                        copy.write_row(client)
-        except self._psycopg.Error as exc:
+                        copy.write_row((part, *client))
+                cur.execute(
+                    upsert_documents(f"SELECT {_DOC_LIST} FROM incoming_documents", replace=replace)
+                )
+                if replace:
+                    cur.execute(
+                        "DELETE FROM document_clients c USING incoming_documents i"
+                        " WHERE c.part = i.part AND c.document_oid = i.document_oid"
+                    )
+                cur.execute(
+                    insert_clients(f"SELECT {_CLIENT_LIST} FROM incoming_clients", replace=replace)
+                )
+        except db.psycopg.Error as exc:
             raise StoreError(f"index {self.url}: {exc}") from exc
-
-    # --- the connection ----------------------------------------------------------------
-
-    def _connection(self) -> psycopg.Connection[tuple[Any, ...]]:
-        if self._conn is None or self._conn.closed:
-            raise StoreError(f"the index {self.url} is closed")
-        return self._conn
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        try:
-            with self._connection().transaction():
-                yield
-        except self._psycopg.Error as exc:
-            raise StoreError(f"cannot write to index {self.url}: {exc}") from exc
-
-    @staticmethod
-    def _sql(sql: str) -> str:
-        return sql.replace("?", "%s")
-
-    def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        try:
-            with self._connection().cursor() as cur:
-                cur.execute(self._sql(sql), params)
-                return cur.fetchall() if cur.description else []
-        except self._psycopg.Error as exc:
-            raise StoreError(f"index {self.url}: {exc}") from exc
-
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        try:
-            with self._connection().cursor() as cur:
-                cur.execute(self._sql(sql), params)
-                return cur.rowcount
-        except self._psycopg.Error as exc:
-            raise StoreError(f"index {self.url}: {exc}") from exc
-
-    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if not rows:
-            return
-        try:
-            with self._connection().cursor() as cur:
-                cur.executemany(self._sql(sql), rows)
-        except self._psycopg.Error as exc:
-            raise StoreError(f"index {self.url}: {exc}") from exc
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None

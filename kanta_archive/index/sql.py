@@ -8,13 +8,17 @@ only text put into SQL is column names from fixed lists and placeholders.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+import contextlib
+import random
+import time as clock
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
+from kanta_archive.db.base import Database
 from kanta_archive.errors import ConflictError, StoreError, UsageError
 from kanta_archive.index import migrations
 from kanta_archive.index.base import (
@@ -66,21 +70,54 @@ _BOOL_POSITIONS: Final = tuple(
     i for i, c in enumerate(DOC_COLUMNS) if c in {"is_head", "patient_data", "non_disclosure"}
 )
 _SELECT: Final = ", ".join(f"d.{c}" for c in DOC_COLUMNS)
-_PLACEHOLDERS: Final = ", ".join("?" for _ in DOC_COLUMNS)
-_UPSERT_DOCUMENT: Final = (
-    f"INSERT INTO documents ({', '.join(DOC_COLUMNS)}) VALUES ({_PLACEHOLDERS})"
-    " ON CONFLICT (document_oid) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in DOC_COLUMNS[1:])
-)
-_INSERT_CLIENT: Final = (
-    f"INSERT INTO document_clients ({', '.join(CLIENT_COLUMNS)}) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT (document_oid, client_id) DO UPDATE SET"
-    " id_kind = excluded.id_kind, non_disclosure = excluded.non_disclosure"
-)
+#: the columns a write names: the part first, then the document columns.
+WRITE_COLUMNS: Final[tuple[str, ...]] = ("part", *DOC_COLUMNS)
+WRITE_CLIENT_COLUMNS: Final[tuple[str, ...]] = ("part", *CLIENT_COLUMNS)
+_PLACEHOLDERS: Final = ", ".join("?" for _ in WRITE_COLUMNS)
+
+
+def upsert_documents(source: str, *, replace: bool) -> str:
+    """INSERT of document rows from ``source`` (``VALUES (...)`` or a ``SELECT``).
+
+    ``replace`` overwrites a row already there (a writer's newer knowledge); otherwise the
+    row there wins (a rebuild must not overwrite what a writer added meanwhile).
+    """
+    action = (
+        "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in DOC_COLUMNS[1:])
+        if replace
+        else "DO NOTHING"
+    )
+    return (
+        f"INSERT INTO documents ({', '.join(WRITE_COLUMNS)}) {source}"
+        f" ON CONFLICT (part, document_oid) {action}"
+    )
+
+
+def insert_clients(source: str, *, replace: bool) -> str:
+    """INSERT of client rows from ``source`` (as :func:`upsert_documents`)."""
+    action = (
+        "DO UPDATE SET id_kind = excluded.id_kind, non_disclosure = excluded.non_disclosure"
+        if replace
+        else "DO NOTHING"
+    )
+    return (
+        f"INSERT INTO document_clients ({', '.join(WRITE_CLIENT_COLUMNS)}) {source}"
+        f" ON CONFLICT (part, document_oid, client_id) {action}"
+    )
+
+
 _CHUNK: Final = 5_000
 
 DocRow = tuple[Any, ...]
 ClientRow = tuple[str, str, str, bool]
+#: how many rows one purge statement deletes (keeps write transactions short).
+_PURGE_CHUNK: Final = 10_000
+DEFAULT_STORE_ID: Final = "default"
+#: how often a write is tried when the database aborts it to break a deadlock.
+_WRITE_ATTEMPTS: Final = 8
+#: SQLSTATEs of a transaction aborted to break a deadlock or a serialization conflict.
+_TRANSIENT: Final = frozenset({"40P01", "40001"})
+_T = TypeVar("_T")  # the same as kanta_archive.index.DEFAULT_STORE_ID
 
 
 def utc_text(value: str | None) -> str | None:
@@ -181,101 +218,315 @@ def _chunks(items: Iterable[Metadata], size: int) -> Iterator[list[Metadata]]:
 
 
 class SqlIndex(Index):
-    """The index logic over a DB-API connection; backends supply connection details."""
+    """The index logic over a DB-API connection; backends supply connection details.
 
-    # --- what a backend provides -------------------------------------------------------
+    One database may hold the index of several stores: each store's rows live in its own
+    *part* (``index_parts``), so nothing here ever reads or writes another store's rows.
+    A rebuild (:meth:`rebuild`) fills a second part beside the live one and swaps the two
+    in one transaction at the end.
+    """
 
-    @abc.abstractmethod
+    store_id: str = DEFAULT_STORE_ID
+
+    db: Database
+
+    # --- the database ------------------------------------------------------------------
+
     def _transaction(self) -> AbstractContextManager[None]:
         """A write transaction; database errors inside become :class:`StoreError`."""
+        return self.db.transaction()
 
-    @abc.abstractmethod
+    def _snapshot(self) -> AbstractContextManager[None]:
+        """A read-only transaction: every statement inside sees the same snapshot."""
+        return self.db.snapshot()
+
     def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one statement (``?`` placeholders) and return its rows."""
+        return self.db.fetchall(sql, params)
 
-    def _apply_migrations(self, version: int, target: int) -> None:
-        """Run the migration steps from ``version`` up to ``target`` and record ``target``.
-
-        The caller holds the backend's migration lock inside one transaction.
-        """
-        self._execute(migrations.SCHEMA_VERSION_TABLE)
-        for step in migrations.steps_to_apply(self.backend, version, target):
-            for statement in step:
-                self._execute(statement)
-        self._execute("DELETE FROM schema_version")
-        self._execute("INSERT INTO schema_version (version) VALUES (?)", (target,))
-
-    @abc.abstractmethod
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement and return its row count."""
+        return self.db.execute(sql, params)
 
-    @abc.abstractmethod
     def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run one statement for many parameter rows."""
+        self.db.executemany(sql, rows)
 
-    def _write_chunk(self, docs: list[DocRow], clients: list[ClientRow]) -> None:
-        """Upsert a chunk of document rows (unique OIDs) and replace their clients."""
-        self._executemany(_UPSERT_DOCUMENT, docs)
-        self._executemany(
-            "DELETE FROM document_clients WHERE document_oid = ?", [(d[0],) for d in docs]
+    @abc.abstractmethod
+    def _recognise(self, tables: set[str]) -> bool:
+        """Whether a database without an index schema may get one (it is not foreign)."""
+
+    def _migrate(self, target: int) -> None:
+        """Create or migrate the schema to ``target``, then claim pre-part rows."""
+        self.db.migrate(
+            migrations.VERSION_TABLE,
+            migrations.MIGRATIONS,
+            target,
+            recognise=self._recognise,
+            after=self._claim_legacy_rows if target >= 3 else None,
+            needs_after=lambda: (
+                target >= 3
+                and self.db.schema_version(migrations.VERSION_TABLE) >= 3
+                and self._has_legacy_rows()
+            ),
         )
-        self._executemany(_INSERT_CLIENT, clients)
+
+    def schema_version(self) -> int:
+        return self.db.schema_version(migrations.VERSION_TABLE)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _claim_legacy_rows(self) -> None:
+        """Give the rows of a pre-part index (no store id) to this store, once.
+
+        An index of schema version 2 or older held one store's rows without saying which;
+        the first store that opens it after the upgrade takes them. The caller holds the
+        migration lock inside a transaction.
+        """
+        if self._fetchall("SELECT 1 FROM index_parts WHERE store_id = ?", (self.store_id,)):
+            return
+        self._execute(
+            "UPDATE index_parts SET store_id = ? WHERE store_id IS NULL", (self.store_id,)
+        )
+        self._execute(
+            "UPDATE client_links SET store_id = ? WHERE store_id IS NULL", (self.store_id,)
+        )
+
+    def _has_legacy_rows(self) -> bool:
+        rows = self._fetchall(
+            "SELECT EXISTS (SELECT 1 FROM index_parts WHERE store_id IS NULL)"
+            " OR EXISTS (SELECT 1 FROM client_links WHERE store_id IS NULL)"
+        )
+        return bool(rows[0][0])
+
+    def _write_chunk(
+        self, part: int, docs: list[DocRow], clients: list[ClientRow], *, replace: bool
+    ) -> None:
+        """Write a chunk of document rows (unique OIDs) and their clients into ``part``.
+
+        With ``replace`` a row already there is overwritten and its clients replaced;
+        without, rows already there are kept as they are.
+        """
+        self._executemany(
+            upsert_documents(f"VALUES ({_PLACEHOLDERS})", replace=replace),
+            [(part, *d) for d in docs],
+        )
+        if replace:
+            self._executemany(
+                "DELETE FROM document_clients WHERE part = ? AND document_oid = ?",
+                [(part, d[0]) for d in docs],
+            )
+        self._executemany(
+            insert_clients("VALUES (?, ?, ?, ?, ?)", replace=replace),
+            [(part, *c) for c in clients],
+        )
+
+    # --- parts ---------------------------------------------------------------------------
+
+    def _live_part(self) -> int | None:
+        rows = self._fetchall(
+            "SELECT part FROM index_parts WHERE store_id = ? AND state = 'live'",
+            (self.store_id,),
+        )
+        return int(rows[0][0]) if rows else None
+
+    def _new_part(self, state: str) -> int:
+        rows = self._fetchall(
+            "INSERT INTO index_parts (store_id, state, created) VALUES (?, ?, ?) RETURNING part",
+            (self.store_id, state, _format_utc(datetime.now(UTC))),
+        )
+        return int(rows[0][0])
+
+    def _write_parts(self) -> list[int]:
+        """The parts a writer updates: the live one (made when missing) and any being built.
+
+        A document stored while ``reindex`` runs goes into both, so the swap loses nothing.
+        """
+        rows = self._fetchall(
+            "SELECT part, state FROM index_parts WHERE store_id = ? AND state <> 'retired'"
+            " ORDER BY part",
+            (self.store_id,),
+        )
+        parts = [int(part) for part, _state in rows]
+        if not any(state == "live" for _part, state in rows):
+            # Another writer may be making it at this moment: whoever commits first wins,
+            # the other waits for that commit (PostgreSQL) and then uses its part.
+            self._execute(
+                "INSERT INTO index_parts (store_id, state, created) VALUES (?, 'live', ?)"
+                " ON CONFLICT DO NOTHING",
+                (self.store_id, _format_utc(datetime.now(UTC))),
+            )
+            live = self._live_part()
+            assert live is not None
+            parts.append(live)
+        return parts
+
+    def is_built(self) -> bool:
+        """True when this store's part of the index exists (written to or rebuilt once).
+
+        A store that holds documents while its index is not built has lost its index (a
+        deleted file, a new database): queries would wrongly find nothing.
+        """
+        return self._live_part() is not None
+
+    def _purge_retired(self) -> None:
+        """Delete the rows of this store's retired parts, a chunk per transaction."""
+        retired = self._fetchall(
+            "SELECT part FROM index_parts WHERE store_id = ? AND state = 'retired'",
+            (self.store_id,),
+        )
+        for (part,) in retired:
+            while True:
+                with self._transaction():
+                    deleted = self._execute(
+                        "DELETE FROM documents WHERE part = ? AND document_oid IN"
+                        " (SELECT document_oid FROM documents WHERE part = ? LIMIT ?)",
+                        (part, part, _PURGE_CHUNK),
+                    )
+                if deleted <= 0:
+                    break
+            with self._transaction():
+                self._execute("DELETE FROM document_clients WHERE part = ?", (part,))
+                self._execute("DELETE FROM index_parts WHERE part = ?", (part,))
+
+    @contextmanager
+    def rebuild(self) -> Iterator[SqlIndexBuild]:
+        """Fill a new part beside the live one; swap them when the block ends.
+
+        Queries keep seeing the live rows until the swap, which is one transaction. Writers
+        meanwhile update both parts. An exception in the block drops the new part and
+        leaves the live one as it was. Client links are kept (they are not derived from
+        the store). A second rebuild started meanwhile supersedes this one, which then
+        fails with :class:`ConflictError` at the swap.
+        """
+        with self._transaction():
+            self._execute(
+                "UPDATE index_parts SET state = 'retired'"
+                " WHERE store_id = ? AND state = 'building'",
+                (self.store_id,),
+            )
+            part = self._new_part("building")
+        build = SqlIndexBuild(self, part)
+        try:
+            yield build
+        except BaseException:
+            with contextlib.suppress(StoreError), self._transaction():
+                self._execute("UPDATE index_parts SET state = 'retired' WHERE part = ?", (part,))
+            with contextlib.suppress(StoreError):
+                self._purge_retired()
+            raise
+        with self._transaction():
+            state = self._fetchall("SELECT state FROM index_parts WHERE part = ?", (part,))
+            if not state or state[0][0] != "building":
+                raise ConflictError(
+                    "another reindex of this store started meanwhile and replaced this one"
+                )
+            self._execute(
+                "UPDATE index_parts SET state = 'retired' WHERE store_id = ? AND state = 'live'",
+                (self.store_id,),
+            )
+            self._execute("UPDATE index_parts SET state = 'live' WHERE part = ?", (part,))
+        self._purge_retired()
+        self._after_rebuild(build.rows)
+
+    def _after_rebuild(self, rows: int) -> None:
+        """Run after a rebuild of ``rows`` rows was swapped in (a backend may analyse)."""
 
     # --- writing -----------------------------------------------------------------------
 
+    def _retrying(self, write: Callable[[], _T]) -> _T:
+        """Run ``write`` in a transaction, again when the database broke a deadlock.
+
+        Writers on several hosts may lock the same rows in different orders (PostgreSQL
+        then aborts one of them); every index write is an idempotent upsert, so the
+        aborted one can simply run again.
+        """
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                with self._transaction():
+                    return write()
+            except StoreError as exc:
+                transient = getattr(exc.__cause__, "sqlstate", None) in _TRANSIENT
+                if not transient or attempt == _WRITE_ATTEMPTS - 1:
+                    raise
+            clock.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        raise AssertionError("unreachable")
+
     def add(self, meta: Metadata, *, is_head: bool = True) -> None:
+        self._retrying(lambda: self._add_one(meta, is_head=is_head))
+
+    def _add_one(self, meta: Metadata, *, is_head: bool) -> None:
         doc = document_row(meta, is_head=is_head)
         clients = client_rows(meta)
-        with self._transaction():
-            self._write_chunk([doc], clients)
+        for part in self._write_parts():
+            self._write_chunk(part, [doc], clients, replace=True)
             if is_head:
                 self._execute(
-                    "UPDATE documents SET is_head = ?"
-                    " WHERE set_oid = ? AND document_oid <> ? AND is_head = ?",
-                    (False, meta.set_oid, meta.document_oid, True),
+                    "UPDATE documents SET is_head = ? WHERE part = ? AND set_oid = ?"
+                    " AND document_oid <> ? AND is_head = ?",
+                    (False, part, meta.set_oid, meta.document_oid, True),
                 )
 
     def add_many(self, metas: Iterable[Metadata]) -> int:
+        batch = list(metas)  # a retry needs them again
+        return self._retrying(lambda: self._add_many(self._write_parts(), batch, replace=True))
+
+    def _add_many(self, parts: list[int], metas: Iterable[Metadata], *, replace: bool) -> int:
+        """Write ``metas`` into every part of ``parts``, then fix the heads of their sets.
+
+        Into empty parts (a first load, a rebuild's first batch) the heads are fixed over
+        the whole part at the end, which is cheaper than tracking the touched sets. The
+        caller holds a write transaction.
+        """
         added = 0
-        with self._transaction():
-            fresh = not self._fetchall("SELECT EXISTS (SELECT 1 FROM documents)")[0][0]
+        fresh = all(
+            not self._fetchall("SELECT EXISTS (SELECT 1 FROM documents WHERE part = ?)", (p,))[0][0]
+            for p in parts
+        )
+        if not fresh:
+            self._execute("CREATE TEMP TABLE IF NOT EXISTS touched_sets (set_oid TEXT PRIMARY KEY)")
+            self._execute("DELETE FROM touched_sets")
+        for chunk in _chunks(metas, _CHUNK):
+            docs: dict[str, DocRow] = {}
+            clients: dict[str, list[ClientRow]] = {}
+            for meta in chunk:
+                row = document_row(meta, is_head=True)
+                docs[row[0]] = row
+                clients[row[0]] = client_rows(meta)
+            # In OID order, so that concurrent writers lock shared rows in one order.
+            doc_rows = sorted(docs.values(), key=lambda d: str(d[0]))
+            client_list = sorted(c for rows in clients.values() for c in rows)
+            for part in parts:
+                self._write_chunk(part, doc_rows, client_list, replace=replace)
             if not fresh:
-                self._execute("CREATE TEMP TABLE touched_sets (set_oid TEXT PRIMARY KEY)")
-            for chunk in _chunks(metas, _CHUNK):
-                docs: dict[str, DocRow] = {}
-                clients: dict[str, list[ClientRow]] = {}
-                for meta in chunk:
-                    row = document_row(meta, is_head=True)
-                    docs[row[0]] = row
-                    clients[row[0]] = client_rows(meta)
-                self._write_chunk(
-                    list(docs.values()), [c for rows in clients.values() for c in rows]
+                self._executemany(
+                    "INSERT INTO touched_sets (set_oid) VALUES (?) ON CONFLICT DO NOTHING",
+                    [(set_oid,) for set_oid in {d[1] for d in doc_rows}],
                 )
-                if not fresh:
-                    self._executemany(
-                        "INSERT INTO touched_sets (set_oid) VALUES (?) ON CONFLICT DO NOTHING",
-                        [(set_oid,) for set_oid in {d[1] for d in docs.values()}],
-                    )
-                added += len(chunk)
-            self._fix_heads(restrict=not fresh)
-            if not fresh:
-                self._execute("DROP TABLE touched_sets")
+            added += len(chunk)
+        for part in parts:
+            self._fix_heads(part, restrict=not fresh)
+        if not fresh:
+            self._execute("DELETE FROM touched_sets")
         return added
 
-    def _fix_heads(self, *, restrict: bool) -> None:
+    def _fix_heads(self, part: int, *, restrict: bool) -> None:
         """Make the highest version of each (touched) set its only head."""
-        scope = " AND set_oid IN (SELECT set_oid FROM touched_sets)" if restrict else ""
+        scope = "part = ?" + (
+            " AND set_oid IN (SELECT set_oid FROM touched_sets)" if restrict else ""
+        )
         newer = (
-            "EXISTS (SELECT 1 FROM documents n"
-            " WHERE n.set_oid = documents.set_oid AND n.version > documents.version)"
+            "EXISTS (SELECT 1 FROM documents n WHERE n.part = documents.part"
+            " AND n.set_oid = documents.set_oid AND n.version > documents.version)"
         )
         self._execute(
-            f"UPDATE documents SET is_head = ? WHERE is_head = ?{scope} AND {newer}",
-            (False, True),
+            f"UPDATE documents SET is_head = ? WHERE {scope} AND is_head = ? AND {newer}",
+            (False, part, True),
         )
         self._execute(
-            f"UPDATE documents SET is_head = ? WHERE is_head = ?{scope} AND NOT {newer}",
-            (True, False),
+            f"UPDATE documents SET is_head = ? WHERE {scope} AND is_head = ? AND NOT {newer}",
+            (True, part, False),
         )
 
     def link_client(self, temporary_id: str, hetu: str) -> None:
@@ -283,8 +534,9 @@ class SqlIndex(Index):
             raise UsageError("linking needs both a temporary identifier and a HETU")
         with self._transaction():
             active = self._fetchall(
-                "SELECT hetu FROM client_links WHERE temporary_id = ? AND unlinked_at IS NULL",
-                (temporary_id,),
+                "SELECT hetu FROM client_links"
+                " WHERE store_id = ? AND temporary_id = ? AND unlinked_at IS NULL",
+                (self.store_id, temporary_id),
             )
             if active and active[0][0] == hetu:
                 return
@@ -294,71 +546,116 @@ class SqlIndex(Index):
                     " unlink it first"
                 )
             self._execute(
-                "INSERT INTO client_links (temporary_id, hetu, linked_at) VALUES (?, ?, ?)",
-                (temporary_id, hetu, _format_utc(datetime.now(UTC))),
+                "INSERT INTO client_links (store_id, temporary_id, hetu, linked_at)"
+                " VALUES (?, ?, ?, ?)",
+                (self.store_id, temporary_id, hetu, _format_utc(datetime.now(UTC))),
             )
 
     def unlink_client(self, temporary_id: str) -> None:
         with self._transaction():
             self._execute(
                 "UPDATE client_links SET unlinked_at = ?"
-                " WHERE temporary_id = ? AND unlinked_at IS NULL",
-                (_format_utc(datetime.now(UTC)), temporary_id),
+                " WHERE store_id = ? AND temporary_id = ? AND unlinked_at IS NULL",
+                (_format_utc(datetime.now(UTC)), self.store_id, temporary_id),
             )
 
     def clear(self, *, include_links: bool = False) -> None:
         with self._transaction():
-            self._execute("DELETE FROM document_clients")
-            self._execute("DELETE FROM documents")
+            part = self._live_part()
+            if part is not None:
+                self._execute("DELETE FROM document_clients WHERE part = ?", (part,))
+                self._execute("DELETE FROM documents WHERE part = ?", (part,))
             if include_links:
-                self._execute("DELETE FROM client_links")
+                self._execute("DELETE FROM client_links WHERE store_id = ?", (self.store_id,))
 
     # --- reading -----------------------------------------------------------------------
 
     def count(self) -> int:
-        return int(self._fetchall("SELECT COUNT(*) FROM documents")[0][0])
+        with self._snapshot():
+            part = self._live_part()
+            if part is None:
+                return 0
+            return int(
+                self._fetchall("SELECT COUNT(*) FROM documents WHERE part = ?", (part,))[0][0]
+            )
 
     def get(self, document_oid: str) -> IndexRow | None:
-        rows = self._rows(
-            "SELECT " + _SELECT + " FROM documents d WHERE d.document_oid = ?", [document_oid]
-        )
+        with self._snapshot():
+            part = self._live_part()
+            if part is None:
+                return None
+            rows = self._rows(
+                part,
+                "SELECT " + _SELECT + " FROM documents d WHERE d.part = ? AND d.document_oid = ?",
+                [part, document_oid],
+            )
         return rows[0] if rows else None
 
     def versions(self, set_oid: str) -> list[IndexRow]:
-        return self._rows(
-            "SELECT " + _SELECT + " FROM documents d WHERE d.set_oid = ?"
-            " ORDER BY d.version, d.document_oid",
-            [set_oid],
-        )
+        with self._snapshot():
+            part = self._live_part()
+            if part is None:
+                return []
+            return self._rows(
+                part,
+                "SELECT " + _SELECT + " FROM documents d WHERE d.part = ? AND d.set_oid = ?"
+                " ORDER BY d.version, d.document_oid",
+                [part, set_oid],
+            )
+
+    def controller_of(self, set_oid: str) -> str | None:
+        """The controller of the indexed head of ``set_oid``, or ``None``.
+
+        A hint, not the truth: the store says where an object is. The archive uses it to
+        look in one storage root first instead of probing every root, and falls back to
+        the store when the object is not there (see docs/architecture.md).
+        """
+        with self._snapshot():
+            part = self._live_part()
+            if part is None:
+                return None
+            rows = self._fetchall(
+                "SELECT controller_oid FROM documents"
+                " WHERE part = ? AND set_oid = ? AND is_head = ?",
+                (part, set_oid, True),
+            )
+        return str(rows[0][0]) if rows and rows[0][0] else None
 
     def linked_ids(self, hetu: str) -> list[str]:
         """The temporary identifiers actively linked to ``hetu``."""
         rows = self._fetchall(
-            "SELECT temporary_id FROM client_links WHERE hetu = ? AND unlinked_at IS NULL"
-            " ORDER BY temporary_id",
-            (hetu,),
+            "SELECT temporary_id FROM client_links"
+            " WHERE store_id = ? AND hetu = ? AND unlinked_at IS NULL ORDER BY temporary_id",
+            (self.store_id, hetu),
         )
         return [str(r[0]) for r in rows]
 
     def query(self, q: Query) -> QueryResult:
-        where, params = self._where(q)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        column = SORT_COLUMNS[q.sort.removeprefix("-")]
-        direction = "DESC" if q.sort.startswith("-") else "ASC"
-        order = f" ORDER BY d.{column} {direction} NULLS LAST, d.document_oid {direction}"
-        rows = self._rows(
-            f"SELECT {_SELECT} FROM documents d{clause}{order} LIMIT ? OFFSET ?",
-            [*params, q.limit, q.offset],
-        )
-        if q.offset == 0 and len(rows) < q.limit:
-            total = len(rows)
-        else:
-            total = int(self._fetchall(f"SELECT COUNT(*) FROM documents d{clause}", params)[0][0])
+        with self._snapshot():
+            part = self._live_part()
+            if part is None:
+                return QueryResult((), 0)
+            where, params = self._where(part, q)
+            clause = f" WHERE {' AND '.join(where)}"
+            column = SORT_COLUMNS[q.sort.removeprefix("-")]
+            direction = "DESC" if q.sort.startswith("-") else "ASC"
+            order = f" ORDER BY d.{column} {direction} NULLS LAST, d.document_oid {direction}"
+            rows = self._rows(
+                part,
+                f"SELECT {_SELECT} FROM documents d{clause}{order} LIMIT ? OFFSET ?",
+                [*params, q.limit, q.offset],
+            )
+            if q.offset == 0 and len(rows) < q.limit:
+                total = len(rows)
+            else:
+                total = int(
+                    self._fetchall(f"SELECT COUNT(*) FROM documents d{clause}", params)[0][0]
+                )
         return QueryResult(tuple(rows), total)
 
-    def _where(self, q: Query) -> tuple[list[str], list[Any]]:
-        where: list[str] = []
-        params: list[Any] = []
+    def _where(self, part: int, q: Query) -> tuple[list[str], list[Any]]:
+        where: list[str] = ["d.part = ?"]
+        params: list[Any] = [part]
 
         def equal(column: str, value: Any) -> None:
             if value is not None:
@@ -389,12 +686,12 @@ class SqlIndex(Index):
             ids = [q.client, *self.linked_ids(q.client)]
             where.append(
                 "d.document_oid IN (SELECT c.document_oid FROM document_clients c"
-                f" WHERE c.client_id IN ({', '.join('?' for _ in ids)}))"
+                f" WHERE c.part = ? AND c.client_id IN ({', '.join('?' for _ in ids)}))"
             )
-            params.extend(ids)
+            params.extend([part, *ids])
         return where, params
 
-    def _rows(self, sql: str, params: Sequence[Any]) -> list[IndexRow]:
+    def _rows(self, part: int, sql: str, params: Sequence[Any]) -> list[IndexRow]:
         raw = self._fetchall(sql, params)
         if not raw:
             return []
@@ -402,19 +699,63 @@ class SqlIndex(Index):
         clients: dict[str, list[IndexClient]] = {oid: [] for oid in oids}
         for oid, client_id, kind, non_disclosure in self._fetchall(
             "SELECT document_oid, client_id, id_kind, non_disclosure FROM document_clients"
-            f" WHERE document_oid IN ({', '.join('?' for _ in oids)})"
+            f" WHERE part = ? AND document_oid IN ({', '.join('?' for _ in oids)})"
             " ORDER BY document_oid, id_kind, client_id",
-            oids,
+            [part, *oids],
         ):
             clients[oid].append(IndexClient(client_id, kind, bool(non_disclosure)))
         return [_row(r, tuple(clients[r[0]])) for r in raw]
 
 
-def check_version(found: int, current: int, where: str) -> None:
-    """Refuse an index written by a newer kanta-archive."""
-    if found > current:
-        raise StoreError(
-            f"the index at {where} has schema version {found}, newer than the version"
-            f" {current} this kanta-archive understands; upgrade kanta-archive or rebuild"
-            " the index"
-        )
+class SqlIndexBuild:
+    """The part a :meth:`SqlIndex.rebuild` is filling."""
+
+    def __init__(self, index: SqlIndex, part: int) -> None:
+        self._index = index
+        self.part = part
+        self.rows = 0
+
+    def add_many(self, metas: Iterable[Metadata]) -> int:
+        """Add document versions (a row a writer added meanwhile is kept); return how many."""
+        index = self._index
+        with index._transaction():
+            added = index._add_many([self.part], metas, replace=False)
+        self.rows += added
+        return added
+
+    def keep(self, set_oids: Iterable[str]) -> int:
+        """Copy the live rows of these sets into the new part; return how many rows.
+
+        For sets the rebuild could not read: they keep what the index knew about them
+        instead of vanishing from every query.
+        """
+        index = self._index
+        wanted = sorted(set(set_oids))
+        copied = 0
+        with index._transaction():
+            live = index._live_part()
+            if live is None or not wanted:
+                return 0
+            columns = ", ".join(DOC_COLUMNS)
+            client_columns = ", ".join(CLIENT_COLUMNS)
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                copied += index._execute(
+                    upsert_documents(
+                        f"SELECT ?, {columns} FROM documents"
+                        f" WHERE part = ? AND set_oid IN ({marks})",
+                        replace=False,
+                    ),
+                    (self.part, live, *chunk),
+                )
+                index._execute(
+                    insert_clients(
+                        f"SELECT ?, {client_columns} FROM document_clients WHERE part = ?"
+                        " AND document_oid IN (SELECT document_oid FROM documents"
+                        f" WHERE part = ? AND set_oid IN ({marks}))",
+                        replace=False,
+                    ),
+                    (self.part, live, live, *chunk),
+                )
+        return copied

@@ -3,6 +3,7 @@ PostgreSQL server (started for the session by ``tests/pg_server.py``)."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from kanta_archive.index.sqlite import SqliteIndex
 from kanta_archive.model import SERVICE_TASK_SYSTEM, Metadata
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pg_server import PgServer, find_bindir
+from pg_server import PgServer
 
 ORG = "1.2.246.10.24303212"
 CONTROLLER = f"{ORG}.19.1"
@@ -81,20 +82,6 @@ def oid(n: int) -> str:
 
 
 # --- fixtures: a fresh index per test on each backend --------------------------------------
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    bindir = find_bindir()
-    if bindir is None:
-        pytest.skip(
-            "no PostgreSQL server binaries (initdb, pg_ctl, postgres) found via"
-            " KANTA_PG_BINDIR, pg_config, PATH or /usr/lib/postgresql/*/bin;"
-            " install Debian's postgresql package to run the PostgreSQL index tests"
-        )
-    server = PgServer(bindir).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -160,13 +147,40 @@ def test_reopening_an_index_keeps_its_documents(index_url: str) -> None:
         assert second.get(oid(1)) is not None
 
 
-def test_opening_a_version_1_index_migrates_it_to_the_current_version(index_url: str) -> None:
-    with open_at_version(index_url, 1) as old:
-        old.add(doc(1))
-        assert old.schema_version() == 1
+def add_old_row(url: str, meta: Metadata) -> None:
+    """Index ``meta`` into an index of schema version 1 or 2 (no parts), behind its back."""
+    from kanta_archive.index.sql import client_rows, document_row
+
+    tables = [("documents", [document_row(meta, is_head=True)])]
+    tables.append(("document_clients", [tuple(c) for c in client_rows(meta)]))
+    if url.startswith("sqlite://"):
+        conn = sqlite3.connect(url.removeprefix("sqlite://"))
+        try:
+            for table, rows in tables:
+                marks = ", ".join("?" for _ in rows[0])
+                conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+            conn.commit()
+        finally:
+            conn.close()
+        return
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as pg, pg.cursor() as cur:
+        for table, rows in tables:
+            marks = ", ".join("%s" for _ in rows[0])
+            cur.executemany(f"INSERT INTO {table} VALUES ({marks})".encode(), rows)
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_opening_an_old_index_migrates_it_keeping_its_documents(
+    index_url: str, version: int
+) -> None:
+    open_at_version(index_url, version).close()
+    add_old_row(index_url, doc(1, clients=[{"hetu": HETU_B}]))
     with open_index(index_url) as migrated:
         assert migrated.schema_version() == CURRENT_VERSION
         assert migrated.get(oid(1)) is not None
+        assert oids(migrated, Query(client=HETU_B)) == [oid(1)]
 
 
 def test_migration_to_version_2_adds_the_listing_indexes(index_url: str) -> None:
@@ -579,3 +593,206 @@ def test_several_processes_can_write_to_one_sqlite_index(tmp_path: Path) -> None
         list(pool.map(_add_range, [path] * 3, [1, 1001, 2001]))
     with open_index(f"sqlite://{path}") as index:
         assert index.count() == 120
+
+
+# --- a failing disk -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiny_fs(tmp_path: Path) -> Iterator[Path]:
+    """A 192 KiB tmpfs of the test's own, or a skip when the test cannot mount one."""
+    import subprocess
+
+    mountpoint = tmp_path / "tiny"
+    mountpoint.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs for the disk-full test needs root")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=192k", "tmpfs", str(mountpoint)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", "-l", str(mountpoint)], check=False)
+
+
+def test_a_full_disk_is_reported_as_full_not_as_a_failed_rollback(tiny_fs: Path) -> None:
+    with open_index(f"sqlite://{tiny_fs}/index.sqlite") as index:
+        with pytest.raises(StoreError) as caught:
+            for start in range(0, 100_000, 200):
+                index.add_many(
+                    doc(n, clients=[{"hetu": HETU_A}]) for n in range(start, start + 200)
+                )
+        message = str(caught.value)
+        assert "full" in message, message
+        assert "cannot rollback" not in message, message
+
+
+def test_a_read_only_index_can_be_queried_but_not_changed(tiny_fs: Path) -> None:
+    import subprocess
+
+    url = f"sqlite://{tiny_fs}/index.sqlite"
+    with open_index(url) as index:
+        index.add(doc(1))
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_fs)], check=True)
+    with open_index(url) as index:
+        assert oids(index, Query()) == [oid(1)]
+        with pytest.raises(StoreError, match="read-only"):
+            index.add(doc(2))
+
+
+# --- a damaged index ------------------------------------------------------------------------
+
+
+def damage(path: Path) -> None:
+    """Overwrite the SQLite header: what a bad disk block or a stray write does."""
+    data = bytearray(path.read_bytes())
+    data[:100] = b"\x00" * 100
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_sqlite_index_is_refused_with_a_hint_to_reindex(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite"
+    with open_index(f"sqlite://{path}") as index:
+        index.add(doc(1))
+    damage(path)
+    with pytest.raises(StoreError, match=r"damaged.*kanta-archive reindex"):
+        open_index(f"sqlite://{path}")
+
+
+def test_recover_moves_a_damaged_sqlite_index_aside_and_starts_an_empty_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "index.sqlite"
+    with open_index(f"sqlite://{path}") as index:
+        index.add(doc(1))
+    damage(path)
+    damaged = path.read_bytes()
+    with open_index(f"sqlite://{path}", recover=True) as index:
+        assert index.count() == 0 and not index.is_built()
+    kept = list(tmp_path.glob("index.sqlite.damaged-*"))
+    assert [p.read_bytes() for p in kept if not p.name.endswith(("-wal", "-shm"))] == [damaged]
+
+
+def test_recover_leaves_a_sound_index_as_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite"
+    with open_index(f"sqlite://{path}") as index:
+        index.add(doc(1))
+    with open_index(f"sqlite://{path}", recover=True) as index:
+        assert index.get(oid(1)) is not None
+    assert not list(tmp_path.glob("*.damaged-*"))
+
+
+# --- several stores in one database, rebuilds beside the live index ---------------------------
+
+
+def test_a_new_index_is_not_built_until_a_document_is_added(index: Index) -> None:
+    assert not index.is_built()
+    index.add(doc(1))
+    assert index.is_built()
+
+
+def test_one_database_keeps_the_documents_of_each_store_apart(index_url: str) -> None:
+    with (
+        open_index(index_url, store_id="store-a") as a,
+        open_index(index_url, store_id="store-b") as b,
+    ):
+        a.add(doc(1))
+        b.add(doc(2))
+        a.link_client(TEMP_1, HETU_A)
+        assert oids(a, Query()) == [oid(1)] and oids(b, Query()) == [oid(2)]
+        assert b.get(oid(1)) is None and a.count() == 1 and b.count() == 1
+        assert b.linked_ids(HETU_A) == []  # type: ignore[attr-defined]
+
+
+def test_a_rebuild_of_one_store_never_touches_another_stores_rows(index_url: str) -> None:
+    with (
+        open_index(index_url, store_id="store-a") as a,
+        open_index(index_url, store_id="store-b") as b,
+    ):
+        a.add(doc(1))
+        b.add(doc(2))
+        with a.rebuild() as build:
+            build.add_many([doc(3)])
+        assert oids(a, Query()) == [oid(3)]
+        assert oids(b, Query()) == [oid(2)]
+
+
+def test_queries_see_the_old_rows_until_a_rebuild_swaps(index_url: str) -> None:
+    with open_index(index_url) as writer, open_index(index_url) as reader:
+        writer.add_many([doc(1), doc(2)])
+        with writer.rebuild() as build:
+            build.add_many([doc(3)])
+            assert oids(reader, Query(sort="document_oid")) == [oid(1), oid(2)]
+        assert oids(reader, Query()) == [oid(3)]
+        assert writer.count() == 1
+
+
+def test_a_failed_rebuild_leaves_the_live_index_as_it_was(index: Index) -> None:
+    index.add_many([doc(1), doc(2)])
+    with pytest.raises(RuntimeError), index.rebuild() as build:
+        build.add_many([doc(3)])
+        raise RuntimeError("the store could not be read")
+    assert oids(index, Query(sort="document_oid")) == [oid(1), oid(2)]
+    with index.rebuild() as build:  # and the next rebuild starts afresh
+        build.add_many([doc(4)])
+    assert oids(index, Query()) == [oid(4)]
+
+
+def test_a_document_stored_during_a_rebuild_is_in_the_index_after_the_swap(
+    index_url: str,
+) -> None:
+    with open_index(index_url) as rebuilder, open_index(index_url) as writer:
+        rebuilder.add(doc(1))
+        with rebuilder.rebuild() as build:
+            build.add_many([doc(1)])
+            writer.add(doc(2))  # stored by another process while the store is scanned
+        assert sorted(oids(rebuilder, Query())) == [oid(1), oid(2)]
+
+
+def test_a_rebuild_keeps_what_a_writer_added_over_its_older_reading(index_url: str) -> None:
+    with open_index(index_url) as rebuilder, open_index(index_url) as writer:
+        rebuilder.add(doc(1))
+        with rebuilder.rebuild() as build:
+            writer.add(doc(1, status="invalidated"))  # newer than what the scan read
+            build.add_many([doc(1)])
+        row = rebuilder.get(oid(1))
+        assert row is not None and row.status == "invalidated"
+
+
+def test_a_rebuild_can_keep_the_live_rows_of_sets_it_could_not_read(index: Index) -> None:
+    index.add_many([doc(1), doc(2, clients=[{"hetu": HETU_B}])])
+    with index.rebuild() as build:
+        build.add_many([doc(1)])
+        assert build.keep([f"{ORG}.11.92"]) == 1
+    assert oids(index, Query(client=HETU_B)) == [oid(2)]
+
+
+def test_the_index_knows_the_controller_of_a_sets_head(index: Index) -> None:
+    index.add(doc(1))
+    assert index.controller_of(f"{ORG}.11.91") == CONTROLLER
+    assert index.controller_of(f"{ORG}.11.999") is None
+
+
+def _open_fresh(url: str, n: int) -> int:
+    with open_index(url) as index:
+        index.add(doc(n))
+        return index.schema_version()
+
+
+@pytest.mark.postgres
+def test_several_processes_can_open_a_fresh_postgres_index_at_once(pg_server: PgServer) -> None:
+    for _attempt in range(3):
+        url = pg_server.create_database()
+        try:
+            with ProcessPoolExecutor(max_workers=4) as pool:
+                versions = list(pool.map(_open_fresh, [url] * 8, range(8)))
+            assert versions == [CURRENT_VERSION] * 8
+            with open_index(url) as index:
+                assert index.count() == 8
+        finally:
+            pg_server.drop_database(url)

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-STRUCTURE = "1.2.246.537.6.1506.1"
+STRUCTURE = "1.2.246.537.6.1506.19005"
 
 
 def cli() -> list[str]:

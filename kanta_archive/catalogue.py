@@ -123,7 +123,8 @@ CATALOGUE: tuple[CodeInfo, ...] = (
         "KA-TEMPID-INVALID",
         E,
         "rule",
-        "A temporary identifier is not <organisation OID>.22.<year>.<n> with a valid business ID.",
+        "A temporary identifier is not {system: <organisation OID>.22.<year>, value: HETU-shaped "
+        "with individual number 900-999} (metadata: <organisation OID>.22.<year>.<n>).",
     ),
     CodeInfo(
         "KA-BUSINESS-ID-INVALID",
@@ -131,8 +132,24 @@ CATALOGUE: tuple[CodeInfo, ...] = (
         "rule",
         "A business ID (also inside a 1.2.246.10.<id> organisation OID) has a wrong check digit.",
     ),
-    CodeInfo("KA-DATE-INVALID", E, "rule", "A date or time does not exist in the calendar."),
-    CodeInfo("KA-CODE-UNKNOWN", E, "rule", "A coded value's code is not in its code set."),
+    CodeInfo(
+        "KA-DATE-INVALID",
+        E,
+        "rule",
+        "A date or time in a date field (by its schema) does not exist in the calendar.",
+    ),
+    CodeInfo(
+        "KA-CODE-UNKNOWN",
+        E,
+        "rule",
+        "A coded value's code is not in its (loaded, complete) code set.",
+    ),
+    CodeInfo(
+        "KA-CODE-DISPLAY",
+        W,
+        "rule",
+        "A coded value's display is not the code's name in its loaded code set.",
+    ),
     CodeInfo(
         "KA-VERSION-CHAIN",
         E,
@@ -141,7 +158,25 @@ CATALOGUE: tuple[CodeInfo, ...] = (
     ),
     CodeInfo("KA-TIME-ORDER", E, "rule", "The effective (event) time is after the creation time."),
     CodeInfo("KA-CLIENTS-COMMON-MATTER", E, "rule", "Several clients without a common matter OID."),
-    CodeInfo("KA-CLIENT-ID", E, "rule", "A client has neither a HETU nor a temporary identifier."),
+    CodeInfo(
+        "KA-CLIENT-ID",
+        E,
+        "rule",
+        "A client lacks every identifier its structure allows (e.g. henkilotunnus or "
+        "tilapainen_yksilointitunnus, or syntymaaika), or a metadata client has none.",
+    ),
+    CodeInfo(
+        "KA-ONE-OF-REQUIRED",
+        E,
+        "rule",
+        "None of the fields of which a Sosmeta prose rule requires one (or one true) is given.",
+    ),
+    CodeInfo(
+        "KA-REQUIRED-IF",
+        E,
+        "rule",
+        "A field a Sosmeta prose rule requires under a condition is missing while it holds.",
+    ),
     CodeInfo(
         "KA-INVALIDATION", E, "rule", "An invalidated document lacks its invalidation reason."
     ),
@@ -197,13 +232,19 @@ CATALOGUE: tuple[CodeInfo, ...] = (
         "rule",
         "The case number in the content differs from metadata case_oid.",
     ),
-    CodeInfo("KA-CASE-END-DATE", E, "rule", "A closed case has no end date."),
-    CodeInfo("KA-COMMON-JOIN-TIME", E, "rule", "A shared (common matter) case has no join time."),
+    CodeInfo("KA-CASE-END-DATE", E, "rule", "A closed case has no end date (paattymispaiva)."),
+    CodeInfo(
+        "KA-COMMON-JOIN-TIME",
+        E,
+        "rule",
+        "A client of a common matter (yhteinen_asia) case has no join time.",
+    ),
     CodeInfo(
         "KA-SIGNATURE-MISSING",
         E,
         "rule",
-        "The structure requires a signature (sosmeta signatureRequired) and the document has none.",
+        "The document must be signed (its metadata names a signer, its structure says "
+        "signatureRequired, or --require-signature) and has no signature.",
     ),
     CodeInfo(
         "KA-SIGNATURE-INVALID",

@@ -34,9 +34,11 @@ class Location:
     xpath: str | None = None
     line: int | None = None
     column: int | None = None
+    # The field's Sosmeta name in the language asked for (validate --lang), if known.
+    name: str | None = None
 
     def describe(self) -> str:
-        """A short human form: ``12:5 /metadata/version``."""
+        """A short human form: ``12:5 /metadata/version (Versionumero)``."""
         parts: list[str] = []
         if self.line is not None:
             parts.append(f"{self.line}:{self.column or 0}")
@@ -44,6 +46,8 @@ class Location:
             parts.append(self.xpath)
         elif self.pointer:
             parts.append(self.pointer)
+        if self.name:
+            parts.append(f"({self.name})")
         return " ".join(parts)
 
 
@@ -85,6 +89,8 @@ class ValidationResult:
     format: str | None = None
     structure: str | None = None
     document_oid: str | None = None
+    # Code systems whose codes went unchecked because their code set is not loaded.
+    unchecked_codesets: tuple[str, ...] = ()
 
     @property
     def valid(self) -> bool:

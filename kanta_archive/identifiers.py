@@ -40,11 +40,15 @@ __all__ = [
     "make_business_id",
     "make_hetu",
     "make_temporary_id",
+    "make_temporary_value",
     "oid_problem",
     "org_oid_from_business_id",
     "parse_datetime",
     "partial_date_problem",
     "temporary_id_problem",
+    "temporary_identifier_problem",
+    "temporary_system_problem",
+    "temporary_value_problem",
 ]
 
 _DIGITS = frozenset("0123456789")
@@ -358,6 +362,81 @@ def make_temporary_id(org_oid: str, year: int, n: int, *, today: date | None = N
     if problem is not None:
         raise ValueError(problem)
     return value
+
+
+# The temporary identifier of real content (tilapainen_yksilointitunnus): an identifier
+# {"system": "<organisation OID>.22.<year>", "value": "<HETU-shaped>"}; see
+# docs/identifiers.md for what is checked and why the check character is not.
+_HETU_SHAPE = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{2})([-+A-FU-Y])([0-9]{3})([0-9A-Y])")
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def temporary_system_problem(system: str, *, today: date | None = None) -> str | None:
+    """Why ``system`` is not ``[urn:oid:]<organisation OID>.22.<year>``, or None.
+
+    The organisation OID is a valid OID (a Finnish one, ``1.2.246.10.<business id>[...]``,
+    with a valid business ID); the year has four digits and lies between 1900 and the year
+    of ``today``.
+    """
+    oid = system.removeprefix("urn:oid:")
+    problem = oid_problem(oid)
+    if problem is not None:
+        return f"temporary identifier system is not an OID: {problem}"
+    arcs = oid.split(".")
+    if len(arcs) < 3 or arcs[-2] != TEMPORARY_ID_ARC:
+        return "temporary identifier system must be <organisation OID>.22.<year>"
+    organisation, year_arc = ".".join(arcs[:-2]), arcs[-1]
+    if organisation.startswith(ORGANISATION_OID_ROOT + "."):
+        org_arcs = organisation.split(".")
+        if _business_id_from_arc(org_arcs[4]) is None:
+            return f"organisation arc {org_arcs[4]} is not a valid business ID"
+    current_year = (today if today is not None else date.today()).year
+    if len(year_arc) != 4:
+        return f"year {year_arc} of the temporary identifier system must have four digits"
+    if not _FIRST_TEMPORARY_ID_YEAR <= int(year_arc) <= current_year:
+        return f"year {year_arc} of the temporary identifier system is not 1900-{current_year}"
+    return None
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def temporary_value_problem(value: str) -> str | None:
+    """Why ``value`` is not a temporary identifier's HETU-shaped value, or None.
+
+    ``DDMMYYCZZZQ`` with a century sign, a birth date that exists, an individual number
+    900-999 (the range kept for temporary and test codes) and a check character from the
+    HETU alphabet. The check character itself is *not* verified: the national example
+    (``010111A998W``) does not carry the HETU's, and nothing requires it to.
+    """
+    match = _HETU_SHAPE.fullmatch(value)
+    if match is None:
+        return "temporary identifier value must have the HETU form DDMMYYCZZZQ"
+    day, month, year2, sign, individual, check = match.groups()
+    if check not in HETU_CHECK_CHARS:
+        return f"check character {check!r} is not one of {HETU_CHECK_CHARS}"
+    if not 900 <= int(individual) <= 999:
+        return f"individual number {individual} is not in the temporary range 900-999"
+    year = _CENTURY_BY_SIGN[sign] + int(year2)
+    if not 1 <= int(month) <= 12 or not 1 <= int(day) <= calendar.monthrange(year, int(month))[1]:
+        return f"birth date {year:04d}-{month}-{day} does not exist"
+    return None
+
+
+def temporary_identifier_problem(
+    system: object, value: object, *, today: date | None = None
+) -> str | None:
+    """Why ``{"system": system, "value": value}`` is not a valid temporary identifier."""
+    if not isinstance(value, str):
+        return "temporary identifier has no value"
+    if not isinstance(system, str):
+        return "temporary identifier has no system (<organisation OID>.22.<year>)"
+    return temporary_system_problem(system, today=today) or temporary_value_problem(value)
+
+
+def make_temporary_value(birth: date, individual: int) -> str:
+    """A temporary identifier value for ``birth`` (individual number 900-999)."""
+    if not 900 <= individual <= 999:
+        raise ValueError(f"a temporary identifier's individual number is 900-999, not {individual}")
+    return make_hetu(birth, individual)
 
 
 # --------------------------------------------------------------------------------------------

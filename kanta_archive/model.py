@@ -79,7 +79,7 @@ class Author:
 
 
 def split_structure_id(structure_id: str | None) -> tuple[str, str] | None:
-    """``1.2.246.537.6.1506.3.2024.6.1`` -> ``("1.2.246.537.6.1506.3", "2024-06-01")``.
+    """``1.2.246.537.6.1505.2.2022.6.28`` -> ``("1.2.246.537.6.1505.2", "2022-06-28")``.
 
     A Sosmeta export is named by its full dated OID, ``<structure OID>.<YYYY>.<M>.<D>``
     (CDA ``contentSpecificationId``); None when the text has not that shape.

@@ -51,6 +51,8 @@ def _init_worker(
     max_bytes: int,
     trust_anchors: tuple[bytes, ...],
     limits: InputLimits,
+    require_signature: tuple[str, ...] = (),
+    lang: str | None = None,
 ) -> None:
     global _worker_validator
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -64,6 +66,8 @@ def _init_worker(
         max_bytes=max_bytes,
         trust_anchors=trust_anchors,
         limits=limits,
+        require_signature=require_signature,
+        lang=lang,
     )
 
 
@@ -101,8 +105,8 @@ def validate_paths(
     """A result (or the reason a file is unreadable) per path, in the order of ``paths``.
 
     ``jobs`` > 1 validates in that many processes, each with a validator like ``validator``
-    (the same extra schema folders ``schemas_dirs``, size limit, input limits and trust
-    anchors)."""
+    (the same extra schema folders ``schemas_dirs``, size limit, input limits, trust
+    anchors, signature requirement and field-name language)."""
     if jobs <= 1 or len(paths) < 2:
         for path in paths:
             yield validate_one(validator, path)
@@ -117,6 +121,8 @@ def validate_paths(
             validator.max_bytes,
             tuple(validator.trust_anchors),
             validator.limits,
+            validator.require_signature,
+            validator.lang,
         ),
     )
     finished = False

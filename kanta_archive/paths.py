@@ -1,4 +1,4 @@
-"""Where the bundled schemas live, installed or in a source checkout."""
+"""Where the bundled schemas and generator data live, installed or in a source checkout."""
 
 from __future__ import annotations
 
@@ -12,3 +12,13 @@ def bundled_schemas_dir() -> Path:
     if installed.is_dir():
         return installed
     return here.parent / "schemas"
+
+
+def bundled_samples_dir() -> Path:
+    """The sample data the generator needs (``orgs.csv``, the TEST-ONLY ``keys/``):
+    ``kanta_archive/_samples`` when installed, else the checkout's ``samples/``."""
+    here = Path(__file__).resolve().parent
+    installed = here / "_samples"
+    if installed.is_dir():
+        return installed
+    return here.parent / "samples"

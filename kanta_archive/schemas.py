@@ -10,43 +10,72 @@ own Sosmeta exports load unchanged.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kanta_archive import sosmeta
 from kanta_archive.errors import SchemaError
 from kanta_archive.paths import bundled_schemas_dir
 
 
-def _lang(values: Any, lang: str) -> str | None:
-    if isinstance(values, list):
-        for item in values:
-            if isinstance(item, Mapping) and item.get("lang") == lang:
-                value = item.get("value")
-                return value if isinstance(value, str) else None
-    return None
+def dated_suffix(version: str) -> str | None:
+    """The OID arcs of a version date: ``2023-06-01`` -> ``2023.6.1`` (None if not a date)."""
+    match = _VERSION_DATE.fullmatch(version)
+    if match is None:
+        return None
+    return ".".join(str(int(part)) for part in match.groups())
+
+
+_VERSION_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+def split_dated_oid(oid: str, version: str) -> tuple[str, str]:
+    """``(base OID, full dated OID)`` of a structure whose root ``sosmeta.oid`` is ``oid``.
+
+    Real exports name a structure by its full dated OID (``1.2.246.537.6.1505.1.2023.6.1``
+    for version 2023-06-01); older or hand-written schemas give the base OID only, whose
+    dated form is then built from the version.
+    """
+    suffix = dated_suffix(version)
+    if suffix is None:
+        return oid, oid
+    if oid.endswith("." + suffix):
+        return oid[: -len(suffix) - 1], oid
+    return oid, f"{oid}.{suffix}"
 
 
 @dataclass(frozen=True)
 class StructureSchema:
     """One document structure schema (one structure OID at one version)."""
 
-    oid: str
-    version: str
-    root: str  # the single root property, e.g. "asia_asiakirja"
+    oid: str  # the base OID, e.g. 1.2.246.537.6.1505.1
+    version: str  # the version date, e.g. 2023-06-01
+    root: str  # the single root property, e.g. "asiakkuusasiakirja"
     path: Path
     schema: Mapping[str, Any] = field(repr=False, compare=False)
+    full_oid: str = ""  # the full dated OID real documents name it by
 
     @property
     def key(self) -> str:
         """``<oid>@<version>``: how results and reports name the structure."""
         return f"{self.oid}@{self.version}"
 
+    @property
+    def dated_oid(self) -> str:
+        """The full dated OID (``<oid>.<YYYY>.<M>.<D>``), as ``contentSpecificationId``."""
+        return self.full_oid or split_dated_oid(self.oid, self.version)[1]
+
     def title(self, lang: str = "fi") -> str:
-        """The structure's title in ``lang`` (falls back to the root name)."""
-        sosmeta = self.schema.get("sosmeta") or {}
-        return _lang(sosmeta.get("title"), lang) or _lang(sosmeta.get("title"), "fi") or self.root
+        """The structure's title in ``lang`` (fi fallback; the root name as a last resort)."""
+        return sosmeta.root_title(self.schema, self.root, lang)
+
+    @property
+    def document_type(self) -> str:
+        """The root ``sosmeta.documentType`` (e.g. ``Asiakkuusasiakirja``)."""
+        return sosmeta.document_type(self.schema)
 
     @property
     def status(self) -> str:
@@ -78,7 +107,8 @@ def _structure_from(path: Path, schema: Any) -> StructureSchema | None:
         root = required[0]
     elif isinstance(props, Mapping) and len(props) == 1:
         root = next(iter(props))
-    return StructureSchema(oid, version, root, path, schema)
+    base, full = split_dated_oid(oid, version)
+    return StructureSchema(base, version, root, path, schema, full)
 
 
 def _refuse_retrieval(uri: str) -> Any:
@@ -99,7 +129,9 @@ class SchemaRegistry:
         self.bundled_dir = bundled_schemas_dir()
         self.extra_dirs = tuple(extra_dirs)
         self._structures: dict[tuple[str, str], StructureSchema] | None = None
+        self._by_dated: dict[str, StructureSchema] = {}
         self._validators: dict[str, Any] = {}
+        self._plans: dict[str, Any] = {}
         self._xsd: Any = None
 
     # -- discovery ---------------------------------------------------------
@@ -118,23 +150,57 @@ class SchemaRegistry:
                 if structure is not None:
                     found[(structure.oid, structure.version)] = structure
             self._structures = found
+            self._by_dated = {s.dated_oid: s for s in found.values()}
         return self._structures
 
     def structures(self) -> list[StructureSchema]:
         """Every known structure, sorted by OID and version."""
         return sorted(self._load().values(), key=lambda s: (s.oid, s.version))
 
-    def get(self, oid: str, version: str) -> StructureSchema | None:
-        """The structure schema for ``oid`` at ``version``, or None."""
-        return self._load().get((oid, version))
+    def get(self, oid: str, version: str | None = None) -> StructureSchema | None:
+        """The structure named as real documents name it, or None.
 
-    def find(self, oid: str) -> list[StructureSchema]:
-        """All versions of the structure ``oid`` (``oid`` may also be ``oid@version``)."""
-        if "@" in oid:
-            base, version = oid.split("@", 1)
+        ``oid`` is a full dated OID (``1.2.246.537.6.1505.1.2023.6.1``; ``version`` may then
+        be omitted, and must agree when given) or a base OID with its ``version`` date.
+        """
+        known = self._load()
+        found = known.get((oid, version)) if version else None
+        if found is None:
+            found = self._by_dated.get(oid)
+            if found is not None and version and found.version != version:
+                return None
+        return found
+
+    def find(self, spec: str) -> list[StructureSchema]:
+        """The structures ``spec`` names: a full dated OID, ``<oid>@<version>``, or a base OID
+        (all its versions, oldest first)."""
+        if "@" in spec:
+            base, version = spec.split("@", 1)
             found = self.get(base, version)
             return [found] if found else []
-        return [s for s in self.structures() if s.oid == oid]
+        dated = self.get(spec)
+        if dated is not None:
+            return [dated]
+        return [s for s in self.structures() if s.oid == spec]
+
+    def plan(self, structure: StructureSchema) -> Any:
+        """The structure compiled for the rules (a ``rules.fields.StructurePlan``), once."""
+        plan = self._plans.get(structure.key)
+        if plan is None:
+            from kanta_archive.rules.fields import compile_plan
+
+            plan = self._plans[structure.key] = compile_plan(structure.schema)
+        return plan
+
+    def metadata_plan(self) -> Any:
+        """The metadata schema compiled like a structure (for the field names of findings)."""
+        plan = self._plans.get("metadata")
+        if plan is None:
+            from kanta_archive.rules.fields import compile_plan
+
+            path = self.bundled_dir / "metadata.schema.json"
+            plan = self._plans["metadata"] = compile_plan(_load_json(path))
+        return plan
 
     # -- compiled validators ----------------------------------------------
     def _compile(self, key: str, schema: Mapping[str, Any], origin: Path) -> Any:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-CASE_ROOT = "asia_asiakirja"
-CUSTOMERSHIP_ROOT = "asiakkuusasiakirja"
-CASE_CLOSED = "2"
+CASE_ROOT = "asia_asiakirja"  # THL's case document, structure 1.2.246.537.6.1505.2
+CUSTOMERSHIP_ROOT = "asiakkuusasiakirja"  # the customership document, 1.2.246.537.6.1505.1
 
 
 def _root(content: Any, name: str) -> Mapping[str, Any] | None:
@@ -25,15 +24,17 @@ def _display(coded: Any) -> str | None:
 
 
 def _case(doc: Mapping[str, Any]) -> dict[str, Any] | None:
+    from kanta_archive.rules.content_rules import is_closed
+
     body = _root(doc.get("content"), CASE_ROOT)
     details = body.get("asian_tiedot") if body else None
     if not isinstance(details, Mapping):
         return None
+    number = details.get("asiatunnus")
     state = details.get("tila")
-    closed = isinstance(state, Mapping) and state.get("code") == CASE_CLOSED
     return {
-        "case": details.get("asianumero"),
-        "state": "closed" if closed else "open",
+        "case": number.get("value") if isinstance(number, Mapping) else None,
+        "state": "closed" if is_closed(state) else "open",
         "state_display": _display(state),
         "opened": details.get("avauspaiva"),
         "closed": details.get("paattymispaiva"),
@@ -44,16 +45,18 @@ def _case(doc: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def _customership(doc: Mapping[str, Any]) -> dict[str, Any] | None:
     body = _root(doc.get("content"), CUSTOMERSHIP_ROOT)
-    details = body.get("asiakkuuden_tiedot") if body else None
+    details = body.get("sosiaalihuollon_asiakkuus") if body else None
     if not isinstance(details, Mapping):
         return None
-    unit = details.get("vastuuyksikko")
-    end = details.get("paattymispaiva")
+    end = details.get("asiakkuuden_paattymispvm")
+    units = body.get("palvelunjarjestajan_palveluyksikko") if body else None
+    first = units[0] if isinstance(units, list) and units else None
+    unit = _display(first.get("palveluyksikon_nimi")) if isinstance(first, Mapping) else None
     return {
         "state": "closed" if end else "open",
-        "started": details.get("alkamispaiva"),
+        "started": details.get("asiakkuuden_alkamispvm"),
         "ended": end,
-        "unit": unit.get("nimi") if isinstance(unit, Mapping) else None,
+        "unit": unit or _display((body or {}).get("palvelunjarjestajan_toimintayksikko")),
         "document_oid": doc.get("document_oid"),
         "effective_time": doc.get("effective_time"),
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import stat
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,8 @@ class Validator:
         max_bytes: int = DEFAULT_MAX_BYTES,
         today: date | None = None,
         trust_anchors: Sequence[bytes] = (),
+        require_signature: Sequence[str] = (),
+        lang: str | None = None,
         limits: InputLimits = DEFAULT_LIMITS,
         slow_xsd: bool = False,
     ) -> None:
@@ -87,6 +89,12 @@ class Validator:
         self.today = today
         # PEM trust anchors for signer certificates; empty: trust is not checked.
         self.trust_anchors = tuple(trust_anchors)
+        # The user's override of which documents must be signed (signature_requirement).
+        self.require_signature = tuple(require_signature)
+        # fi, sv or en: findings carry the field's Sosmeta name in that language.
+        self.lang = lang
+        # Every code system whose codes went unchecked in this run (no code set loaded).
+        self.unchecked: set[str] = set()
         # What one document may hold, and how many findings it gets (limits.py).
         self.limits = limits
         # The XHTML head and CDA XSDs run as lxml XSD 1.0 + XPath 1.0 assertions
@@ -111,24 +119,40 @@ class Validator:
         """All findings for an already-read document, located and de-duplicated."""
         return self._check(document, document.metadata)[0]
 
+    def _namer(self, plan: Any) -> Callable[[str], str | None] | None:
+        """Pointer -> the field's Sosmeta name in ``self.lang`` (None: names not asked for)."""
+        if self.lang is None:
+            return None
+        lang, meta_plan = self.lang, self.registry.metadata_plan()
+
+        def name(pointer: str) -> str | None:
+            if pointer.startswith("/content/"):
+                node = plan.at(pointer) if plan is not None else None
+            else:
+                node = meta_plan.at(pointer, "metadata")
+            return (node.name(lang) or None) if node is not None else None
+
+        return name
+
     # -- stages ------------------------------------------------------------
     def _result(self, source: str, outcome: ReadOutcome) -> ValidationResult:
         document = outcome.document
         if document is None:
             return ValidationResult(source, outcome.findings, outcome.format)
         meta = document.metadata  # the typed view is built once per document
-        found, structure = self._check(document, meta)
+        found, structure, unchecked = self._check(document, meta)
         return ValidationResult(
             source,
             tuple(found),
             document.format,
             structure.key if structure else None,
             meta.document_oid,
+            tuple(sorted(unchecked)),
         )
 
     def _check(
         self, document: Document, meta: Metadata
-    ) -> tuple[list[Finding], StructureSchema | None]:
+    ) -> tuple[list[Finding], StructureSchema | None, set[str]]:
         most = self.limits.max_findings + 1  # one more than is kept: "there were more"
         found: list[Finding] = []
         found += self.xml_schema_findings(document, most)
@@ -141,17 +165,23 @@ class Validator:
         )
         key = meta.schema_key
         structure = self.registry.get(*key) if key else None
+        required, reason = signature_requirement(structure, meta, self.require_signature)
+        plan = self.registry.plan(structure) if structure is not None else None
         context = RuleContext.build(
             document,
             self.codesets,
             self.today,
-            signature_required=signature_required(structure),
+            signature_required=required,
             trust_anchors=self.trust_anchors,
             metadata=meta,
+            plan=plan,
+            signature_reason=reason,
         )
         found += self._content_findings(document, key, structure, context.facts.integral_floats)
         schema_pointers = {f.location.pointer for f in found if f.code in _SCHEMA_CODES}
         found += run_rules(context)
+        self.unchecked |= context.unchecked
+        found = _one_finding_per_unknown_code(found)
         if schema_pointers:
             # A value that already fails its schema is not checked again by a rule, whether
             # the rule is Python or one of the XSD's assertions: one problem, one finding.
@@ -160,7 +190,9 @@ class Validator:
                 for f in found
                 if f.location.pointer not in schema_pointers or BY_CODE[f.code].stage != "rule"
             ]
-        return _locate(document, self._at_most(_merge(found))), structure
+        located = _locate(document, _merge(found), self._namer(plan))
+        # In document order, then cut to the limit: the first findings of the file are kept.
+        return self._at_most(_in_document_order(located)), structure, context.unchecked
 
     def _at_most(self, found: list[Finding]) -> list[Finding]:
         """``found`` cut to the findings limit, with KA-LIMIT-FINDINGS saying so."""
@@ -232,12 +264,60 @@ class Validator:
         )
 
 
+ALL, NONE = "all", "none"
+
+
+def signature_requirement(
+    structure: StructureSchema | None, meta: Metadata, override: Sequence[str] = ()
+) -> tuple[bool, str]:
+    """Whether the document must carry a signature, and why (docs/signatures.md).
+
+    By the phase-2 metadata: a document whose metadata names a signer (its ``signature``
+    block, the professional who signed it) must carry that signature. A user's schema may
+    still require it for every document of the structure (root ``sosmeta.signatureRequired``,
+    which no real Sosmeta export has). ``override`` is the user's ``--require-signature``:
+    ``all``, ``none``, or structure OIDs (base or full dated) whose documents must be signed.
+    """
+    if NONE in override:
+        return False, ""
+    if ALL in override:
+        return True, "--require-signature all"
+    if structure is not None and ({structure.oid, structure.dated_oid} & set(override)):
+        return True, f"--require-signature {structure.oid}"
+    if meta.signer is not None:
+        return True, f"the metadata names the signer {meta.signer!r}"
+    if structure is not None:
+        sosmeta = structure.schema.get("sosmeta")
+        if isinstance(sosmeta, Mapping) and sosmeta.get("signatureRequired") is True:
+            return True, f"structure {structure.oid} requires it (sosmeta signatureRequired)"
+    return False, ""
+
+
 def signature_required(structure: StructureSchema | None) -> bool:
     """Whether the structure's root ``sosmeta`` declares ``"signatureRequired": true``."""
     if structure is None:
         return False
     sosmeta = structure.schema.get("sosmeta")
     return isinstance(sosmeta, Mapping) and sosmeta.get("signatureRequired") is True
+
+
+def _one_finding_per_unknown_code(found: list[Finding]) -> list[Finding]:
+    """A coded value whose code is not in its code set is not judged again by a rule that
+    reads its code (e.g. the controller rules on an unknown controller type)."""
+    unknown = {
+        f.location.pointer.removesuffix("/code")
+        for f in found
+        if f.code == "KA-CODE-UNKNOWN" and f.location.pointer.endswith("/code")
+    }
+    if not unknown:
+        return found
+    return [
+        f
+        for f in found
+        if f.code == "KA-CODE-UNKNOWN"
+        or f.location.pointer not in unknown
+        or BY_CODE[f.code].stage != "rule"
+    ]
 
 
 def _merge(found: Iterable[Finding]) -> list[Finding]:
@@ -252,7 +332,11 @@ def _merge(found: Iterable[Finding]) -> list[Finding]:
     return list(seen.values())
 
 
-def _locate(document: Document, found: list[Finding]) -> list[Finding]:
+def _locate(
+    document: Document,
+    found: list[Finding],
+    namer: Callable[[str], str | None] | None = None,
+) -> list[Finding]:
     located: list[Finding] = []
     for item in found:
         location = item.location
@@ -267,10 +351,31 @@ def _locate(document: Document, found: list[Finding]) -> list[Finding]:
                 item.code,
                 item.severity,
                 item.message,
-                Location(pointer, where.xpath, where.line, where.column),
+                Location(
+                    pointer,
+                    where.xpath,
+                    where.line,
+                    where.column,
+                    namer(pointer) if namer is not None else None,
+                ),
             )
         )
     return located
+
+
+def _in_document_order(found: list[Finding]) -> list[Finding]:
+    """Findings by their place in the source (line, column); those without a place keep
+    their order, after the placed ones (a stable sort)."""
+    if len(found) < 2:
+        return found
+    return sorted(
+        found,
+        key=lambda f: (
+            f.location.line is None,
+            f.location.line or 0,
+            f.location.column or 0,
+        ),
+    )
 
 
 def _special(path: Path) -> bool:

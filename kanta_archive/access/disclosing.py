@@ -70,10 +70,11 @@ def disclose(
         for client in clients:
             for ban_oid in _documents_of(ctx, client, dr.BAN_GROUP):
                 ban_meta, ban = _stored_meta(ctx, ban_oid)
-                if dr.ban_blocks(ban_meta, ban.content().get("content", {}), target, day):
+                ban_content = ban.content().get("content", {})
+                if dr.ban_blocks(ban_meta, ban_content, meta, shown.controller_oid, day):
                     raise RefusedError(
                         f"the disclosure ban {ban_oid} of client {client} "
-                        f"blocks disclosure to {to}",
+                        f"blocks disclosing {shown.document_oid} (to {to})",
                         rule=dr.RULE_BAN,
                     )
         if target.sector == "health_care":

@@ -300,20 +300,23 @@ def reveal_document(
 
 
 def is_protected(shown: ShownDocument) -> bool:
-    """True when a client of the document has a non-disclosure marking."""
-    from kanta_archive.access.masking import protected_clients
+    """True when the document is under a non-disclosure marking: a person in its content
+    has ``turvakielto`` or a metadata client has ``non_disclosure`` (access/masking.py)."""
+    from kanta_archive.access.masking import is_protected_document
 
-    return bool(protected_clients(Metadata.from_raw(shown.metadata)))
+    model = shown.content()
+    return is_protected_document(Metadata.from_raw(shown.metadata), model.get("content", {}))
 
 
 def masked_content(shown: ShownDocument, registry: SchemaRegistry) -> dict[str, Any]:
-    """The document's content with non-disclosure-protected fields masked. ``registry`` is
-    the run's one schema registry, handed down from the caller (masking reads the
-    protected fields from its structure schemas once access/masking.py takes it)."""
+    """The document's content with non-disclosure-protected data masked, by the markers of
+    its structure schema in ``registry`` (the run's one registry, handed down from the
+    caller, so that ``--schemas-dir`` structures are masked too)."""
     from kanta_archive.access.masking import mask_document_content
 
     model = shown.content()
-    return mask_document_content(Metadata.from_raw(shown.metadata), model.get("content", {}))
+    meta = Metadata.from_raw(shown.metadata)
+    return mask_document_content(meta, model.get("content", {}), registry)
 
 
 def display_form(shown: ShownDocument, registry: SchemaRegistry, *, reveal: bool = False) -> str:

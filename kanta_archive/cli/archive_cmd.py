@@ -101,7 +101,12 @@ def archive(
     if not paths:
         click.echo("Error: no documents found in the given inputs", err=True)
         raise click.exceptions.Exit(int(ExitCode.USAGE))
-    validator = state.validator(trust_anchors=load_trust_anchors(trust))
+    from kanta_archive.codesets import load_codesets
+
+    # A local store's own code sets (kanta-archive codesets import --store) count too.
+    store_dirs = (store_path,) if isinstance(store_path, Path) else ()
+    codesets = load_codesets((*state.registry().extra_dirs, *store_dirs))
+    validator = state.validator(trust_anchors=load_trust_anchors(trust), codesets=codesets)
     with (
         open_session(
             store_path, index_url, as_org, person, create=True, validator=validator
@@ -188,7 +193,7 @@ def query(
 
     \b
     Example:
-      kanta-archive query --client 150612A904S --service-task 10 --from 2024-01-01
+      kanta-archive query --client 150612A904S --service-task 24 --from 2024-01-01
       kanta-archive query --controller 1.2.246.10.91000013 --format csv > list.csv
       kanta-archive query --all --format jsonl --columns document_oid,status | wc -l
     """

@@ -52,6 +52,7 @@ def _register() -> None:
     from kanta_archive.cli import (
         access_cmd,
         archive_cmd,
+        codesets_cmd,
         commissioning_cmd,
         findings_cmd,
         object_cmd,
@@ -65,6 +66,7 @@ def _register() -> None:
 
     cli.add_command(validate_cmd.validate)
     cli.add_command(schemas_cmd.schemas)
+    cli.add_command(codesets_cmd.codesets)
     cli.add_command(findings_cmd.findings)
     cli.add_command(render_cmd.render)
     cli.add_command(sign_cmd.sign)

@@ -17,7 +17,7 @@ def samples() -> None:
 
     \b
     Example:
-      kanta-archive samples generate --structure 1.2.246.537.6.1506.3 --count 100 --out gen/
+      kanta-archive samples generate --structure 1.2.246.537.6.1505.2.2022.6.28 --out gen/
     """
 
 
@@ -25,25 +25,30 @@ def samples() -> None:
 @click.option(
     "--structure",
     "structure",
-    required=True,
-    help="Structure OID, optionally with @version (default: the newest version).",
+    default=None,
+    help="Full dated OID, or OID with @version, or OID (its newest version). Default: every "
+    "known structure, each into a folder of its own.",
 )
 @click.option(
-    "--count", type=click.IntRange(min=1), default=10, show_default=True, help="How many."
+    "--count",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="How many documents (of each structure).",
 )
 @click.option(
     "--seed",
     type=int,
     default=0,
     show_default=True,
-    help="Random seed: the same seed gives byte-identical files.",
+    help="Random seed: the same seed gives byte-identical files; OIDs differ between seeds.",
 )
 @click.option(
     "--out",
     "out",
     required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder to write the documents into (created if missing).",
+    type=click.Path(path_type=Path),
+    help="Folder to write the documents into (created if missing; never overwritten).",
 )
 @click.option(
     "--format",
@@ -56,13 +61,14 @@ def samples() -> None:
 @click.option(
     "--orgs",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Organisation register extract (CSV like samples/orgs.csv; default: that file).",
+    help="Organisation register extract (the CSV of 'orgs import'; default: the bundled "
+    "samples/orgs.csv).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @click.pass_obj
 def generate(
     state: CliState,
-    structure: str,
+    structure: str | None,
     count: int,
     seed: int,
     out: Path,
@@ -70,33 +76,49 @@ def generate(
     orgs: Path | None,
     quiet: bool,
 ) -> None:
-    """Write COUNT valid, varied documents of one structure into OUT.
+    """Write COUNT valid, varied documents of a structure (or of every one) into OUT.
 
-    Content follows the structure's JSON Schema; coded values come from the
-    bundled code sets; clients have test HETUs (900-999) or temporary
-    identifiers; the metadata satisfies every domain rule. Each document is
-    validated before it is written.
+    Content follows the structure's JSON Schema with its real key names; codes come from
+    enums, loaded code sets and the exports' own examples; clients have test HETUs
+    (900-999) or temporary identifiers; every version chain is complete and the metadata
+    satisfies every domain rule. Each file is validated before it is written, and no
+    existing file is overwritten.
 
     \b
     Example:
-      kanta-archive samples generate --structure 1.2.246.537.6.1506.1 \\
+      kanta-archive samples generate --structure 1.2.246.537.6.1506.19005.2022.1.10 \\
           --count 1000 --seed 7 --out gen/ --format both
+      kanta-archive --schemas-dir sosmeta/ samples generate --count 2 --out all/
     """
-    from kanta_archive.generate import load_organisations, resolve_structure, write_documents
+    from kanta_archive.generate import (
+        load_organisations,
+        resolve_structure,
+        write_all,
+        write_documents,
+    )
 
     registry = state.registry()
-    chosen = resolve_structure(structure, registry)
     organisations = load_organisations(orgs)
-    show = not quiet and sys.stderr.isatty() and count > 20
+    chosen = resolve_structure(structure, registry) if structure else None
+    total = count if chosen else count * len({s.oid for s in registry.structures()})
+    show = not quiet and sys.stderr.isatty() and total > 20
     sink: Any = sys.stderr if show else NullStream()
     from kanta_archive.output import writing
 
     with (
-        click.progressbar(length=count, label="Generating", file=sink) as bar,
+        click.progressbar(length=total, label="Generating", file=sink) as bar,
         writing(f"--out {out}"),
     ):
-        written = write_documents(
-            chosen, count, seed, out, fmt, registry, orgs=organisations, progress=bar.update
-        )
+        if chosen is not None:
+            written = write_documents(
+                chosen, count, seed, out, fmt, registry, orgs=organisations, progress=bar.update
+            )
+            summary = f"Wrote {len(written)} files of {chosen.dated_oid} into {out}"
+        else:
+            by_structure = write_all(
+                registry, count, seed, out, fmt, orgs=organisations, progress=bar.update
+            )
+            files = sum(len(paths) for paths in by_structure.values())
+            summary = f"Wrote {files} files of {len(by_structure)} structures into {out}"
     if not quiet:
-        click.echo(f"Wrote {len(written)} files of {chosen.key} into {out}", err=True)
+        click.echo(summary, err=True)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -20,7 +18,7 @@ def schemas() -> None:
     \b
     Example:
       kanta-archive schemas list
-      kanta-archive schemas show 1.2.246.537.6.1506.3
+      kanta-archive schemas show 1.2.246.537.6.1505.1.2023.6.1
     """
 
 
@@ -30,8 +28,8 @@ def schemas() -> None:
 )
 @click.pass_obj
 def list_(state: CliState, fmt: str) -> None:
-    """List every known structure: OID, version, root element and Finnish title
-    (--format json adds the Swedish title, status and source file).
+    """List every known structure: its full dated OID, version, root element and title
+    (--format json adds the base OID, status and source file).
 
     \b
     Example:
@@ -42,6 +40,7 @@ def list_(state: CliState, fmt: str) -> None:
         rows = [
             {
                 "oid": s.oid,
+                "dated_oid": s.dated_oid,
                 "version": s.version,
                 "root": s.root,
                 "title": {"fi": s.title("fi"), "sv": s.title("sv")},
@@ -53,45 +52,13 @@ def list_(state: CliState, fmt: str) -> None:
         write_stdout(to_json(rows))
         return
     header = ("OID", "VERSION", "ROOT", "TITLE (fi)")
-    rows_t = [(s.oid, s.version, s.root, s.title("fi")) for s in structures]
+    rows_t = [(s.dated_oid, s.version, s.root, s.title("fi")) for s in structures]
     widths = [max(len(r[i]) for r in [header, *rows_t]) for i in range(3)]
     lines = [
         "  ".join(col.ljust(widths[i]) if i < 3 else col for i, col in enumerate(row))
         for row in [header, *rows_t]
     ]
     write_stdout("\n".join(lines) + "\n")
-
-
-def _fields(node: Mapping[str, Any], path: str, depth: int) -> Iterator[dict[str, Any]]:
-    props = node.get("properties")
-    if node.get("type") == "array" and isinstance(node.get("items"), Mapping):
-        yield from _fields(node["items"], path + "[]", depth)
-        return
-    if not isinstance(props, Mapping):
-        return
-    required = set(node.get("required") or [])
-    for key, child in props.items():
-        if not isinstance(child, Mapping):
-            continue
-        sosmeta = child.get("sosmeta") or {}
-        names = {
-            n.get("lang"): n.get("value")
-            for n in sosmeta.get("name") or []
-            if isinstance(n, Mapping)
-        }
-        yield {
-            "path": f"{path}/{key}",
-            "depth": depth,
-            "type": child.get("type", ""),
-            "fi": names.get("fi", ""),
-            "sv": names.get("sv", ""),
-            "required": key in required,
-            "conditional": bool(sosmeta.get("conditionalRequired")),
-            "repeatable": child.get("type") == "array" or bool(sosmeta.get("repeatable")),
-            "codeset": sosmeta.get("classificationOid") or "",
-            "non_disclosure": sosmeta.get("nonDisclosureProtected") is True,
-        }
-        yield from _fields(child, f"{path}/{key}", depth + 1)
 
 
 @schemas.command("show")
@@ -102,16 +69,18 @@ def _fields(node: Mapping[str, Any], path: str, depth: int) -> Iterator[dict[str
 )
 @click.pass_obj
 def show(state: CliState, structure: str, version: str | None, fmt: str) -> None:
-    """Show the fields of one structure with fi/sv names and required, repeatable and
-    non-disclosure flags.
+    """Show the fields of one structure with fi/sv names and their flags.
 
-    STRUCTURE is a structure OID, optionally with @version.
+    STRUCTURE is the full dated OID real documents name it by
+    (1.2.246.537.6.1505.1.2023.6.1), or a structure OID, optionally with @version.
 
     \b
     Example:
-      kanta-archive schemas show 1.2.246.537.6.1506.3
-      kanta-archive schemas show 1.2.246.537.6.1506.3@2024-06-01 --format json
+      kanta-archive schemas show 1.2.246.537.6.1505.1.2023.6.1
+      kanta-archive schemas show 1.2.246.537.6.1505.2@2022-06-28 --format json
     """
+    from kanta_archive.schema_docs import fields_of
+
     found = state.registry().find(structure)
     if version:
         found = [s for s in found if s.version == version]
@@ -120,37 +89,40 @@ def show(state: CliState, structure: str, version: str | None, fmt: str) -> None
             f"unknown structure '{structure}' (see 'kanta-archive schemas list')", ExitCode.USAGE
         )
     chosen = found[-1]
-    fields = list(_fields(chosen.schema, "", 0))
+    fields = list(fields_of(chosen.schema))
     if fmt == "json":
         payload = {
             "oid": chosen.oid,
+            "dated_oid": chosen.dated_oid,
             "version": chosen.version,
             "root": chosen.root,
-            "fields": fields,
+            "title": {"fi": chosen.title("fi"), "sv": chosen.title("sv")},
+            "fields": [f.as_json() for f in fields],
         }
         write_stdout(to_json(payload))
         return
     out = [
         f"{chosen.title('fi')} / {chosen.title('sv')}",
-        f"{chosen.oid} version {chosen.version}",
+        f"{chosen.dated_oid} (structure {chosen.oid}, version {chosen.version})",
         "",
     ]
     for f in fields:
         flags = "".join(
             [
-                "R" if f["required"] else ("C" if f["conditional"] else "-"),
-                "*" if f["repeatable"] else " ",
-                "N" if f["non_disclosure"] else " ",
+                "R" if f.required else ("C" if f.conditional else "-"),
+                "*" if f.repeatable else " ",
+                "H" if f.hidden else " ",
+                "N" if f.non_disclosure else " ",
             ]
         )
-        name = "  " * f["depth"] + f["path"].rsplit("/", 1)[-1]
-        label = f"{f['fi']} / {f['sv']}" if f["fi"] else ""
-        codeset = f"  [{f['codeset']}]" if f["codeset"] else ""
-        out.append(f"{flags} {name:<40} {f['type']:<8} {label}{codeset}")
+        name = "  " * f.depth + f.path.rsplit("/", 1)[-1]
+        label = f"{f.fi} / {f.sv}" if f.fi and f.sv else f.fi
+        codeset = f"  [{f.codeset}]" if f.codeset else ""
+        out.append(f"{flags} {name:<40} {f.type:<10} {label}{codeset}")
     out += [
         "",
-        "R required, C conditionally required, * repeatable, "
-        "N protected by a non-disclosure marking",
+        "R required, C conditionally required (a prose rule), * repeatable, H hidden group "
+        "(hiddenField), N protected by a non-disclosure marking (docs/non-disclosure.md)",
     ]
     write_stdout("\n".join(out) + "\n")
 
@@ -163,9 +135,17 @@ def show(state: CliState, structure: str, version: str | None, fmt: str) -> None
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder for the Markdown pages (created if missing).",
 )
+@click.option(
+    "--prose-rules",
+    "prose_rules",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write the prose-rules page (how notes are read, counts, every note that is "
+    "not machine-readable) over all known structures into this file.",
+)
 @click.pass_obj
-def docs(state: CliState, out: Path) -> None:
-    """Write a readable Markdown page per structure (<oid>_<version>.md) and an index.md.
+def docs(state: CliState, out: Path, prose_rules: Path | None) -> None:
+    """Write a readable Markdown page per structure (<full dated OID>.md) and an index.md.
 
     Each page has the fi/sv title, OID, version, status and a table of fields with
     fi/sv names, type, required / conditionally required / repeatable, code set,
@@ -174,11 +154,17 @@ def docs(state: CliState, out: Path) -> None:
     \b
     Example:
       kanta-archive schemas docs --out docs/structures
-      kanta-archive --schemas-dir ~/sosmeta-export schemas docs --out site/structures
+      kanta-archive --schemas-dir ~/sosmeta-export schemas docs --out site/structures \\
+          --prose-rules site/prose-rules.md
     """
     from kanta_archive.output import writing
-    from kanta_archive.schema_docs import write_docs
+    from kanta_archive.schema_docs import render_prose_rules, write_docs
 
+    registry = state.registry()
     with writing(f"--out {out}"):
-        written = write_docs(out, state.registry())
+        written = write_docs(out, registry)
     click.echo(f"Wrote {len(written)} pages into {out}", err=True)
+    if prose_rules is not None:
+        with writing(f"--prose-rules {prose_rules}"):
+            prose_rules.write_text(render_prose_rules(registry), encoding="utf-8")
+        click.echo(f"Wrote {prose_rules}", err=True)

@@ -113,6 +113,21 @@ def _limit_option(
 )
 @click.option("--no-config", is_flag=True, help="Read no [tool.kanta-archive] settings.")
 @trust_option
+@click.option(
+    "--require-signature",
+    "require_signature",
+    multiple=True,
+    metavar="OID|all|none",
+    help="Which documents must be signed, besides those whose metadata names a signer: "
+    "a structure OID (repeatable), all, or none (no signature is required).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["fi", "sv", "en"]),
+    default=None,
+    help="Show each finding's field by its Sosmeta name in this language (en: Sosmeta "
+    "publishes fi and sv only, so the Finnish name).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_obj
 def validate(
@@ -131,6 +146,8 @@ def validate(
     config: Path | None,
     no_config: bool,
     trust: tuple[Path, ...],
+    require_signature: tuple[str, ...],
+    lang: str | None,
     quiet: bool,
 ) -> None:
     """Validate JSON and XHTML documents (files, folders, or - for stdin).
@@ -145,6 +162,7 @@ def validate(
       kanta-archive validate samples/valid/
       kanta-archive validate out/ --format junit > report.xml
       kanta-archive validate signed/ --trust ca.pem
+      kanta-archive validate doc.json --lang sv
       cat doc.json | kanta-archive validate -
     """
     import os
@@ -166,7 +184,11 @@ def validate(
     threshold = Severity(fail_on or settings.fail_on or "error")
     limits = InputLimits(max_members, max_attributes, max_namespaces, max_findings)
     validator = state.validator(
-        max_bytes=max_size, trust_anchors=load_trust_anchors(trust), limits=limits
+        max_bytes=max_size,
+        trust_anchors=load_trust_anchors(trust),
+        limits=limits,
+        require_signature=require_signature,
+        lang=lang,
     )
     results: list[ValidationResult] = []
     unreadable = 0
@@ -203,6 +225,15 @@ def validate(
         results, tool_version=__version__, color=fmt == "text" and sys.stdout.isatty()
     )
     write_stdout(output)
+    unchecked = sorted({oid for r in results for oid in r.unchecked_codesets})
+    if unchecked and not quiet and fmt == "text":
+        # Said once per run: a code set that is not loaded is never an error.
+        click.echo(
+            f"Note: {len(unchecked)} code system(s) have no code set loaded, so their codes "
+            f"were not checked: {', '.join(unchecked)} (import one with "
+            "'kanta-archive codesets import')",
+            err=True,
+        )
     if unreadable:
         raise click.exceptions.Exit(int(ExitCode.USAGE))
     if any(r.fails_at(threshold) for r in results):

@@ -346,37 +346,36 @@ def _temporary_id(run: CaseRun) -> CaseResult:
 
 
 def _protected_fields(validator: Any, document: Document) -> list[str]:
-    """Schema paths of the outermost fields protected by a non-disclosure marking that hold a
-    value in the document's content, e.g. ``/asiakaskertomusmerkinta/asiakas[]/yhteystiedot``."""
-    from kanta_archive.schema_docs import fields_of
+    """JSON Pointers of the outermost values that non-disclosure masking hides in the
+    document's content (access/masking.py), e.g. ``/asiakkuusasiakirja/asiakas/yhteystiedot``."""
+    from kanta_archive.access.masking import MASK, mask_document_content
 
-    meta = document.metadata
-    if not meta.structure_oid or not meta.structure_version:
-        return []
-    structure = validator.registry.get(meta.structure_oid, meta.structure_version)
-    if structure is None:
-        return []
-    present = [
-        f.path
-        for f in fields_of(structure.schema)
-        if f.non_disclosure and _present(document.content, f.path)
-    ]
-    # A protected parent covers its children: list the outermost ones.
-    return [p for p in present if not any(p.startswith(q + "/") for q in present)]
+    masked = mask_document_content(document.metadata, document.content, validator.registry)
+    found: list[str] = []
 
+    def all_masked(before: Any, after: Any) -> bool:
+        if isinstance(before, Mapping):
+            return isinstance(after, Mapping) and all(
+                all_masked(v, after.get(k)) for k, v in before.items()
+            )
+        if isinstance(before, list):
+            return isinstance(after, list) and all(map(all_masked, before, after))
+        return bool(after == MASK)
 
-def _present(node: Any, path: str) -> bool:
-    """Whether a schema path (``/a/b[]/c``) reaches a value in ``node``."""
-    nodes = [node]
-    for part in path.strip("/").split("/"):
-        name, arrays = part.rstrip("[]"), part.count("[]")
-        step = [n[name] for n in nodes if isinstance(n, Mapping) and n.get(name) is not None]
-        for _ in range(arrays):
-            step = [x for n in step if isinstance(n, list) for x in n]
-        nodes = step
-        if not nodes:
-            return False
-    return True
+    def walk(before: Any, after: Any, pointer: str) -> None:
+        if after == before:
+            return
+        if all_masked(before, after):
+            found.append(pointer)
+        elif isinstance(before, Mapping) and isinstance(after, Mapping):
+            for key in before:
+                walk(before[key], after.get(key), f"{pointer}/{key}")
+        elif isinstance(before, list) and isinstance(after, list):
+            for i, (b, a) in enumerate(zip(before, after, strict=False)):
+                walk(b, a, f"{pointer}/{i}")
+
+    walk(document.content, masked, "")
+    return found
 
 
 def _non_disclosure(run: CaseRun) -> CaseResult:

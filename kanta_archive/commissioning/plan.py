@@ -8,9 +8,9 @@ A plan is a TOML file (read with :mod:`tomllib`)::
     cases = ["new-version", "invalidation", "common-matter", "temporary-id", "non-disclosure"]
 
     [[structures]]
-    oid = "1.2.246.537.6.1506.1"
+    oid = "1.2.246.537.6.1506.19005"  # a base OID: any version of the structure
     name = "Client record entry"      # optional label
-    version = "2024-06-01"            # optional: this structure version must be used
+    version = "2022-01-10"            # optional: this structure version must be used
 
 Every structure gives a ``valid-<oid>`` case; ``cases`` lists the other cases
 (:data:`CASES`). Anything else in the file (an unknown key or case, a bad OID, a

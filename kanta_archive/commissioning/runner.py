@@ -57,16 +57,20 @@ def _read_inputs(folder: Path, validator: Any, progress: Progress) -> list[CaseI
         document = outcome.document
         findings = tuple(outcome.findings)
         meta = None
+        structure = None
         if document is not None:
             findings += tuple(validator.validate_document(document))
             meta = document.metadata
+            key = meta.schema_key
+            # A document may name its structure by the full dated OID: the plan by base OID.
+            structure = validator.registry.get(*key) if key else None
         record = DocumentRecord(
             source=_relative(path, folder),
             format=outcome.format,
             document_oid=meta.document_oid if meta else None,
             set_oid=meta.set_oid if meta else None,
             version=meta.version if meta else None,
-            structure_oid=meta.structure_oid if meta else None,
+            structure_oid=structure.oid if structure else (meta.structure_oid if meta else None),
             structure_version=meta.structure_version if meta else None,
             valid=document is not None and not any(f.severity is Severity.ERROR for f in findings),
             findings=findings,

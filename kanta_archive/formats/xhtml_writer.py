@@ -13,6 +13,7 @@ from typing import Any
 
 from lxml import etree
 
+from kanta_archive import sosmeta
 from kanta_archive.formats.xhtml_common import (
     CONTENT_PART,
     KA,
@@ -40,15 +41,10 @@ ol.ka-list { margin: .2rem 0; padding-left: 1.4rem; }
 
 
 def _label(node: Mapping[str, Any] | None, key: str, language: str) -> str:
-    """The node's Sosmeta name in ``language`` (fi fallback), else the key itself."""
-    names = ((node or {}).get("sosmeta") or {}).get("name")
-    if isinstance(names, list):
-        by_lang = {n.get("lang"): n.get("value") for n in names if isinstance(n, Mapping)}
-        for lang in (language, "fi", "sv"):
-            value = by_lang.get(lang)
-            if isinstance(value, str) and value:
-                return value
-    return key
+    """The node's Sosmeta name in ``language`` (fi, then sv fallback), else the key itself.
+
+    Real exports put an array's ``sosmeta`` on its ``items``; that name is used then."""
+    return sosmeta.name(node, language) or key
 
 
 def _sub(parent: Any, tag: str, text: str | None = None, **attrs: str) -> Any:

@@ -62,9 +62,11 @@ def where(location: Location) -> str:
     """The in-document place to show people: the JSON Pointer, else the XPath, else ``""``.
 
     The pointer comes first because it is the same for the JSON and XHTML form of a
-    document; the XPath is shown only when there is no pointer.
+    document; the XPath is shown only when there is no pointer. With ``validate --lang``
+    the field's Sosmeta name follows in parentheses.
     """
-    return location.pointer or location.xpath or ""
+    place = location.pointer or location.xpath or ""
+    return f"{place} ({location.name})" if location.name and place else place
 
 
 _CONTROL_ESCAPES: dict[int, str] = {

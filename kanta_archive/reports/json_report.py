@@ -22,6 +22,7 @@ def finding_to_json(finding: Finding) -> dict[str, Any]:
             "xpath": loc.xpath,
             "line": loc.line,
             "column": loc.column,
+            **({"name": loc.name} if loc.name else {}),
         },
     }
 

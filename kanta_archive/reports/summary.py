@@ -33,6 +33,13 @@ ol.timeline time { font-variant-numeric: tabular-nums; color: #2b5d8a; margin-ri
 """
 
 
+def _entries(block: Any) -> list[Mapping[str, Any]]:
+    """A client block (``asiakas``) as a list: real structures write it as an array or as
+    one object."""
+    items = block if isinstance(block, list) else [block]
+    return [item for item in items if isinstance(item, Mapping)]
+
+
 def client_lines(content: Any) -> list[str]:
     """Name and contact data of each client (``asiakas``) in a document's content."""
     out: list[str] = []
@@ -41,19 +48,18 @@ def client_lines(content: Any) -> list[str]:
     for body in content.values():
         if not isinstance(body, Mapping):
             continue
-        for client in body.get("asiakas") or []:
-            if not isinstance(client, Mapping):
-                continue
-            name = client.get("nimi") or {}
+        for client in _entries(body.get("asiakas")):
             contact = client.get("yhteystiedot") or {}
-            address = contact.get("osoite") or {}
+            addresses = contact.get("osoite") if isinstance(contact, Mapping) else None
+            address = addresses[0] if isinstance(addresses, list) and addresses else {}
+            address = address if isinstance(address, Mapping) else {}
             parts = [
-                f"{name.get('etunimet', '')} {name.get('sukunimi', '')}".strip(),
+                f"{client.get('etunimet', '')} {client.get('sukunimi', '')}".strip(),
                 " ".join(
                     str(address.get(k, ""))
-                    for k in ("katuosoite", "postinumero", "postitoimipaikka")
+                    for k in ("lahiosoite", "postinumero", "postitoimipaikka")
                 ).strip(),
-                str(contact.get("puhelinnumero", "")),
+                str(contact.get("puhelinnumero", "")) if isinstance(contact, Mapping) else "",
             ]
             out.append(", ".join(p for p in parts if p))
     return out

@@ -6,8 +6,10 @@ import re
 from collections.abc import Iterator
 
 from kanta_archive import identifiers as ids
+from kanta_archive.codesets import base_oid
 from kanta_archive.findings import Finding
 from kanta_archive.rules.context import RuleContext, finding
+from kanta_archive.rules.fields import DATETIME
 
 # (pointer, path in the metadata, whether it names an organisation)
 _OID_FIELDS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
@@ -70,7 +72,7 @@ def check_oids(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _client_ids(ctx: RuleContext) -> Iterator[tuple[str, str, str]]:
-    """(kind, pointer, value) for every client identifier in metadata and content."""
+    """(kind, pointer, value) for every HETU and metadata temporary identifier."""
     for i, client in enumerate(ctx.metadata.clients):
         if client.hetu is not None:
             yield "hetu", f"/metadata/clients/{i}/hetu", client.hetu
@@ -78,14 +80,15 @@ def _client_ids(ctx: RuleContext) -> Iterator[tuple[str, str, str]]:
             yield "temp", f"/metadata/clients/{i}/temporary_id", client.temporary_id
     for pointer, value in ctx.facts.hetus:
         yield "hetu", "/content" + pointer, value
-    for pointer, value in ctx.facts.temporary_ids:
-        yield "temp", "/content" + pointer, value
 
 
 def check_client_identifiers(ctx: RuleContext) -> Iterator[Finding]:
-    """HETUs have a real date, a valid century sign and the right check character;
-    temporary identifiers are ``<organisation OID>.22.<year>.<n>``. A HETU in the
-    900–999 range (tests, temporary codes) is a warning, once per document."""
+    """HETUs (in the metadata and in every ``henkilotunnus`` field) have a real date, a valid
+    century sign and the right check character; a HETU in the 900–999 range (tests,
+    temporary codes) is a warning, once per document. A temporary identifier in the content
+    (``tilapainen_yksilointitunnus``) is ``{"system": "<organisation OID>.22.<year>",
+    "value": "<HETU-shaped, 900–999>"}`` (its check character is not verified); in the
+    metadata it is ``<organisation OID>.22.<year>.<n>``."""
     warned: set[str] = set()
     for kind, pointer, value in _client_ids(ctx):
         if kind == "hetu":
@@ -103,10 +106,23 @@ def check_client_identifiers(ctx: RuleContext) -> Iterator[Finding]:
             problem = ids.temporary_id_problem(value, today=ctx.today)
             if problem:
                 yield finding("KA-TEMPID-INVALID", f"'{value}': {problem}", pointer)
+    for pointer, ident in ctx.facts.temporary_ids:
+        system, number = ident.get("system"), ident.get("value")
+        problem = ids.temporary_identifier_problem(system, number, today=ctx.today)
+        if problem:
+            # Point at the member that is wrong: the value unless only the system is.
+            value_ok = isinstance(number, str) and ids.temporary_value_problem(number) is None
+            where = "/system" if value_ok else "/value"
+            yield finding(
+                "KA-TEMPID-INVALID",
+                f"'{system}' / '{number}': {problem}",
+                "/content" + pointer + where,
+            )
 
 
 def check_client_has_identifier(ctx: RuleContext) -> Iterator[Finding]:
-    """Every client is identified by a HETU or by a temporary identifier."""
+    """Every metadata client is identified by a HETU or by a temporary identifier. (In the
+    content, each structure's own alternatives apply: its prose rules, KA-CLIENT-ID.)"""
     for i, client in enumerate(ctx.metadata.clients):
         if client.hetu is None and client.temporary_id is None:
             yield finding(
@@ -114,17 +130,12 @@ def check_client_has_identifier(ctx: RuleContext) -> Iterator[Finding]:
                 "client has neither a hetu nor a temporary_id",
                 f"/metadata/clients/{i}",
             )
-    for pointer, item in ctx.facts.clients:
-        if "henkilotunnus" not in item and "tilapainen_tunnus" not in item:
-            yield finding(
-                "KA-CLIENT-ID",
-                "client (asiakas) has neither henkilotunnus nor tilapainen_tunnus",
-                "/content" + pointer,
-            )
 
 
 def check_dates(ctx: RuleContext) -> Iterator[Finding]:
-    """Dates and times exist in the calendar (schemas only check their pattern)."""
+    """Dates and times exist in the calendar (schemas only check their pattern). In the
+    content only fields the structure schema makes dates (``pattern``, ``format`` or the
+    Sosmeta representation Pvm / Hetki) are checked, whatever other text looks like."""
     raw = ctx.document.metadata_raw
     for pointer, path in _DATETIME_FIELDS:
         value = _get(raw, path)
@@ -132,13 +143,11 @@ def check_dates(ctx: RuleContext) -> Iterator[Finding]:
             problem = ids.datetime_problem(value)
             if problem:
                 yield finding("KA-DATE-INVALID", f"'{value}': {problem}", pointer)
-    for pointer, value in ctx.facts.dates:
-        if _DATE_LIKE.match(value):
-            problem = ids.partial_date_problem(value)
-        elif _DATETIME_LIKE.match(value):
+    for pointer, value, kind in ctx.facts.dates:
+        if kind == DATETIME and "T" in value:
             problem = ids.datetime_problem(value)
         else:
-            continue
+            problem = ids.partial_date_problem(value)
         if problem:
             yield finding("KA-DATE-INVALID", f"'{value}': {problem}", "/content" + pointer)
 
@@ -167,8 +176,17 @@ _METADATA_CODED = tuple(
 )
 
 
+def _same_name(display: str, names: set[str]) -> bool:
+    wanted = " ".join(display.split()).casefold()
+    return any(" ".join(n.split()).casefold() == wanted for n in names)
+
+
 def check_codes(ctx: RuleContext) -> Iterator[Finding]:
-    """Coded values use codes that exist in their code set (when the code set is known)."""
+    """Coded values use codes that exist in their code set, found by the value's ``system``
+    (a versioned ``…1221.201601`` finds code set ``…1221``). A code set that is not loaded
+    is never an error: its system is noted as unchecked (said once per run). A partial code
+    set (``complete: false``) knows some codes only: an unlisted code is not an error. A
+    ``display`` that is none of the code's names in the code set is a warning."""
     raw = ctx.document.metadata_raw
     coded = [(p, _get(raw, path)) for p, path in _METADATA_CODED]
     coded += [("/content" + p, v) for p, v in ctx.facts.coded]
@@ -178,11 +196,25 @@ def check_codes(ctx: RuleContext) -> Iterator[Finding]:
         system, code = value.get("system"), value.get("code")
         if not isinstance(system, str) or not isinstance(code, str):
             continue
-        codeset = ctx.codesets.get(system.removeprefix("urn:oid:"))
-        if codeset is not None and code not in codeset.codes:
+        codeset = ctx.codeset(system)
+        if codeset is None:
+            ctx.unchecked.add(base_oid(system.removeprefix("urn:oid:")))
+            continue
+        names = codeset.names_of(code)
+        if code not in codeset.codes:
+            if codeset.complete:
+                yield finding(
+                    "KA-CODE-UNKNOWN",
+                    f"code '{code}' is not in code set {codeset.oid}"
+                    + (f" ({codeset.title()})" if codeset.title() != codeset.oid else ""),
+                    pointer + "/code",
+                )
+            continue
+        display = value.get("display")
+        if isinstance(display, str) and names and not _same_name(display, names):
             yield finding(
-                "KA-CODE-UNKNOWN",
-                f"code '{code}' is not in code set {codeset.oid} "
-                f"({codeset.name.get('fi') or codeset.oid})",
-                pointer + "/code",
+                "KA-CODE-DISPLAY",
+                f"display '{display}' is not the name of code '{code}' in code set "
+                f"{codeset.oid} ('{codeset.display(code)}')",
+                pointer + "/display",
             )

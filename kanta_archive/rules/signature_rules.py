@@ -1,8 +1,8 @@
-"""Document signatures: required where the structure says so, intact, trusted, and described.
+"""Document signatures: required where the metadata says so, intact, trusted, and described.
 
-The structure schema's root ``sosmeta`` keyword ``signatureRequired`` says
-whether documents of that structure must be signed. A signature that is there
-is checked whatever the structure says. See ``docs/signatures.md``.
+Which documents must be signed is decided by ``validate.signature_requirement`` (the
+metadata names a signer; a user's schema or ``--require-signature`` can require more).
+A signature that is there is checked whatever. See ``docs/signatures.md``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ _META = "/metadata/signature"
 
 
 def check_signature(ctx: RuleContext) -> Iterator[Finding]:
-    """A document whose structure requires a signature is signed (JWS for JSON, XAdES for XHTML);
+    """A document that must be signed (its metadata names a signer, or the user's schema or
+    --require-signature asks for it) is signed (JWS for JSON, XAdES for XHTML);
     a signature verifies over the document as it is now; with a trust anchor given
     (``--trust``) its certificate chains to it; and the metadata ``signature`` block
     (signer, signed_at, certificate_sha256) agrees with the signature.
@@ -34,10 +35,10 @@ def check_signature(ctx: RuleContext) -> Iterator[Finding]:
         return
     check = verify_document(document, ctx.trust_anchors)
     if not check.present:
-        structure = ctx.metadata.structure_oid or "?"
+        why = ctx.signature_reason or f"structure {ctx.metadata.structure_oid or '?'} requires it"
         yield finding(
             "KA-SIGNATURE-MISSING",
-            f"structure {structure} requires a signature, and the document has none "
+            f"the document must be signed ({why}) and has no signature "
             "(sign it with 'kanta-archive sign')",
             _AT,
         )

@@ -35,7 +35,7 @@ def store(run_cli: Run, tmp_store: Path) -> Path:
 def grant(run_cli: Run, store: Path, *extra: str) -> str:
     result = run_cli(
         "rights", "grant", "--store", store, "--organiser", COUNTY, "--producer", PARALLEL,
-        "--client", "311299-9628", "--service-task", "20",
+        "--client", "311299-9628", "--service-task", "24",
         "--from", "2024-01-01", "--to", "2024-12-31", "--as", COUNTY, *extra,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -359,8 +359,8 @@ def test_disclosure_to_health_care_needs_valid_consent(run_cli: Run, health_stor
     args = ("--to", HEALTH, "--store", store, "--as", CITY)
     without = run_cli("disclose", doc, *args, "--date", "2024-08-01")
     assert without.exit_code == 1 and "disclosure-health-care-consent" in without.output
-    expired = run_cli("disclose", doc, *args, "--consent", consent, "--date", "2027-01-01")
-    assert expired.exit_code == 1 and "not valid on 2027-01-01" in expired.output
+    early = run_cli("disclose", doc, *args, "--consent", consent, "--date", "2024-07-01")
+    assert early.exit_code == 1 and "not valid on 2024-07-01" in early.output
     allowed = run_cli("disclose", doc, *args, "--consent", consent, "--date", "2024-08-01")
     assert allowed.exit_code == 0, allowed.output
     listed = run_cli("disclosures", "--client", "220788-926D", "--store", store, "--as", CITY,
@@ -369,17 +369,24 @@ def test_disclosure_to_health_care_needs_valid_consent(run_cli: Run, health_stor
 
 
 def test_disclosure_ban_blocks(run_cli: Run, store: Path) -> None:
-    result = run_cli("archive", VALID / "case-document-shared.json", VALID / "disclosure-ban.json",
+    """The client's ban names the shared case document: it is disclosed to nobody, while
+    another document of the same clients still is."""
+    shared, entry = (
+        VALID / "case-document-shared.json",
+        VALID / "client-record-entry-common-matter.json",
+    )
+    result = run_cli("archive", shared, entry, VALID / "disclosure-ban.json",
                      "--store", store, "--as", COUNTY)  # fmt: skip
     assert result.exit_code == 0, result.output
     for hetu in ("030385-911N", "290216A9481"):
         run_cli("clients", "inform", hetu, "--by", COUNTY, "--date", "2024-01-01",
                 "--store", store, "--as", COUNTY)  # fmt: skip
-    doc = json.loads((VALID / "case-document-shared.json").read_text())["metadata"]["document_oid"]
-    banned = run_cli("disclose", doc, "--to", "1.2.246.10.92000015", "--store", store,
-                     "--as", COUNTY)  # fmt: skip
-    assert banned.exit_code == 1 and "disclosure-ban" in banned.output
-    other = run_cli("disclose", doc, "--to", CITY, "--store", store, "--as", COUNTY)
+    doc = json.loads(shared.read_text())["metadata"]["document_oid"]
+    for to in ("1.2.246.10.92000015", CITY):
+        banned = run_cli("disclose", doc, "--to", to, "--store", store, "--as", COUNTY)
+        assert banned.exit_code == 1 and "disclosure-ban" in banned.output
+    other_doc = json.loads(entry.read_text())["metadata"]["document_oid"]
+    other = run_cli("disclose", other_doc, "--to", CITY, "--store", store, "--as", COUNTY)
     assert other.exit_code == 0, other.output
 
 
@@ -395,7 +402,7 @@ def test_controller_transfer_is_audited(run_cli: Run, store: Path) -> None:
 
 # ------------------------------------------------------------------ non-disclosure, summary
 
-ND_DOC = VALID / "client-record-entry-non-disclosure.json"
+ND_DOC = VALID / "customership-non-disclosure.json"
 ND_OID = json.loads(ND_DOC.read_text(encoding="utf-8"))["metadata"]["document_oid"]
 ND_HETU = "140503A9759"
 
@@ -411,7 +418,7 @@ def nd_store(run_cli: Run, store: Path) -> Path:
 def test_show_content_masks_non_disclosure_data(run_cli: Run, nd_store: Path) -> None:
     result = run_cli("show", ND_OID, "--content", "--store", nd_store, "--as", COUNTY)
     assert result.exit_code == 0
-    assert "Salakuja" not in result.output and '"katuosoite": "***"' in result.output
+    assert "Salakuja" not in result.output and '"lahiosoite": "***"' in result.output
 
 
 def test_show_raw_of_protected_document_needs_reveal(run_cli: Run, nd_store: Path) -> None:

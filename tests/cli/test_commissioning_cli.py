@@ -48,10 +48,10 @@ def test_one_invalid_document_exits_1_and_lists_the_finding(run_cli: Run, tmp_pa
     report = tmp_path / "r.json"
     result = _test(run_cli, folder, "--json", report)
     assert result.exit_code == 1, result.output
-    assert "FAILED  valid-1.2.246.537.6.1506.1" in result.output
+    assert "FAILED  valid-1.2.246.537.6.1506.19005" in result.output
     data = json.loads(report.read_text(encoding="utf-8"))
     failed = [c for c in data["cases"] if not c["passed"]]
-    assert [c["id"] for c in failed] == ["valid-1.2.246.537.6.1506.1"]
+    assert [c["id"] for c in failed] == ["valid-1.2.246.537.6.1506.19005"]
     bad = next(d for d in failed[0]["documents"] if d["source"] == "bad.json")
     assert "KA-HETU-INVALID" in {f["code"] for f in bad["findings"]}
 
@@ -62,7 +62,7 @@ def test_plan_requiring_an_absent_structure_exits_1(run_cli: Run, tmp_path: Path
     shutil.copy(VALID / "client-record-entry.json", folder)
     plan = tmp_path / "plan.toml"
     plan.write_text(
-        '[plan]\ncases = []\n[[structures]]\noid = "1.2.246.537.6.1506.5"\n'
+        '[plan]\ncases = []\n[[structures]]\noid = "1.2.246.537.6.1505.9"\n'
         'name = "Disclosure ban"\n',
         encoding="utf-8",
     )
@@ -70,7 +70,7 @@ def test_plan_requiring_an_absent_structure_exits_1(run_cli: Run, tmp_path: Path
     result = _test(run_cli, folder, "--plan", plan, "--json", report)
     assert result.exit_code == 1
     data = json.loads(report.read_text(encoding="utf-8"))
-    row = next(r for r in data["coverage"] if r["oid"] == "1.2.246.537.6.1506.5")
+    row = next(r for r in data["coverage"] if r["oid"] == "1.2.246.537.6.1505.9")
     assert row["covered"] is False and row["required"] is True
     assert data["plan"]["source"] == str(plan)
 

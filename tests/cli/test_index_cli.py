@@ -154,7 +154,13 @@ def break_inventory(store: Path, set_oid: str) -> None:
 def change_manifest_digest(store: Path, set_oid: str) -> None:
     path = inventory_of(store, set_oid)
     inventory = json.loads(path.read_bytes())
-    digest = next(iter(inventory["manifest"]))
+    # the digest of a metadata.json, the file reindex reads (which digest comes first in
+    # the manifest depends on the documents' bytes)
+    digest = next(
+        d
+        for d, paths in inventory["manifest"].items()
+        if any(p.endswith("/metadata.json") for p in paths)
+    )
     inventory["manifest"]["0" * len(digest)] = inventory["manifest"].pop(digest)
     for state in (v["state"] for v in inventory["versions"].values()):
         if digest in state:

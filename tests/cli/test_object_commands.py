@@ -17,7 +17,7 @@ V2 = VALID / "client-record-entry-v2.json"
 SET = "1.2.246.10.91000013.11.2001"
 COUNTY = "1.2.246.10.91000013"
 CITY = "1.2.246.10.91000021"
-ND_DOC = VALID / "client-record-entry-non-disclosure.json"
+ND_DOC = VALID / "customership-non-disclosure.json"
 ND_OID = json.loads(ND_DOC.read_text(encoding="utf-8"))["metadata"]["document_oid"]
 
 Run = Callable[..., Result]

@@ -57,9 +57,9 @@ def test_schemas_list_help_promises_only_its_columns(run_cli: Run) -> None:
 
 
 def test_schemas_show_flags_the_non_disclosure_fields(run_cli: Run) -> None:
-    text = run_cli("schemas", "show", "1.2.246.537.6.1506.1").stdout
-    assert any(line[:3].endswith("N") and "yhteystiedot" in line for line in text.splitlines())
+    text = run_cli("schemas", "show", "1.2.246.537.6.1505.1").stdout
+    assert any(line[:4].endswith("N") and "yhteystiedot" in line for line in text.splitlines())
     assert "N protected by a non-disclosure marking" in text
-    data = json.loads(run_cli("schemas", "show", "1.2.246.537.6.1506.1", "--format", "json").stdout)
+    data = json.loads(run_cli("schemas", "show", "1.2.246.537.6.1505.1", "--format", "json").stdout)
     flagged = {f["path"] for f in data["fields"] if f["non_disclosure"]}
     assert any(p.endswith("/yhteystiedot") for p in flagged)

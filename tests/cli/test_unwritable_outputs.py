@@ -24,7 +24,7 @@ COMMANDS: dict[str, Callable[[Path, Path], list[str | Path]]] = {
         "samples",
         "generate",
         "--structure",
-        "1.2.246.537.6.1506.1",
+        "1.2.246.537.6.1506.19005",
         "--count",
         "1",
         "--out",

@@ -120,17 +120,18 @@ def _user_structure(
     """A --schemas-dir with version 2025-03-01 of the client record entry (``edit``-ed),
     and a valid document that follows it. That structure needs no signature, so the
     edited document stays otherwise valid."""
-    source = STRUCTURES / "1.2.246.537.6.1506.1_2024-06-01.json"
+    source = STRUCTURES / "1.2.246.537.6.1506.19005.2022.1.10.json"
     schema = json.loads(source.read_text(encoding="utf-8"))
     schema["sosmeta"]["documentDefinitionVersion"] = "2025-03-01"
+    schema["sosmeta"]["oid"] = "1.2.246.537.6.1506.19005.2025.3.1"
     edit(schema)
     extra = tmp_path / "sosmeta"
     extra.mkdir()
-    (extra / "1.2.246.537.6.1506.1_2025-03-01.json").write_text(
+    (extra / "1.2.246.537.6.1506.19005.2025.3.1.json").write_text(
         json.dumps(schema, ensure_ascii=False), encoding="utf-8"
     )
     document = json.loads((VALID / "client-record-entry.json").read_text(encoding="utf-8"))
-    document["metadata"]["structure"] = "1.2.246.537.6.1506.1.2025.3.1"
+    document["metadata"]["structure"] = "1.2.246.537.6.1506.19005.2025.3.1"
     path = tmp_path / "doc.json"
     path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     return extra, path
@@ -157,7 +158,7 @@ def test_schemas_dir_adds_a_structure_version(run_cli: Run, tmp_path: Path) -> N
     result = run_cli("--schemas-dir", extra, "validate", path, "--format", "json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["results"][0]["structure"] == "1.2.246.537.6.1506.1@2025-03-01"
+    assert report["results"][0]["structure"] == "1.2.246.537.6.1506.19005@2025-03-01"
 
     listed = run_cli("--schemas-dir", extra, "schemas", "list")
     assert "2025-03-01" in listed.output
@@ -192,29 +193,34 @@ def test_schemas_dir_that_does_not_exist_is_a_usage_error(run_cli: Run, tmp_path
     assert "Traceback" not in result.output + result.stderr
 
 
-def test_schemas_list_lists_all_six_structures(run_cli: Run) -> None:
+BUNDLED = sorted(p.stem for p in STRUCTURES.glob("*.json"))  # full dated OIDs
+
+
+def test_schemas_list_lists_every_bundled_structure_by_its_dated_oid(run_cli: Run) -> None:
     result = run_cli("schemas", "list")
     assert result.exit_code == 0
-    for n in range(1, 7):
-        assert f"1.2.246.537.6.1506.{n} " in result.output
+    for dated in BUNDLED:
+        assert f"{dated} " in result.output
     rows = json.loads(run_cli("schemas", "list", "--format", "json").output)
-    assert sorted(r["oid"] for r in rows) == [f"1.2.246.537.6.1506.{n}" for n in range(1, 7)]
+    assert sorted(r["dated_oid"] for r in rows) == BUNDLED
+    assert "1.2.246.537.6.1505.1" in {r["oid"] for r in rows}
 
 
-def test_schemas_show_gives_finnish_and_swedish_names(run_cli: Run) -> None:
-    result = run_cli("schemas", "show", "1.2.246.537.6.1506.3")
-    assert result.exit_code == 0
-    schema = json.loads(
-        (STRUCTURES / "1.2.246.537.6.1506.3_2024-06-01.json").read_text(encoding="utf-8")
-    )
-    names = {n["lang"]: n["value"] for n in schema["sosmeta"]["title"]}
-    assert names["fi"] in result.output
-    assert names["sv"] in result.output
-    assert "asian_tiedot" in result.output
-    fields = json.loads(
-        run_cli("schemas", "show", "1.2.246.537.6.1506.3", "--format", "json").output
-    )["fields"]
-    assert any(f["fi"] and f["sv"] for f in fields)
+@pytest.mark.parametrize(
+    "spec",
+    ["1.2.246.537.6.1505.2.2022.6.28", "1.2.246.537.6.1505.2", "1.2.246.537.6.1505.2@2022-06-28"],
+)
+def test_schemas_show_gives_finnish_and_swedish_names(run_cli: Run, spec: str) -> None:
+    result = run_cli("schemas", "show", spec)
+    assert result.exit_code == 0, result.output
+    assert "Asia-asiakirja / Ärendehandling" in result.output
+    assert "asian_tiedot" in result.output and "Asiatunnus / " in result.output
+    payload = json.loads(run_cli("schemas", "show", spec, "--format", "json").output)
+    assert payload["dated_oid"] == "1.2.246.537.6.1505.2.2022.6.28"
+    fields = {f["path"]: f for f in payload["fields"]}
+    # an array's names sit on its items in real exports
+    assert fields["/asia_asiakirja/asiakas"]["fi"] == "Asiakas"
+    assert fields["/asia_asiakirja/asian_tiedot/tila"]["codeset"] == "1.2.246.537.6.1501"
 
 
 def test_schemas_show_unknown_structure_exits_2(run_cli: Run) -> None:

@@ -37,7 +37,8 @@ def test_wheel_ships_the_schemas_as_package_data(installed: Path) -> None:
     schemas = installed / "kanta_archive" / "_schemas"
     assert (schemas / "metadata.schema.json").is_file()
     assert (schemas / "xhtml" / "metadata.xsd").is_file()
-    assert len(list((schemas / "structures").glob("*.json"))) >= 6
+    assert len(list((schemas / "structures").glob("*.json"))) == 7  # the real exports
+    assert (schemas / "structures" / "LICENSE").is_file()  # their MIT notice goes along
     assert list((schemas / "codesets").glob("*.json"))
 
 
@@ -74,3 +75,37 @@ def test_wheel_ships_no_samples_or_tests(installed: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert any(n.startswith("kanta_archive/_schemas/") for n in names)
     assert not any(n.startswith(("samples/", "tests/")) for n in names)
+    # what samples generate needs, and nothing else of samples/
+    shipped = sorted(n for n in names if n.startswith("kanta_archive/_samples/"))
+    assert "kanta_archive/_samples/orgs.csv" in shipped
+    assert all(n.startswith(("kanta_archive/_samples/orgs.csv", "kanta_archive/_samples/keys/"))
+               for n in shipped)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_installed_cli_generates_every_structure_without_options(
+    installed: Path, tmp_path: Path
+) -> None:
+    env = {**os.environ, "PYTHONPATH": str(installed)}
+    out = tmp_path / "gen"
+    result = subprocess.run(
+        [sys.executable, "-m", "kanta_archive.cli.main", "samples", "generate", "--count", "2",
+         "--out", str(out), "--format", "both", "--quiet"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    folders = sorted(p.name for p in out.iterdir())
+    assert len(folders) == 7 and all(f.startswith("1.2.246.537.6.15") for f in folders)
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert len(files) == 7 * 2 * 2
+    check = subprocess.run(
+        [sys.executable, "-m", "kanta_archive.cli.main", "validate", str(out)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr

@@ -49,7 +49,7 @@ def batches(tmp_path: Path) -> tuple[list[list[Path]], dict[str, set[str]]]:
     from kanta_archive.cli.main import cli
 
     out = tmp_path / "generated"
-    args = ["samples", "generate", "--structure", "1.2.246.537.6.1506.1", "--count", "60"]
+    args = ["samples", "generate", "--structure", "1.2.246.537.6.1506.19005", "--count", "60"]
     assert CliRunner().invoke(cli, [*args, "--seed", "3", "--out", str(out)]).exit_code == 0
     fillers = [p for p in sorted(out.glob("*.json")) if b'"version": 1,' in p.read_bytes()]
     pairs = tmp_path / "pairs"

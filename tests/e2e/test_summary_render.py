@@ -11,8 +11,8 @@ from click.testing import Result
 
 ROOT = Path(__file__).resolve().parents[2]
 VALID = ROOT / "samples" / "valid"
-PROTECTED_CLIENT = "140503A9759"  # client-record-entry-non-disclosure.json
-CASE_CLIENT = "150612A904S"  # a case document and two versions of a record entry
+PROTECTED_CLIENT = "140503A9759"  # customership-non-disclosure.json
+CASE_CLIENT = "150612A904S"  # a case, two versions of a record entry, a client plan
 
 
 def _summary_html(
@@ -41,5 +41,6 @@ def test_summary_html_renders_in_headless_chromium(
 ) -> None:
     page = _summary_html(run_cli, tmp_path, CASE_CLIENT)
     html = page.read_text(encoding="utf-8")
-    assert "Lastensuojelu" in html and "1.2.246.10.91000013.31.101" in html
+    # service task 24 of code set 1221, named by the loaded set (it was 10 in the stand-ins)
+    assert "Lapsiperheiden palvelut" in html and "1.2.246.10.91000013.31.101" in html
     assert_renders(page, tmp_path, "client-summary.png")

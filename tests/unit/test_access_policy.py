@@ -60,7 +60,7 @@ def grant(access: AccessStore, **kw: Any) -> Right:
         "organiser_oid": COUNTY,
         "producer_oid": PARALLEL,
         "client": "311299-9628",
-        "service_task": "20",
+        "service_task": "24",
         "valid_from": date(2024, 1, 1),
         "valid_to": date(2024, 12, 31),
         "granted_at": "2024-01-01T00:00:00Z",

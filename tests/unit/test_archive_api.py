@@ -30,7 +30,7 @@ COUNTY = "1.2.246.10.91000013"
 CITY = "1.2.246.10.91000021"
 CASE = VALID / "case-document-open.json"  # controller: the county
 CASE_OID = "1.2.246.10.91000013.11.1001.1"
-ND_DOC = VALID / "client-record-entry-non-disclosure.json"
+ND_DOC = VALID / "customership-non-disclosure.json"
 ND_OID = json.loads(ND_DOC.read_text(encoding="utf-8"))["metadata"]["document_oid"]
 TEMP_DOC = VALID / "client-record-entry-temporary-id.json"  # controller: the city
 TEMPORARY, TEMP_HETU = "1.2.246.10.91000021.22.2024.3", "220788-926D"

@@ -14,7 +14,7 @@ from kanta_archive.archive import Archive, IngestReport
 from kanta_archive.index import Query
 
 VALID = Path(__file__).resolve().parents[2] / "samples" / "valid"
-STRUCTURE = "1.2.246.537.6.1506.1"
+STRUCTURE = "1.2.246.537.6.1506.19005"
 EVERYTHING = Query(limit=10_000, patient_data=None, include_invalidated=True, all_versions=True)
 
 

@@ -13,7 +13,7 @@ from kanta_archive.archive import Archive
 from kanta_archive.index import Query
 from kanta_archive.store import MAX_BATCH
 
-STRUCTURE = "1.2.246.537.6.1506.1"
+STRUCTURE = "1.2.246.537.6.1506.19005"
 COUNT = MAX_BATCH + 8  # two commit chunks: the other writer acts between them
 
 

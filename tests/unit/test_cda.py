@@ -190,8 +190,8 @@ def test_render_to_cda_names_what_it_leaves_out() -> None:
         lambda m, c: m["specific_document_type"].update(code="4"),
         lambda m, c: m.update(version=2),  # no previous version
         lambda m, c: m.update(language="de"),
-        lambda m, c: c["asiakaskertomusmerkinta"].update(extra="x"),
-        lambda m, c: m.update(structure="1.2.246.537.6.1506.1.2099.1.1"),
+        lambda m, c: c["merkinta_tapaamisesta_tai_yhteydenotosta"].update(extra="x"),
+        lambda m, c: m.update(structure="1.2.246.537.6.1506.19005.2099.1.1"),
     ],
     ids=[
         "time-order",
@@ -342,7 +342,7 @@ def test_a_missing_content_specification_id_is_a_schema_finding(validator: Valid
 def test_an_unknown_content_specification_id_is_an_unknown_structure(validator: Validator) -> None:
     data = _sub(
         rb"(<ep2:contentSpecificationId>)[^<]*",
-        rb"\g<1>1.2.246.537.6.1506.1.2001.1.1",
+        rb"\g<1>1.2.246.537.6.1506.19005.2001.1.1",
         _valid_cda(),
     )
     assert ("KA-STRUCTURE-UNKNOWN", "error", "/metadata/structure") in _keys(validator, data)
@@ -361,10 +361,10 @@ def test_an_envelope_error_names_the_cda_element(validator: Validator) -> None:
 
 def test_a_content_finding_points_into_the_decoded_json(validator: Validator) -> None:
     doc = _json("client-record-entry")
-    doc["content"]["asiakaskertomusmerkinta"]["extra"] = "x"
+    doc["content"]["merkinta_tapaamisesta_tai_yhteydenotosta"]["extra"] = "x"
     findings = validator.validate_bytes(_cda(doc["metadata"], doc["content"]), "d.xml").findings
     [schema] = [f for f in findings if f.code == "KA-CONTENT-SCHEMA"]
-    assert schema.location.pointer == "/content/asiakaskertomusmerkinta"
+    assert schema.location.pointer == "/content/merkinta_tapaamisesta_tai_yhteydenotosta"
     assert schema.location.xpath is not None
     assert schema.location.xpath.endswith("/ep2:json (decoded JSON)")
     assert (schema.location.line, schema.location.column) == (2, 3)

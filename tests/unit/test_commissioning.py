@@ -28,7 +28,8 @@ VALID = ROOT / "samples" / "valid"
 INVALID = ROOT / "samples" / "invalid"
 ORG = "1.2.246.10.91000013"
 NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
-CRE = "1.2.246.537.6.1506.1"  # client record entry
+CRE = "1.2.246.537.6.1506.19005"  # client record entry (meeting or contact)
+CUSTOMERSHIP, CASE = "1.2.246.537.6.1505.1", "1.2.246.537.6.1505.2"
 
 
 def _run(
@@ -54,12 +55,12 @@ def test_default_plan_is_bundled_and_asks_for_every_case() -> None:
     plan = load_plan()
     assert plan.source == "default"
     assert [s.oid for s in plan.structures] == [
-        "1.2.246.537.6.1506.2",
-        "1.2.246.537.6.1506.3",
+        CUSTOMERSHIP,
+        CASE,
         CRE,
     ]
     assert set(plan.cases) == set(CASES)
-    assert plan.case_ids()[0] == "valid-1.2.246.537.6.1506.2"
+    assert plan.case_ids()[0] == f"valid-{CUSTOMERSHIP}"
 
 
 def test_plan_with_version_and_subset_of_cases_keeps_run_order() -> None:
@@ -124,8 +125,8 @@ def test_bundled_valid_samples_pass_every_case(samples_report: CommissioningRepo
     assert report.organisation_oid == ORG
     assert all(row.covered for row in report.coverage)
     required = [row.oid for row in report.coverage if row.required]
-    assert required == ["1.2.246.537.6.1506.2", "1.2.246.537.6.1506.3", CRE]
-    assert {(s.oid, s.version) for s in report.schemas} >= {(CRE, "2024-06-01")}
+    assert required == [CUSTOMERSHIP, CASE, CRE]
+    assert {(s.oid, s.version) for s in report.schemas} >= {(CRE, "2022-01-10")}
 
 
 def test_cases_record_their_documents_and_steps(samples_report: CommissioningReport) -> None:
@@ -145,7 +146,7 @@ def test_cases_record_their_documents_and_steps(samples_report: CommissioningRep
 
     non_disclosure = _case(samples_report, "non-disclosure")
     text = " ".join(non_disclosure.steps)  # type: ignore[attr-defined]
-    assert "/asiakaskertomusmerkinta/asiakas[]/yhteystiedot" in text
+    assert "/asiakkuusasiakirja/asiakas/yhteystiedot" in text
     assert "masking" in non_disclosure.message  # type: ignore[attr-defined]
 
 
@@ -178,7 +179,7 @@ def test_one_invalid_document_fails_its_case_with_its_finding(tmp_path: Path) ->
     assert not bad.valid
     assert bad.archived is None
     assert "KA-HETU-INVALID" in {f.code for f in bad.findings}
-    assert "1 of 13 document(s)" in case.message
+    assert "1 of 11 document(s)" in case.message
     # The other cases still ran on the valid documents.
     assert _case(report, "new-version").passed  # type: ignore[attr-defined]
 
@@ -198,15 +199,15 @@ def test_structure_required_but_absent_fails_coverage_and_case(tmp_path: Path) -
     folder.mkdir()
     shutil.copy(VALID / "client-record-entry.json", folder)
     plan = (
-        '[plan]\ncases = []\n[[structures]]\noid = "1.2.246.537.6.1506.4"\n'
+        '[plan]\ncases = []\n[[structures]]\noid = "1.2.246.537.6.1505.8"\n'
         f'name = "Disclosure consent"\n[[structures]]\noid = "{CRE}"\n'
     )
     report = _run(folder, plan)
-    assert [c.id for c in report.failed_cases] == ["valid-1.2.246.537.6.1506.4"]
+    assert [c.id for c in report.failed_cases] == ["valid-1.2.246.537.6.1505.8"]
     assert "no document of structure" in report.failed_cases[0].message
     rows = {row.oid: row for row in report.coverage}
-    assert not rows["1.2.246.537.6.1506.4"].covered
-    assert rows["1.2.246.537.6.1506.4"].documents == 0
+    assert not rows["1.2.246.537.6.1505.8"].covered
+    assert rows["1.2.246.537.6.1505.8"].documents == 0
     assert rows[CRE].covered
 
 
@@ -218,7 +219,7 @@ def test_required_version_not_found(tmp_path: Path) -> None:
     report = _run(folder, plan)
     assert not report.passed
     assert "version 2030-01-01" in report.cases[0].message
-    assert report.coverage[0].found_versions == ("2024-06-01",)
+    assert report.coverage[0].found_versions == ("2022-01-10",)
 
 
 def test_missing_phase2_documents_fail_their_cases(tmp_path: Path) -> None:

@@ -337,13 +337,13 @@ def _member_twice(where: str) -> tuple[bytes, str]:
             "/metadata/version"
         )
     if where == "nested":
-        old = '"code": "10",'
+        old = '"code": "24",'
         return text.replace(old, old + ' "code": "99",', 1).encode(), "/metadata/service_task/code"
     if where == "content":
         old = '"etunimet": "Aino Maria",'
         new = old + ' "etunimet": "Eero",'
         return text.replace(old, new, 1).encode(), (
-            "/content/asiakaskertomusmerkinta/asiakas/0/nimi/etunimet"
+            "/content/merkinta_tapaamisesta_tai_yhteydenotosta/asiakas/0/etunimet"
         )
     assert where == "escaped"  # the same name, once written with an escape
     return text.replace('"title":', '"title": "x", "\\u0074itle":', 1).encode(), "/metadata/title"

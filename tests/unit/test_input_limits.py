@@ -81,7 +81,7 @@ def with_clients(n: int, where: str, fmt: str) -> bytes:
     if where == "metadata":
         document["metadata"]["clients"] = [{"hetu": "bad"} for _ in range(n)]
     else:
-        document["content"]["asiakaskertomusmerkinta"]["asiakas"] = [
+        document["content"]["merkinta_tapaamisesta_tai_yhteydenotosta"]["asiakas"] = [
             {"henkilotunnus": {"system": "urn:oid:1.2.246.21", "value": "bad"}} for _ in range(n)
         ]
     data = json.dumps(document, indent=1).encode()

@@ -1,14 +1,16 @@
 """The JSON signature's building blocks: RFC 8785 canonical form and JWS verification.
 
-Signing goes through jwcrypto; verification calls cryptography directly. These tests hold
-the fast paths to the reference implementations: ``rfc8785`` for the canonical form and
-jwcrypto-made tokens (every algorithm we accept) for verification.
+Signing and verification call cryptography directly. These tests hold the fast paths to
+the reference implementations: ``rfc8785`` for the canonical form, jwcrypto-made tokens
+(every algorithm we accept) for verification, and jwcrypto's verification for the tokens
+``sign_json`` makes.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -184,3 +186,32 @@ def test_x5c_that_is_not_a_certificate_is_unreadable() -> None:
     protected = base64.urlsafe_b64encode(json.dumps(header).encode()).rstrip(b"=").decode()
     check = verify_json(METADATA, CONTENT, {"jws": f"{protected}..AAAA"})
     assert check.present and not check.valid and "unreadable" in (check.problem or "")
+
+
+# -- signing: the tokens sign_json makes, checked by jwcrypto ------------------------------
+
+
+@pytest.mark.parametrize("kind", ["rsa", "ec"])
+def test_sign_json_tokens_verify_with_jwcrypto(
+    kind: str, rsa_signer: PkiIdentity, ec_signer: PkiIdentity, ca: PkiIdentity
+) -> None:
+    from datetime import datetime
+
+    from kanta_archive.signatures.json_jws import sign_json
+    from kanta_archive.signatures.verify import load_signing_material
+
+    identity = rsa_signer if kind == "rsa" else ec_signer
+    material = load_signing_material(identity.key_pem, identity.cert_pem)
+    now = datetime(2024, 7, 8, 7, 30, tzinfo=UTC)
+    signed = sign_json({"metadata": METADATA, "content": CONTENT}, material, now)
+    protected, empty, signature = signed["signature"]["jws"].split(".")
+    assert empty == ""  # detached payload
+    payload = signing_payload(signed["metadata"], signed["content"])
+    token = jws.JWS()
+    token.deserialize(f"{protected}.{_b64(payload)}.{signature}")
+    token.verify(jwk.JWK.from_pem(identity.cert_pem))  # raises when it does not verify
+    header = json.loads(base64.urlsafe_b64decode(protected + "=" * (-len(protected) % 4)))
+    assert header["alg"] == ("RS256" if kind == "rsa" else "ES256")
+    assert header["sigT"] == "2024-07-08T07:30:00Z"
+    check = verify_json(signed["metadata"], signed["content"], signed["signature"], (ca.cert_pem,))
+    assert check.valid and check.trusted, check.problem

@@ -48,12 +48,7 @@ from lxml import etree
 from kanta_archive.formats.read import read_bytes
 from kanta_archive.formats.xhtml_common import KA, XHTML, metadata_schema_node
 from kanta_archive.formats.xhtml_writer import render_xhtml
-from kanta_archive.generate import (
-    generate_documents,
-    sign_json_document,
-    sign_xhtml_bytes,
-    signature_required,
-)
+from kanta_archive.generate import generate_documents, sign_json_document, sign_xhtml_bytes
 from kanta_archive.identifiers import make_hetu, parse_datetime
 from kanta_archive.schemas import SchemaRegistry, StructureSchema
 from kanta_archive.validate import Validator
@@ -81,7 +76,8 @@ Key = tuple[str, str, str]
 
 @cache
 def _generated(index: int, seed: int) -> Mapping[str, Any]:
-    _stem, document = next(generate_documents(STRUCTURES[index], 1, seed, REGISTRY))
+    # The third document of a run: version 1, 2 or 3 of a set, signed or not.
+    _stem, document = list(generate_documents(STRUCTURES[index], 3, seed, REGISTRY))[-1]
     return document
 
 
@@ -500,7 +496,7 @@ def draw_mutated(data: st.DataObject) -> tuple[StructureSchema, dict[str, Any], 
     document.pop("signature", None)  # both forms are signed anew after the mutation
     metadata, content = document["metadata"], document["content"]
     metadata["storage_format"] = THIS_FORM
-    signed = signature_required(structure) and data.draw(
+    signed = "signature" in _generated(index, seed) and data.draw(
         st.sampled_from([True, True, True, False]), label="signed"
     )
     for _ in range(data.draw(st.integers(1, 2), label="defects")):
@@ -524,15 +520,14 @@ def test_a_mutated_document_gets_the_same_findings_in_both_forms(data: st.DataOb
 
 # -- one defect at a time: the discrepancies the mutation test above found -------------------
 
-UNSIGNED = 0  # STRUCTURES[0], the client record entry, needs no signature
+UNSIGNED = 0  # STRUCTURES[0], the customership document; its unsigned documents are used
 
 
 def _document(where: Callable[[Mapping[str, Any]], bool]) -> dict[str, Any]:
-    """A copy of the first generated client record entry whose metadata satisfies ``where``."""
-    assert not signature_required(STRUCTURES[UNSIGNED])
+    """A copy of the first unsigned generated document whose metadata satisfies ``where``."""
     for seed in range(50):
         generated = _generated(UNSIGNED, seed)
-        if where(generated["metadata"]):
+        if "signature" not in generated and where(generated["metadata"]):
             document = copy.deepcopy(dict(generated))
             document["metadata"]["storage_format"] = THIS_FORM
             return document

@@ -12,12 +12,7 @@ from hypothesis import strategies as st
 from kanta_archive.formats.read import read_bytes
 from kanta_archive.formats.xhtml_reader import read_xhtml
 from kanta_archive.formats.xhtml_writer import render_xhtml
-from kanta_archive.generate import (
-    document_bytes,
-    generate_documents,
-    sign_xhtml_bytes,
-    signature_required,
-)
+from kanta_archive.generate import document_bytes, generate_documents, sign_xhtml_bytes
 from kanta_archive.model import Document
 from kanta_archive.render import render
 from kanta_archive.schemas import SchemaRegistry, StructureSchema
@@ -61,7 +56,7 @@ def test_generated_documents_round_trip(seed: int, structure: StructureSchema) -
     assert back["content"] == doc["content"]
     assert xhtml_doc.content == doc["content"]
 
-    if signature_required(structure):  # render drops the JWS; an XHTML form is signed anew
+    if "signature" in doc:  # render drops the JWS; an XHTML form is signed anew
         xhtml_bytes = sign_xhtml_bytes(xhtml_bytes, doc["metadata"]["signature"]["signed_at"])
     assert _keys(xhtml_bytes, "doc.xhtml") == _keys(json_bytes, "doc.json")
 
@@ -200,3 +195,41 @@ def test_a_content_value_in_json_grammar_is_read_in_xhtml(kind: str, text: str, 
     outcome = read_xhtml(_content_with(kind, text), "one.xhtml")
     assert outcome.document is not None, outcome.findings
     assert _same(outcome.document.content["a"], value)
+
+
+# -- labels from the real Sosmeta shapes -------------------------------------------------------
+
+
+def _labels(data: bytes) -> list[str]:
+    from lxml import etree
+
+    root = etree.fromstring(data)
+    ns = {"h": "http://www.w3.org/1999/xhtml"}
+    return [
+        str(e.text) for e in root.xpath("//h:body//h:h2 | //h:body//h:h3 | //h:dt", namespaces=ns)
+    ]
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv"])
+def test_labels_are_the_fields_sosmeta_names_arrays_by_their_items(lang: str) -> None:
+    # 1505.1: palvelunjarjestajan_palveluyksikko is an array whose name sits on its items.
+    structure = REGISTRY.find("1.2.246.537.6.1505.1")[-1]
+    content = {
+        "asiakkuusasiakirja": {
+            "palvelunjarjestajan_palveluyksikko": [{}],
+            "asiakas": {"sukunimi": "Malli", "etunimet": "Maija"},
+        }
+    }
+    labels = _labels(render_xhtml({**METADATA, "language": lang}, content, structure.schema))
+    expected = {
+        "fi": ["Asiakkuusasiakirja", "Palvelunjärjestäjän palveluyksikkö", "Asiakas",
+               "Sukunimi", "Etunimet"],
+        "sv": ["Klientrelationshandling", "Tjänsteanordnarens serviceenhet", "Klient",
+               "Efternamn", "Samtliga förnamn"],
+    }[lang]  # fmt: skip
+    assert labels == expected
+
+
+def test_a_field_without_a_sosmeta_name_is_labelled_by_its_key() -> None:
+    labels = _labels(render_xhtml(METADATA, {"oma_rakenne": {"kentta": "x"}}))
+    assert labels == ["oma_rakenne", "kentta"]

@@ -27,11 +27,14 @@ from kanta_archive.rules import content_rules as cr
 from kanta_archive.rules import identifier_rules as ir
 from kanta_archive.rules import metadata_rules as mr
 from kanta_archive.rules import signature_rules as sr
+from kanta_archive.schemas import SchemaRegistry
 from kanta_archive.validate import Validator
 
 VALID = Path(__file__).resolve().parents[2] / "samples" / "valid"
 TODAY = date(2025, 6, 1)
 CODESETS = load_codesets()
+REGISTRY = SchemaRegistry()
+ENTRY = "merkinta_tapaamisesta_tai_yhteydenotosta"  # the client record entry's root
 NON_TEST_HETU = "131052-308T"  # individual number 308: a real-looking, not a test, HETU
 
 Check = Callable[[RuleContext], Iterable[Finding]]
@@ -65,9 +68,17 @@ def edit(document: Document, change: Callable[[dict[str, Any], dict[str, Any]], 
     return replace(document, metadata_raw=metadata, content=content)
 
 
+def context(document: Document) -> RuleContext:
+    """The rule context of ``document``, walked beside its structure's plan."""
+    key = document.metadata.schema_key
+    structure = REGISTRY.get(*key) if key else None
+    plan = REGISTRY.plan(structure) if structure else None
+    return RuleContext.build(document, CODESETS, TODAY, plan=plan)
+
+
 def check(rule: Check, document: Document) -> set[tuple[str, str, str]]:
     """The finding keys one rule function gives for ``document``."""
-    return {f.key() for f in rule(RuleContext.build(document, CODESETS, TODAY))}
+    return {f.key() for f in rule(context(document))}
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +174,7 @@ def test_business_id_is_not_checked_in_non_organisation_oids() -> None:
 def _set_hetu(hetu: str) -> Callable[[dict[str, Any], dict[str, Any]], None]:
     def change(m: dict[str, Any], c: dict[str, Any]) -> None:
         m["clients"][0]["hetu"] = hetu
-        c["asiakaskertomusmerkinta"]["asiakas"][0]["henkilotunnus"]["value"] = hetu
+        c[ENTRY]["asiakas"][0]["henkilotunnus"]["value"] = hetu
 
     return change
 
@@ -199,14 +210,11 @@ def test_client_identifiers_invalid_hetu_is_refused(hetu: str) -> None:
 @covers(ir.check_client_identifiers, "fail")
 def test_client_identifiers_invalid_hetu_in_content_is_refused(validator: Validator) -> None:
     def change(m: dict[str, Any], c: dict[str, Any]) -> None:
-        c["asiakaskertomusmerkinta"]["asiakas"][0]["henkilotunnus"]["value"] = "150612A904T"
+        c[ENTRY]["asiakas"][0]["henkilotunnus"]["value"] = "150612A904T"
 
     doc = edit(load("client-record-entry"), change)
     assert refused(validator, ir.check_client_identifiers, doc) == {
-        err(
-            "KA-HETU-INVALID",
-            "/content/asiakaskertomusmerkinta/asiakas/0/henkilotunnus/value",
-        )
+        err("KA-HETU-INVALID", f"/content/{ENTRY}/asiakas/0/henkilotunnus/value")
     }
 
 
@@ -226,6 +234,36 @@ def test_client_identifiers_invalid_temporary_id_is_refused(temporary_id: str) -
     }
 
 
+TEMP = f"/content/{ENTRY}/asiakas/0/tilapainen_yksilointitunnus"
+
+
+def test_the_national_example_temporary_identifier_passes() -> None:
+    """010111A998W (the real example) does not carry a HETU's check character: no finding."""
+    doc = load("client-record-entry-temporary-id")
+    assert doc.content[ENTRY]["asiakas"][0]["tilapainen_yksilointitunnus"]["value"] == "010111A998W"
+    assert check(ir.check_client_identifiers, doc) == set()
+
+
+@covers(ir.check_client_identifiers, "fail")
+@pytest.mark.parametrize(
+    ("member", "value", "where"),
+    [
+        ("value", "010111A198W", "value"),  # individual number outside 900-999
+        ("value", "310211A998W", "value"),  # no 31 February
+        ("value", "1.2.246.10.91000021.22.2024.3", "value"),  # an OID is not the value
+        ("system", "1.2.246.10.91000021.22.2999", "system"),  # a future year
+        ("system", "1.2.246.10.91000020.22.2024", "system"),  # a bad business ID
+        ("system", "1.2.246.10.91000021.21.2024", "system"),  # not the .22 arc
+    ],
+)
+def test_content_temporary_identifier_is_checked(member: str, value: str, where: str) -> None:
+    doc = edit(
+        load("client-record-entry-temporary-id"),
+        lambda m, c: c[ENTRY]["asiakas"][0]["tilapainen_yksilointitunnus"].update({member: value}),
+    )
+    assert check(ir.check_client_identifiers, doc) == {err("KA-TEMPID-INVALID", f"{TEMP}/{where}")}
+
+
 # -- client has an identifier ---------------------------------------------------------------
 
 
@@ -243,18 +281,46 @@ def test_metadata_client_without_identifier_is_refused(validator: Validator) -> 
     }
 
 
-@covers(ir.check_client_has_identifier, "fail")
+@covers(cr.check_prose_rules, "fail")
 def test_content_client_without_identifier_is_refused(validator: Validator) -> None:
     doc = edit(
-        load("client-record-entry"),
-        lambda m, c: c["asiakaskertomusmerkinta"]["asiakas"][0].pop("henkilotunnus"),
+        load("client-record-entry"), lambda m, c: c[ENTRY]["asiakas"][0].pop("henkilotunnus")
     )
-    assert refused(validator, ir.check_client_has_identifier, doc) == {
-        err("KA-CLIENT-ID", "/content/asiakaskertomusmerkinta/asiakas/0")
+    assert refused(validator, cr.check_prose_rules, doc) == {
+        err("KA-CLIENT-ID", f"/content/{ENTRY}/asiakas/0")
     }
 
 
-# -- dates ----------------------------------------------------------------------------------
+@covers(cr.check_prose_rules, "pass")
+@pytest.mark.parametrize(
+    "sample", ["client-record-entry", "client-record-entry-temporary-id", "case-document-open"]
+)
+def test_a_client_identified_by_either_alternative_passes(sample: str) -> None:
+    assert check(cr.check_prose_rules, load(sample)) == set()
+
+
+@covers(cr.check_prose_rules, "fail")
+def test_a_required_if_prose_rule_is_enforced(validator: Validator) -> None:
+    """Case name "99 Muu" requires lisatieto_luokkaan_muu (the export's prose)."""
+    doc = edit(
+        load("case-document-open"),
+        lambda m, c: c["asia_asiakirja"]["asian_tiedot"].pop("lisatieto_luokkaan_muu"),
+    )
+    assert refused(validator, cr.check_prose_rules, doc) == {
+        err("KA-REQUIRED-IF", "/content/asia_asiakirja/asian_tiedot/lisatieto_luokkaan_muu")
+    }
+
+
+def test_a_required_if_rule_does_not_apply_when_its_condition_does_not_hold() -> None:
+    def change(m: dict[str, Any], c: dict[str, Any]) -> None:
+        details = c["asia_asiakirja"]["asian_tiedot"]
+        details.pop("lisatieto_luokkaan_muu")
+        details["nimi"]["code"] = "1"
+
+    assert check(cr.check_prose_rules, edit(load("case-document-open"), change)) == set()
+
+
+# -- dates ---------------------------------------------------------------------------------
 
 
 @covers(ir.check_dates, "pass")
@@ -263,15 +329,30 @@ def test_dates_of_a_valid_sample_pass() -> None:
     assert check(ir.check_dates, doc) == set()
 
 
+CONSENT_GIVEN = "/content/luovutuslupa_asiakirja/voimassa_oleva_luovutuslupa"
+
+
 @covers(ir.check_dates, "fail")
 def test_impossible_content_date_is_refused(validator: Validator) -> None:
     doc = edit(
         load("disclosure-consent"),
-        lambda m, c: c["luovutussuostumus"]["suostumus"].update(voimassa_asti="2025-02-29"),
+        lambda m, c: c["luovutuslupa_asiakirja"]["voimassa_oleva_luovutuslupa"].update(
+            luovutusluvan_antamisen_ajankohta="2025-02-29"
+        ),
     )
     assert refused(validator, ir.check_dates, doc) == {
-        err("KA-DATE-INVALID", "/content/luovutussuostumus/suostumus/voimassa_asti")
+        err("KA-DATE-INVALID", f"{CONSENT_GIVEN}/luovutusluvan_antamisen_ajankohta")
     }
+
+
+@pytest.mark.parametrize("text", ["2024-45", "2024-02-31", "2024-13"])
+def test_free_text_that_looks_like_a_date_is_not_checked(text: str) -> None:
+    """lisatiedot is free text in its schema: only date fields are dates."""
+    doc = edit(
+        load("service-needs-assessment"),
+        lambda m, c: c["sosiaalihuollon_palvelutarpeen_arvio"].update(lisatiedot=text),
+    )
+    assert check(ir.check_dates, doc) == set()
 
 
 @covers(ir.check_dates, "fail")
@@ -298,36 +379,62 @@ def test_impossible_invalidation_time_is_refused() -> None:
 
 @covers(ir.check_codes, "pass")
 def test_known_codes_pass() -> None:
-    assert check(ir.check_codes, load("disclosure-consent")) == set()
+    assert check(ir.check_codes, load("service-needs-assessment")) == set()
 
 
 @covers(ir.check_codes, "fail")
-def test_unknown_service_task_code_is_refused(validator: Validator) -> None:
+def test_unknown_code_in_a_complete_code_set_is_refused() -> None:
+    """With a complete code set of the service task (as one imported from the code server
+    would be), a code it does not list is an error, in the metadata and in the content."""
+    from kanta_archive.codesets import CodeSet, CodeSets
+
+    tasks = CodeSet("1.2.246.537.6.1221", {}, {"24": {"fi": "Lapsiperheiden palvelut"}},
+                    version="201601")  # fmt: skip
+    complete = CodeSets({**CODESETS, tasks.oid: tasks})
+
+    def change(m: dict[str, Any], c: dict[str, Any]) -> None:
+        m["service_task"]["code"] = "9"
+        c["sosiaalihuollon_palvelutarpeen_arvio"]["palvelutehtava"]["code"] = "9"
+
+    document = edit(load("service-needs-assessment"), change)
+    key = document.metadata.schema_key
+    structure = REGISTRY.get(*key) if key else None
+    plan = REGISTRY.plan(structure) if structure else None
+    found = {
+        f.key() for f in ir.check_codes(RuleContext.build(document, complete, TODAY, plan=plan))
+    }
+    assert found == {
+        err("KA-CODE-UNKNOWN", "/metadata/service_task/code"),
+        err("KA-CODE-UNKNOWN", "/content/sosiaalihuollon_palvelutarpeen_arvio/palvelutehtava/code"),
+    }
+    assert check(ir.check_codes, document) == set()  # the shipped 1221 is partial
+
+
+def test_unknown_code_in_a_partial_code_set_is_not_an_error() -> None:
+    """1221 is shipped with the one code checked (24): another code is not judged."""
     doc = edit(load("service-needs-assessment"), lambda m, c: m["service_task"].update(code="99"))
-    assert refused(validator, ir.check_codes, doc) == {
-        err("KA-CODE-UNKNOWN", "/metadata/service_task/code")
-    }
+    assert check(ir.check_codes, doc) == set()
 
 
 @covers(ir.check_codes, "fail")
-def test_unknown_code_in_content_is_refused(validator: Validator) -> None:
-    doc = edit(
-        load("disclosure-consent"),
-        lambda m, c: c["luovutussuostumus"]["suostumus"]["laajuus"].update(code="77"),
-    )
-    assert refused(validator, ir.check_codes, doc) == {
-        err("KA-CODE-UNKNOWN", "/content/luovutussuostumus/suostumus/laajuus/code")
-    }
+def test_a_versioned_system_finds_its_code_set_and_checks_the_display() -> None:
+    def change(m: dict[str, Any], c: dict[str, Any]) -> None:
+        task = c["sosiaalihuollon_palvelutarpeen_arvio"]["palvelutehtava"]
+        assert task["system"] == "urn:oid:1.2.246.537.6.1221.201601"
+        task["display"] = "Lastensuojelu"
+
+    doc = edit(load("service-needs-assessment"), change)
+    assert check(ir.check_codes, doc) == {
+        ("KA-CODE-DISPLAY", "warning",
+         "/content/sosiaalihuollon_palvelutarpeen_arvio/palvelutehtava/display")
+    }  # fmt: skip
 
 
-def test_code_of_an_unknown_code_set_is_not_checked() -> None:
-    doc = edit(
-        load("disclosure-consent"),
-        lambda m, c: c["luovutussuostumus"]["suostumus"]["laajuus"].update(
-            system="urn:oid:1.2.246.537.6.777777", code="77"
-        ),
-    )
-    assert check(ir.check_codes, doc) == set()
+def test_code_of_a_code_set_that_is_not_loaded_is_noted_never_refused() -> None:
+    doc = load("service-needs-assessment")
+    ctx = context(doc)
+    assert {f.key() for f in ir.check_codes(ctx)} == set()
+    assert "1.2.246.537.6.1282" in ctx.unchecked  # asiakkaan_elamantilanne's code system
 
 
 # -- version chain --------------------------------------------------------------------------
@@ -559,14 +666,14 @@ def test_case_number_differing_from_case_oid_is_refused(validator: Validator) ->
         load("case-document-open"), lambda m, c: m.update(case_oid="1.2.246.10.91000013.31.9")
     )
     assert refused(validator, cr.check_case_number, doc) == {
-        err("KA-CASE-NUMBER", f"{CASE}/asianumero")
+        err("KA-CASE-NUMBER", f"{CASE}/asiatunnus/value")
     }
 
 
 @covers(cr.check_case_number, "fail")
 def test_case_number_without_case_oid_is_refused() -> None:
     doc = edit(load("case-document-open"), lambda m, c: m.pop("case_oid"))
-    assert check(cr.check_case_number, doc) == {err("KA-CASE-NUMBER", f"{CASE}/asianumero")}
+    assert check(cr.check_case_number, doc) == {err("KA-CASE-NUMBER", f"{CASE}/asiatunnus/value")}
 
 
 def test_case_rules_ignore_other_structures() -> None:
@@ -602,11 +709,21 @@ def test_shared_case_with_join_time_and_unshared_case_pass(sample: str) -> None:
 def test_shared_case_without_join_time_is_refused(validator: Validator) -> None:
     doc = edit(
         load("case-document-shared"),
-        lambda m, c: c["asia_asiakirja"]["asian_tiedot"]["yhteinen_asia"].pop("liittymisaika"),
+        lambda m, c: c["asia_asiakirja"]["asiakas"][1].pop("asiaan_liittymishetki"),
     )
     assert refused(validator, cr.check_common_join_time, doc) == {
-        err("KA-COMMON-JOIN-TIME", f"{CASE}/yhteinen_asia/liittymisaika")
+        err("KA-COMMON-JOIN-TIME", "/content/asia_asiakirja/asiakas/1/asiaan_liittymishetki")
     }
+
+
+def test_a_case_is_closed_by_its_state_name() -> None:
+    def change(m: dict[str, Any], c: dict[str, Any]) -> None:
+        details = c["asia_asiakirja"]["asian_tiedot"]
+        details.pop("paattymispaiva", None)
+        details["tila"]["display"] = "Päättynyt"
+
+    doc = edit(load("case-document-closed"), change)
+    assert check(cr.check_case_end_date, doc) == {err("KA-CASE-END-DATE", f"{CASE}/paattymispaiva")}
 
 
 # -- the rule set as a whole ----------------------------------------------------------------
@@ -634,7 +751,7 @@ def test_content_clients_named_in_the_metadata_pass(fmt: str) -> None:
 def test_a_content_client_not_in_the_metadata_is_refused(validator: Validator) -> None:
     doc = edit(load("client-record-entry"), lambda m, c: m["clients"][0].update(hetu=NON_TEST_HETU))
     assert refused(validator, xr.check_clients_match, doc) == {
-        err("KA-CLIENT-MISMATCH", "/content/asiakaskertomusmerkinta/asiakas/0/henkilotunnus/value")
+        err("KA-CLIENT-MISMATCH", f"/content/{ENTRY}/asiakas/0/henkilotunnus/value")
     }
 
 
@@ -685,10 +802,11 @@ def test_rules_emit_only_their_registered_codes(fmt: str) -> None:
         m["specific_document_type"]["code"] = "15007"
         m["clients"].append({})
         c["asia_asiakirja"]["asian_tiedot"].pop("paattymispaiva")
-        c["asia_asiakirja"]["asian_tiedot"]["asianumero"] = "1.2.3"
+        c["asia_asiakirja"]["asian_tiedot"]["asiatunnus"]["value"] = "1.2.3"
+        c["asia_asiakirja"]["asiakas"][0].pop("henkilotunnus")
 
     doc = edit(load("case-document-closed", fmt), change)
-    ctx = RuleContext.build(doc, CODESETS, TODAY)
+    ctx = context(doc)
     for rule in RULES:
         assert {f.code for f in rule.check(ctx)} <= set(rule.codes), rule.check.__name__
     assert len({f.code for f in run_rules(ctx)}) >= 7

@@ -8,13 +8,14 @@ from typing import Any
 from kanta_archive.reports.summary import render_html, render_text
 from kanta_archive.summary import build_summary
 
-TASK = "Lastensuojelu"
+TASK = "Lapsiperheiden palvelut"
+STATES = {"1": "Avoin", "2": "Suljettu"}  # the case is read closed by its state's name
 
 
 def case(oid: str, when: str, state: str, number: str, end: str | None = None) -> dict[str, Any]:
     details: dict[str, Any] = {
-        "asianumero": number,
-        "tila": {"system": "urn:oid:1.2.246.537.6.9001", "code": state, "display": state},
+        "asiatunnus": {"value": number},
+        "tila": {"system": "urn:oid:1.2.246.537.6.1501", "code": state, "display": STATES[state]},
         "avauspaiva": "2024-01-01",
     }
     if end:
@@ -59,7 +60,11 @@ def test_open_and_closed_cases_are_listed_separately_by_case_number() -> None:
 
 
 def test_customership_without_end_date_is_open() -> None:
-    body = {"asiakkuusasiakirja": {"asiakkuuden_tiedot": {"alkamispaiva": "2024-08-01"}}}
+    body = {
+        "asiakkuusasiakirja": {
+            "sosiaalihuollon_asiakkuus": {"asiakkuuden_alkamispvm": "2024-08-01"}
+        }
+    }
     summary = build_summary([doc("3.1", "2024-08-01T09:00:00Z", "Asiakkuusasiakirja", body)])
     [customership] = summary["service_tasks"][0]["customerships"]
     assert customership["state"] == "open" and customership["started"] == "2024-08-01"

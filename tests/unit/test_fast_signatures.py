@@ -347,13 +347,18 @@ def _xades_tamper(data: st.DataObject, root: Any) -> None:
         etree.indent(root, space="  ")
 
 
+def _as_signxml_parses(el: Any) -> Any:
+    """A signed part as signxml digests it: serialised and parsed alone."""
+    return etree.fromstring(etree.tostring(el), etree.XMLParser(resolve_entities=False))
+
+
 def _resign(root: Any, material: SigningMaterial) -> None:
     """Sign the signature's SignedInfo anew after its digests are made anew, as signxml
     does both: a signature that verifies, whatever its signed parts now say."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
 
-    from kanta_archive.signatures.direct_dsig import _c14n, _enveloped, _reparsed
+    from kanta_archive.signatures.direct_dsig import _c14n, _enveloped
 
     ds = next(root.iter(DS + "Signature"))
     for ref in ds.findall(f"{DS}SignedInfo/{DS}Reference"):
@@ -362,9 +367,9 @@ def _resign(root: Any, material: SigningMaterial) -> None:
             data = _enveloped(root)
         else:
             (target,) = [el for el in root.iter() if el.get("Id") == uri[1:]]
-            data = _c14n(_reparsed(target), exclusive=False)
+            data = _c14n(_as_signxml_parses(target), exclusive=False)
         ref.find(DS + "DigestValue").text = base64.b64encode(hashlib.sha256(data).digest()).decode()
-    info = _c14n(_reparsed(ds).find(DS + "SignedInfo"), exclusive=False)
+    info = _c14n(_as_signxml_parses(ds).find(DS + "SignedInfo"), exclusive=False)
     value = material.key.sign(info, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr, call-arg]
     ds.find(DS + "SignatureValue").text = base64.b64encode(value).decode()
 

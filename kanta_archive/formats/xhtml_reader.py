@@ -385,20 +385,29 @@ class XPathNamer:
         return "/" + "/".join(reversed(steps))
 
     def _name(self, el: Any) -> str:
-        qname = etree.QName(el)
-        return self._prefixes.get(qname.namespace or "", "") + qname.localname
+        return self._tag_name(el.tag)
+
+    def _tag_name(self, tag: str) -> str:
+        # The tag's own text, not etree.QName: a finding's path names every sibling of
+        # each of its ancestors, and QName costs more than the rest of the naming.
+        namespace, brace, local = tag[1:].partition("}") if tag[:1] == "{" else ("", "", tag)
+        return self._prefixes.get(namespace, "") + (local if brace else tag)
 
     def _number_children(self, parent: Any) -> None:
-        children = [child for child in parent if isinstance(child.tag, str)]
+        children = list(parent.iterchildren(etree.Element))  # elements only, in C
         total: dict[str, int] = {}
         for child in children:
             total[child.tag] = total.get(child.tag, 0) + 1
         seen: dict[str, int] = {}
+        names: dict[str, str] = {}
         for child in children:
-            name = self._name(child)
-            if total[child.tag] > 1:
-                seen[child.tag] = seen.get(child.tag, 0) + 1
-                name += f"[{seen[child.tag]}]"
+            tag = child.tag
+            name = names.get(tag)
+            if name is None:
+                name = names[tag] = self._tag_name(tag)
+            if total[tag] > 1:
+                seen[tag] = seen.get(tag, 0) + 1
+                name += f"[{seen[tag]}]"
             self._steps[child] = name
 
 

@@ -168,26 +168,44 @@ def _namespace(tag: str) -> str:
     return tag[1 : tag.index("}")] if tag.startswith("{") else ""
 
 
-def _foreign(element: Any, plan: Plan) -> Iterator[Any]:
-    """The elements under ``element`` that only its open content admits."""
-    for child in element:
+def _foreign(element: Any, plan: Plan) -> list[tuple[int, ...]]:
+    """Where the elements under ``element`` that only its open content admits are, in
+    document order, each as the child indexes leading to it from ``element`` (indexes
+    that hold in a deep copy too). A list filled by plain recursion: generators nested as
+    deep as the header cost more than the deep copy."""
+    found: list[tuple[int, ...]] = []
+    _collect(element, plan, (), found)
+    return found
+
+
+def _collect(element: Any, plan: Plan, path: tuple[int, ...], found: list[Any]) -> None:
+    children = plan.children
+    wildcard = plan.wildcard
+    for index, child in enumerate(element):
         tag = child.tag
         if not isinstance(tag, str):
             continue
-        if tag in plan.children:
-            below = plan.children[tag]
+        if tag in children:
+            below = children[tag]
             if below is not None:
-                yield from _foreign(child, below)
-        elif plan.wildcard is not None and plan.wildcard(_namespace(tag)):
-            yield child
+                _collect(child, below, (*path, index), found)
+        elif wildcard is not None and wildcard(_namespace(tag)):
+            found.append((*path, index))
 
 
 def pruned(element: Any, plan: Plan | None) -> Any:
     """``element`` itself when nothing in it is open content, else a copy without it."""
-    if plan is None or next(_foreign(element, plan), None) is None:
+    found = _foreign(element, plan) if plan is not None else []
+    if not found:
         return element
     twin = copy.deepcopy(element)
-    for child in list(_foreign(twin, plan)):
+    targets = []
+    for path in found:  # all found before any is removed: a removal shifts the indexes
+        target = twin
+        for index in path:
+            target = target[index]
+        targets.append(target)
+    for child in targets:
         _remove_keeping_tail(child)
     return twin
 

@@ -222,13 +222,12 @@ def _parts(root: Any) -> tuple[Any, Any]:
 
 
 def _text(el: Any) -> str:
-    return "".join(el.itertext())
+    # Most elements hold one text node and nothing else: their text, without the iterator.
+    return "".join(el.itertext()) if len(el) else el.text or ""
 
 
 def _ka_children(el: Any) -> Iterator[Any]:
-    for child in el:
-        if isinstance(child.tag, str):
-            yield child
+    return el.iterchildren(etree.Element)  # elements only (no comments, PIs), in C
 
 
 # The white space XML Schema collapses around an integer or a boolean. str.strip would also
@@ -248,7 +247,7 @@ def _metadata_value(
     if kind == "array":
         items = (node or {}).get("items")
         return [
-            _metadata_value(child, items, ptr.join(pointer, i), elements)
+            _metadata_value(child, items, f"{pointer}/{i}", elements)
             for i, child in enumerate(_ka_children(el))
         ]
     text = _text(el)
@@ -276,19 +275,27 @@ def _metadata_object(
         if name in result:
             raise _ShapeError(f"metadata element '{name}' appears more than once", child)
         result[name] = _metadata_value(
-            child, properties.get(name), ptr.join(pointer, name), elements
+            child, properties.get(name), f"{pointer}/{ptr.escape(name)}", elements
         )
     return result
 
 
-def _data_children(el: Any) -> Iterator[Any]:
+def _data_children(el: Any) -> list[Any]:
+    """The nearest descendants with ``data-ka``, in document order (a list filled by plain
+    recursion: generators nested through the display markup cost more than the read)."""
+    found: list[Any] = []
+    _collect_data(el, found)
+    return found
+
+
+def _collect_data(el: Any, found: list[Any]) -> None:
     for child in el:
         if not isinstance(child.tag, str):
             continue
         if child.get("data-ka") is not None:
-            yield child
+            found.append(child)
         else:
-            yield from _data_children(child)
+            _collect_data(child, found)
 
 
 # JSON's numbers (RFC 8259). int() and float() also read 'NaN', 'Infinity', '1_000', '007'
@@ -335,11 +342,11 @@ def _content_node(el: Any, pointer: str, elements: dict[str, Any]) -> Any:
                 raise _ShapeError("a member of a data-ka='object' needs data-ka-key", child)
             if key in result:
                 raise _ShapeError(f"data-ka-key '{key}' appears twice in one object", child)
-            result[key] = _content_node(child, ptr.join(pointer, key), elements)
+            result[key] = _content_node(child, f"{pointer}/{ptr.escape(key)}", elements)
         return result
     if kind == "array":
         return [
-            _content_node(child, ptr.join(pointer, i), elements)
+            _content_node(child, f"{pointer}/{i}", elements)
             for i, child in enumerate(_data_children(el))
         ]
     convert = _SCALARS.get(kind or "")

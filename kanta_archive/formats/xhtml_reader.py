@@ -227,7 +227,8 @@ def _text(el: Any) -> str:
 
 
 def _ka_children(el: Any) -> Iterator[Any]:
-    return el.iterchildren(etree.Element)  # elements only (no comments, PIs), in C
+    children: Iterator[Any] = el.iterchildren(etree.Element)  # elements only, in C
+    return children
 
 
 # The white space XML Schema collapses around an integer or a boolean. str.strip would also

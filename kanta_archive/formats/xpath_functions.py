@@ -23,6 +23,7 @@ from typing import Any
 
 KF_NS = "urn:kanta-archive:xpath"
 XS_NS = "http://www.w3.org/2001/XMLSchema"
+_MOST_CASTS = 4096
 
 
 class XPathFunctions:
@@ -39,6 +40,9 @@ class XPathFunctions:
         # The xs:dateTime constructor: its cast is what castable, xs:dateTime() and the
         # casts before le call.
         self._date_time: Any = self._parser.symbol_table["dateTime"](self._parser)
+        # Casts by text: a test casts each of its date-times twice (castable, then le), and
+        # a cast costs more than the rest of the test. A cast depends on the text alone.
+        self._casts: dict[str, Any] = {}
 
     @property
     def extensions(self) -> Mapping[tuple[str, str], Callable[..., Any]]:
@@ -58,14 +62,29 @@ class XPathFunctions:
             self._patterns[str(pattern)] = compiled
         return compiled.search(str(value)) is not None
 
-    def _castable_date_time(self, _context: Any, value: Any) -> bool:
+    def _cast(self, value: Any) -> Any:
+        """elementpath's ``xs:dateTime`` cast of ``value`` (``None``: it does not cast)."""
         from elementpath import ElementPathError
 
+        text = str(value)
+        if text in self._casts:
+            return self._casts[text]
         try:
-            self._date_time.cast(str(value))
+            cast = self._date_time.cast(text)
         except (ElementPathError, TypeError, ValueError):  # what castable takes as "no"
-            return False
-        return True
+            cast = None
+        if len(self._casts) >= _MOST_CASTS:
+            self._casts.clear()  # bounded: one batch's many different times do not pile up
+        self._casts[text] = cast
+        return cast
+
+    def _castable_date_time(self, _context: Any, value: Any) -> bool:
+        return self._cast(value) is not None
 
     def _date_time_le(self, _context: Any, left: Any, right: Any) -> bool:
-        return bool(self._date_time.cast(str(left)) <= self._date_time.cast(str(right)))
+        # Called only for two castable texts (the test asks castable first); a text that
+        # does not cast raises, as the cast did before it was kept.
+        first, second = self._cast(left), self._cast(right)
+        if first is None or second is None:
+            raise ValueError("kf:date-time-le needs two xs:dateTime texts")
+        return bool(first <= second)

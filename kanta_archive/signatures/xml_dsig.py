@@ -40,7 +40,8 @@ def find_signature(root: Any) -> Any | None:
     """The document's ds:Signature: a child of ``<head>``, else anywhere (then it is wrong)."""
     head = root.find(XHTML + "head")
     found = head.find(DS + "Signature") if head is not None else None
-    return found if found is not None else root.find(".//" + DS + "Signature")
+    # The first descendant, as find(".//ds:Signature") gives it, found by lxml in C.
+    return found if found is not None else next(root.iterdescendants(DS + "Signature"), None)
 
 
 def _set_metadata_block(root: Any, block: dict[str, str]) -> None:

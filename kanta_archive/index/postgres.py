@@ -8,16 +8,15 @@ from typing import Final
 from kanta_archive.db.postgres import PostgresDatabase, redact
 from kanta_archive.errors import StoreError
 from kanta_archive.index import migrations
-from kanta_archive.index.sql import (
-    DEFAULT_STORE_ID,
+from kanta_archive.index.rows import (
     WRITE_CLIENT_COLUMNS,
     WRITE_COLUMNS,
     ClientRow,
     DocRow,
-    SqlIndex,
     insert_clients,
     upsert_documents,
 )
+from kanta_archive.index.sql import DEFAULT_STORE_ID, SqlIndex
 from kanta_archive.model import Metadata
 
 __all__ = ["ANALYZE_THRESHOLD", "COPY_THRESHOLD", "PostgresIndex", "redact"]

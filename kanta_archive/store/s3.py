@@ -25,7 +25,6 @@ commit point).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -38,8 +37,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kanta_archive.errors import ConflictError, StoreError, UsageError
+from kanta_archive.store import s3_moves
 from kanta_archive.store.inventory import INVENTORY, OBJECT_NAMASTE, OBJECT_NAMASTE_TEXT, SIDECAR
-from kanta_archive.store.inventory import sha512 as _sha512
+from kanta_archive.store.s3_bucket import S3Bucket
 from kanta_archive.store.storage import Leftover, PartialCommitError, StagedVersion, Storage
 
 #: Content without an inventory older than this is abandoned work (seconds).
@@ -47,17 +47,6 @@ DEFAULT_GRACE = 3600.0
 _SIDECAR_RETRIES = 20
 #: Objects of one batch placed at once (each waits on its own requests).
 _WRITERS = 16
-_LIST_PAGE = 1000
-#: Where move intents live (outside every storage root).
-MOVES = "moves"
-
-
-def _intent_key(source_key: str) -> str:
-    return f"{MOVES}/{hashlib.sha256(source_key.encode()).hexdigest()}.json"
-
-
-def _now_text() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _includes(current: bytes, inventory: bytes) -> bool:
@@ -92,7 +81,11 @@ def _client() -> Any:
 
 
 class S3Storage(Storage):
-    """A store in an S3 bucket under a key prefix."""
+    """A store in an S3 bucket under a key prefix.
+
+    The requests go through :attr:`bucket` (:class:`~kanta_archive.store.s3_bucket.S3Bucket`);
+    moves are in :mod:`~kanta_archive.store.s3_moves`.
+    """
 
     locks_objects = False
 
@@ -105,117 +98,42 @@ class S3Storage(Storage):
         grace: float = DEFAULT_GRACE,
         readonly: bool = False,
     ) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        self.bucket = bucket
-        self.prefix = prefix
+        self.bucket = S3Bucket(
+            client if client is not None else _client(), bucket, prefix, readonly=readonly
+        )
         self.grace = grace
-        self.readonly = readonly
-        self._s3 = client if client is not None else _client()
-        self._client_error = ClientError
-        self._boto_error = BotoCoreError
 
     @property
     def location(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
-
-    def _key(self, key: str) -> str:
-        if not self.prefix:
-            return key
-        return f"{self.prefix}/{key}" if key else self.prefix
-
-    def _rel(self, full: str) -> str:
-        return full[len(self.prefix) + 1 :] if self.prefix else full
-
-    # ------------------------------------------------------------------ errors
-
-    def _code(self, exc: Exception) -> str:
-        if isinstance(exc, self._client_error):
-            error = exc.response.get("Error", {})
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            return str(error.get("Code") or status)
-        return ""
-
-    def _call(self, what: str, key: str, fn: Any, **kwargs: Any) -> Any:
-        """One S3 request; transport and server failures become :class:`StoreError`."""
-        try:
-            return fn(Bucket=self.bucket, **kwargs)
-        except self._client_error as exc:
-            code = self._code(exc)
-            if code in ("NoSuchKey", "404", "NotFound", "PreconditionFailed", "412"):
-                raise
-            raise StoreError(f"{self.location}: {what} {key} failed: {exc}") from exc
-        except self._boto_error as exc:
-            raise StoreError(f"{self.location}: {what} {key} failed: {exc}") from exc
-
-    def _missing(self, exc: Exception) -> bool:
-        return self._code(exc) in ("NoSuchKey", "404", "NotFound")
-
-    def _precondition(self, exc: Exception) -> bool:
-        return self._code(exc) in ("PreconditionFailed", "412")
-
-    def _writable(self) -> None:
-        if self.readonly:
-            raise StoreError(f"the store {self.location} is open read-only")
+        return self.bucket.location
 
     # ------------------------------------------------------------------ reading
 
     def read_versioned(self, key: str) -> tuple[bytes, object | None] | None:
-        try:
-            got = self._call("reading", key, self._s3.get_object, Key=self._key(key))
-        except self._client_error as exc:
-            if self._missing(exc):
-                return None
-            raise StoreError(f"{self.location}: reading {key} failed: {exc}") from exc
-        data: bytes = got["Body"].read()
-        return data, got.get("ETag")
+        return self.bucket.read_versioned(key)
 
     def read(self, key: str) -> bytes | None:
-        found = self.read_versioned(key)
-        return None if found is None else found[0]
+        return self.bucket.read(key)
 
     def etag(self, key: str) -> str | None:
         """The ETag of ``key``, ``None`` when absent."""
-        try:
-            got = self._call("checking", key, self._s3.head_object, Key=self._key(key))
-        except self._client_error as exc:
-            if self._missing(exc):
-                return None
-            raise StoreError(f"{self.location}: checking {key} failed: {exc}") from exc
-        return str(got.get("ETag"))
+        return self.bucket.etag(key)
 
     def is_file(self, key: str) -> bool:
         return self.etag(key) is not None
 
-    def _list(self, key: str, delimiter: bool) -> Iterator[dict[str, Any]]:
-        prefix = self._key(key) + "/" if (key or self.prefix) else ""
-        kwargs: dict[str, Any] = {"Prefix": prefix, "MaxKeys": _LIST_PAGE}
-        if delimiter:
-            kwargs["Delimiter"] = "/"
-        while True:
-            page = self._call("listing", key, self._s3.list_objects_v2, **kwargs)
-            yield page
-            if not page.get("IsTruncated"):
-                return
-            kwargs["ContinuationToken"] = page["NextContinuationToken"]
-
     def entries(self, key: str) -> list[tuple[str, bool]]:
         found: list[tuple[str, bool]] = []
-        for page in self._list(key, delimiter=True):
+        for page in self.bucket.pages(key, delimiter=True):
             for common in page.get("CommonPrefixes", []):
                 found.append((common["Prefix"].rstrip("/").rsplit("/", 1)[-1], True))
             for item in page.get("Contents", []):
                 found.append((item["Key"].rsplit("/", 1)[-1], False))
         return sorted(found)
 
-    def _all_keys(self, key: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        for page in self._list(key, delimiter=False):
-            for item in page.get("Contents", []):
-                yield self._rel(item["Key"]), item
-
     def walk(self, key: str) -> Iterator[tuple[str, list[str], list[str]]]:
         tree: dict[str, tuple[set[str], list[str]]] = {key: (set(), [])}
-        for rel, _item in self._all_keys(key):
+        for rel, _item in self.bucket.all_keys(key):
             parent, _, name = rel.rpartition("/")
             tree.setdefault(parent, (set(), []))[1].append(name)
             while parent != key and parent:
@@ -236,53 +154,18 @@ class S3Storage(Storage):
     def object_dirs(self, root_key: str) -> Iterator[str]:
         marker = "/" + OBJECT_NAMASTE
         found = set()
-        for rel, _item in self._all_keys(root_key):
+        for rel, _item in self.bucket.all_keys(root_key):
             if rel.endswith(marker) and not rel.startswith(f"{root_key}/extensions/"):
                 found.add(rel[: -len(marker)])
         yield from sorted(found)
 
-    # ------------------------------------------------------------------ writing helpers
-
-    def _put(self, key: str, data: bytes, **conditions: str) -> str:
-        """PUT ``data`` at ``key`` with conditions (``IfNoneMatch``/``IfMatch``); returns
-        the new ETag; a failed condition raises botocore's ClientError (412)."""
-        self._writable()
-        got = self._call(
-            "writing", key, self._s3.put_object, Key=self._key(key), Body=data, **conditions
-        )
-        return str(got.get("ETag"))
-
-    def _create(self, key: str, data: bytes) -> bool:
-        """Create ``key`` unless it exists. False when it existed with the same bytes;
-        :class:`ConflictError` when it exists with other bytes."""
-        try:
-            self._put(key, data, IfNoneMatch="*")
-            return True
-        except self._client_error as exc:
-            if not self._precondition(exc):
-                raise StoreError(f"{self.location}: writing {key} failed: {exc}") from exc
-        existing = self.read(key)
-        if existing is not None and _sha512(existing) == _sha512(data):
-            return False
-        raise ConflictError(f"{self.location}: {key} was written by another writer")
-
-    def _delete(self, keys: Sequence[str]) -> None:
-        self._writable()
-        for start in range(0, len(keys), 1000):
-            chunk = keys[start : start + 1000]
-            got = self._call(
-                "deleting",
-                chunk[0],
-                self._s3.delete_objects,
-                Delete={"Objects": [{"Key": self._key(k)} for k in chunk], "Quiet": True},
-            )
-            if got.get("Errors"):
-                raise StoreError(f"{self.location}: deleting failed: {got['Errors'][:3]}")
+    def names_with_prefix(self, dir_key: str, prefix: str) -> list[str]:
+        return self.bucket.names_with_prefix(dir_key, prefix)
 
     # ------------------------------------------------------------------ store and roots
 
     def create_store(self, marker: str, data: bytes, own_names: Sequence[str]) -> None:
-        self._writable()
+        self.bucket.writable()
         for name, _is_dir in self.entries(""):
             if name != marker and name not in own_names:
                 raise StoreError(
@@ -290,7 +173,7 @@ class S3Storage(Storage):
                     f"keys and no {marker})"
                 )
         try:
-            self._create(marker, data)
+            self.bucket.create(marker, data)
         except ConflictError as exc:
             raise StoreError(f"{self.location}: another kind of marker exists") from exc
 
@@ -300,7 +183,7 @@ class S3Storage(Storage):
             return
         # The declaration last: a root without it is not a root yet (and is completed here).
         for name, data in [*files[1:], files[0]]:
-            self._create(f"{root_key}/{name}", data)
+            self.bucket.create(f"{root_key}/{name}", data)
 
     # ------------------------------------------------------------------ writing
 
@@ -308,7 +191,7 @@ class S3Storage(Storage):
         return nullcontext()  # no lock service: conditional writes decide
 
     def write_versions(self, staged: Sequence[StagedVersion], *, batch: bool) -> None:
-        self._writable()
+        self.bucket.writable()
         conflicts = []
         committed: dict[int, int] = {}
 
@@ -333,19 +216,20 @@ class S3Storage(Storage):
             raise PartialCommitError("; ".join(conflicts), committed)
 
     def _write_version(self, item: StagedVersion) -> None:
+        bucket = self.bucket
         started = time.monotonic()
         version = item.version
         objkey = item.object_key
         vkey = f"{objkey}/v{version.number}"
         if item.new_object:
             if item.locator is not None:
-                self._put(item.locator, b"")  # before anything can find the object
+                bucket.put(item.locator, b"")  # before anything can find the object
             # First, so that an upload cut short is found (and cleaned) as an object
             # without a root inventory; readers look for the root inventory only.
-            self._create(f"{objkey}/{OBJECT_NAMASTE}", OBJECT_NAMASTE_TEXT)
+            bucket.create(f"{objkey}/{OBJECT_NAMASTE}", OBJECT_NAMASTE_TEXT)
         for content_path, data in version.new_content:
             try:
-                self._create(f"{objkey}/{content_path}", data)
+                bucket.create(f"{objkey}/{content_path}", data)
             except ConflictError as exc:
                 raise ConflictError(
                     f"{objkey} v{version.number} is being written by another writer (or was "
@@ -357,14 +241,14 @@ class S3Storage(Storage):
                 f"({self.grace:.0f} s); not committed, retry"
             )
         try:
-            self._put(f"{vkey}/{INVENTORY}", version.inventory, IfNoneMatch="*")  # commit point
-        except self._client_error as exc:
-            if not self._precondition(exc):
+            bucket.put(f"{vkey}/{INVENTORY}", version.inventory, IfNoneMatch="*")  # commit point
+        except bucket.client_error as exc:
+            if not bucket.precondition(exc):
                 raise StoreError(f"{self.location}: writing {vkey} failed: {exc}") from exc
             raise ConflictError(
                 f"{objkey} v{version.number} was committed by another writer"
             ) from exc
-        self._create(f"{vkey}/{SIDECAR}", version.sidecar)
+        bucket.create(f"{vkey}/{SIDECAR}", version.sidecar)
         self.publish_root(objkey, version.inventory, version.sidecar, item.previous)
 
     def publish_root(
@@ -375,11 +259,12 @@ class S3Storage(Storage):
         on must already hold this version (another writer rolled it forward, or committed
         on top); a root that is gone (the object was moved meanwhile) is a conflict: the
         version is not published and must not be acknowledged."""
+        bucket = self.bucket
         conditions = {"IfMatch": str(previous)} if previous is not None else {"IfNoneMatch": "*"}
         try:
-            self._put(f"{objkey}/{INVENTORY}", inventory, **conditions)
-        except self._client_error as exc:
-            if not (self._precondition(exc) or self._missing(exc)):
+            bucket.put(f"{objkey}/{INVENTORY}", inventory, **conditions)
+        except bucket.client_error as exc:
+            if not (bucket.precondition(exc) or bucket.missing(exc)):
                 raise StoreError(f"{self.location}: writing {objkey} failed: {exc}") from exc
             current = self.read(f"{objkey}/{INVENTORY}")
             if current is None or not _includes(current, inventory):
@@ -392,6 +277,7 @@ class S3Storage(Storage):
         self._publish_sidecar(objkey, inventory, sidecar)
 
     def _publish_sidecar(self, objkey: str, inventory: bytes, sidecar: bytes) -> None:
+        bucket = self.bucket
         key = f"{objkey}/{SIDECAR}"
         for _attempt in range(_SIDECAR_RETRIES):
             current = self.etag(key)
@@ -399,19 +285,20 @@ class S3Storage(Storage):
                 return  # no longer the root's inventory: its writer writes the sidecar
             conditions = {"IfMatch": current} if current is not None else {"IfNoneMatch": "*"}
             try:
-                self._put(key, sidecar, **conditions)
+                bucket.put(key, sidecar, **conditions)
                 return
-            except self._client_error as exc:
-                if not self._precondition(exc):
+            except bucket.client_error as exc:
+                if not bucket.precondition(exc):
                     raise StoreError(f"{self.location}: writing {key} failed: {exc}") from exc
         raise StoreError(f"{self.location}: {key} keeps changing; run 'recover'")
 
     def replace(self, key: str, data: bytes, *, lock_key: str, token: object | None) -> None:
+        bucket = self.bucket
         conditions = {"IfMatch": str(token)} if token is not None else {"IfNoneMatch": "*"}
         try:
-            self._put(key, data, **conditions)
-        except self._client_error as exc:
-            if not self._precondition(exc):
+            bucket.put(key, data, **conditions)
+        except bucket.client_error as exc:
+            if not bucket.precondition(exc):
                 raise StoreError(f"{self.location}: writing {key} failed: {exc}") from exc
             if self.read(key) != data:
                 raise ConflictError(
@@ -421,156 +308,47 @@ class S3Storage(Storage):
     def remove_tree(self, key: str, *, lock_key: str) -> bool:
         items: list[tuple[str, datetime]] = []
         now = datetime.now(UTC)
-        for page in self._list(key, delimiter=False):
+        for page in self.bucket.pages(key, delimiter=False):
             date = page.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
             if date:
                 now = parsedate_to_datetime(date)  # the server's clock, as LastModified
-            items += [(self._rel(i["Key"]), i["LastModified"]) for i in page.get("Contents", [])]
+            items += [
+                (self.bucket.rel(i["Key"]), i["LastModified"]) for i in page.get("Contents", [])
+            ]
         if not items:
             return True
         if any(rel.endswith(f"/{INVENTORY}") for rel, _ in items):
             return False  # committed: never removed here
         if any((now - modified).total_seconds() < self.grace for _, modified in items):
             return False  # may be a writer still at work
-        self._delete([rel for rel, _ in items])
+        self.bucket.delete([rel for rel, _ in items])
         return True
+
+    # ------------------------------------------------------------------ moves and locators
 
     def move_object(
         self, source_key: str, target_key: str, target_root: str, locators: tuple[str, str]
     ) -> None:
-        """Copy, fence, delete: see :meth:`_finish_move`. An intent under ``moves/`` is
-        recorded first, so an interrupted move is finished by ``recover``."""
-        self._writable()
-        if self.is_file(f"{target_key}/{OBJECT_NAMASTE}") or self.is_file(
-            f"{target_key}/{INVENTORY}"
-        ):
-            raise ConflictError(f"{target_key} already exists")
-        intent = json.dumps(
-            {
-                "source": source_key,
-                "target": target_key,
-                "locators": list(locators),
-                "started": _now_text(),
-            },
-            sort_keys=True,
-        ).encode()
-        intent_key = _intent_key(source_key)
-        try:
-            self._put(intent_key, intent, IfNoneMatch="*")
-        except self._client_error as exc:
-            if not self._precondition(exc):
-                raise StoreError(f"{self.location}: writing {intent_key} failed: {exc}") from exc
-            raise ConflictError(f"{source_key} is already being moved ({intent_key})") from exc
-        self._finish_move(source_key, target_key, intent_key, locators)
-
-    def _finish_move(
-        self, source_key: str, target_key: str, intent_key: str, locators: tuple[str, str]
-    ) -> None:
-        """Copy the source to the target (root inventory last), then delete the source's
-        root inventory with ``If-Match`` on the ETag read before the copy: that delete is
-        the fence. A writer that published a version meanwhile changed the ETag: copy again.
-        A writer that commits after the fence cannot publish (its ``If-Match`` on the source
-        root fails) and is not acknowledged. Then the rest of the source goes, then the
-        intent."""
-        self._put(locators[1], b"")
-        for _attempt in range(_SIDECAR_RETRIES):
-            found = self.read_versioned(f"{source_key}/{INVENTORY}")
-            if found is None:
-                break  # fenced already (an interrupted move): only deletion is left
-            inventory, token = found
-            self._copy_object(source_key, target_key, inventory)
-            try:
-                self._call(
-                    "deleting",
-                    source_key,
-                    self._s3.delete_object,
-                    Key=self._key(f"{source_key}/{INVENTORY}"),
-                    IfMatch=str(token),
-                )
-                break
-            except self._client_error as exc:
-                if not self._precondition(exc):
-                    raise StoreError(
-                        f"{self.location}: deleting {source_key} failed: {exc}"
-                    ) from exc
-        else:
-            raise StoreError(f"{self.location}: {source_key} keeps changing; move not finished")
-        self.delete_tree(source_key)
-        self._delete([locators[0], intent_key])
-
-    def _copy_object(self, source_key: str, target_key: str, inventory: bytes) -> None:
-        """Server-side copy of every key of the object; the root inventory (the bytes read
-        before, which name only versions whose files exist), its sidecar and the object
-        declaration last."""
-        root_files = {f"{source_key}/{n}" for n in (INVENTORY, SIDECAR, OBJECT_NAMASTE)}
-        for rel, _item in self._all_keys(source_key):
-            if rel in root_files:
-                continue
-            self._call(
-                "copying",
-                rel,
-                self._s3.copy_object,
-                Key=self._key(target_key + rel[len(source_key) :]),
-                CopySource={"Bucket": self.bucket, "Key": self._key(rel)},
-            )
-        sidecar = f"{_sha512(inventory)}  {INVENTORY}\n".encode("ascii")
-        self._put(f"{target_key}/{INVENTORY}", inventory)
-        self._put(f"{target_key}/{SIDECAR}", sidecar)
-        self._put(f"{target_key}/{OBJECT_NAMASTE}", OBJECT_NAMASTE_TEXT)
-
-    def delete_tree(self, key: str) -> None:
-        """Delete every key below ``key``: the object declaration first (so the object stops
-        being found), then the rest."""
-        items = sorted(rel for rel, _ in self._all_keys(key))
-        first = [r for r in items if r.endswith("/" + OBJECT_NAMASTE)]
-        if first:
-            self._delete(first)
-        rest = [r for r in items if r not in first]
-        if rest:
-            self._delete(rest)
+        """Copy, fence, delete (:func:`kanta_archive.store.s3_moves.move_object`)."""
+        s3_moves.move_object(self.bucket, source_key, target_key, locators)
 
     def resume_moves(self) -> list[str]:
         """Finish every interrupted move (intents under ``moves/``)."""
-        actions = []
-        for rel, _item in list(self._all_keys(MOVES)):
-            data = self.read(rel)
-            try:
-                intent = json.loads(data or b"")
-                source, target = str(intent["source"]), str(intent["target"])
-                old, new = (str(k) for k in intent["locators"])
-            except (ValueError, KeyError, TypeError):
-                actions.append(f"cannot resume the move in {rel}: unreadable intent")
-                continue
-            self._finish_move(source, target, rel, (old, new))
-            actions.append(f"finished moving {source} to {target}")
-        return actions
-
-    def names_with_prefix(self, dir_key: str, prefix: str) -> list[str]:
-        names = []
-        kwargs: dict[str, Any] = {"Prefix": self._key(f"{dir_key}/{prefix}"), "MaxKeys": _LIST_PAGE}
-        while True:
-            page = self._call("listing", dir_key, self._s3.list_objects_v2, **kwargs)
-            names += [item["Key"].rsplit("/", 1)[-1] for item in page.get("Contents", [])]
-            if not page.get("IsTruncated"):
-                return sorted(names)
-            kwargs["ContinuationToken"] = page["NextContinuationToken"]
+        return s3_moves.resume_moves(self.bucket)
 
     def abandoned(self, key: str) -> bool:
-        try:
-            got = self._call("checking", key, self._s3.head_object, Key=self._key(key))
-        except self._client_error as exc:
-            if self._missing(exc):
-                return False
-            raise StoreError(f"{self.location}: checking {key} failed: {exc}") from exc
+        got = self.bucket.head(key)
+        if got is None:
+            return False
         date = got.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
         now = parsedate_to_datetime(date) if date else datetime.now(UTC)
         return bool((now - got["LastModified"]).total_seconds() >= self.grace)
 
     def add_locator(self, key: str, object_key: str) -> None:
-        self._put(key, b"")
+        self.bucket.put(key, b"")
 
     def remove_locator(self, key: str) -> None:
-        self._delete([key])
+        self.bucket.delete([key])
 
     # ------------------------------------------------------------------ housekeeping
 

@@ -64,7 +64,7 @@ def local_copy(store: Store, location: str, target: Path) -> Path:
         return Path(location)
     storage = store.storage
     assert isinstance(storage, S3Storage)
-    for rel, _item in storage._all_keys(""):
+    for rel, _item in storage.bucket.all_keys(""):
         path = target / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(storage.read(rel) or b"")

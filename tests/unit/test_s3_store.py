@@ -32,7 +32,7 @@ def s3(store: Store) -> S3Storage:
 def keys(store: Store) -> dict[str, bytes]:
     """Every key of the store (relative to its prefix) with its bytes."""
     storage = s3(store)
-    return {rel: storage.read(rel) or b"" for rel, _ in storage._all_keys("")}
+    return {rel: storage.read(rel) or b"" for rel, _ in storage.bucket.all_keys("")}
 
 
 def download(store: Store, target: Path) -> Path:
@@ -59,14 +59,14 @@ class Crash(Exception):
 
 def heal(store: Store) -> None:
     """The writer is gone; the next one (this process again) has the real methods."""
-    for name in ("_put", "_call"):
-        s3(store).__dict__.pop(name, None)
+    for name in ("put", "call"):
+        s3(store).bucket.__dict__.pop(name, None)
 
 
 def crash_before(store: Store, key_end: str, nth: int = 1) -> None:
     """Let the writer die just before its ``nth`` PUT of a key ending in ``key_end``."""
     storage = s3(store)
-    real_put = storage._put
+    real_put = storage.bucket.put
     seen = {"n": 0}
 
     def put(key: str, data: bytes, **conditions: str) -> str:
@@ -76,7 +76,7 @@ def crash_before(store: Store, key_end: str, nth: int = 1) -> None:
                 raise Crash(key)
         return real_put(key, data, **conditions)
 
-    storage._put = put  # type: ignore[method-assign]
+    storage.bucket.put = put  # type: ignore[method-assign]
 
 
 # ---------------------------------------------------------------- the server
@@ -235,7 +235,7 @@ def test_two_writers_interleaved_after_content(store: Store) -> None:
     second = staged(store, files(3), 1)
     storage = s3(store)
     for path, data in first.version.new_content:
-        storage._create(f"{objkey()}/{path}", data)
+        storage.bucket.create(f"{objkey()}/{path}", data)
     with pytest.raises(ConflictError, match="another writer"):
         storage.write_versions([second], batch=False)
     storage.write_versions([first], batch=False)
@@ -358,7 +358,7 @@ def test_interrupted_move_is_finished_by_recover(store: Store, stop_at: str) -> 
     if stop_at == "copy":
         crash_before(store, f"{objkey(CTRL2)}/inventory.json")
     else:
-        real_call = storage._call
+        real_call = storage.bucket.call
         calls = {"n": 0}
 
         def call(what: str, key: str, fn: Any, **kwargs: Any) -> Any:
@@ -370,7 +370,7 @@ def test_interrupted_move_is_finished_by_recover(store: Store, stop_at: str) -> 
                     raise Crash(key)
             return real_call(what, key, fn, **kwargs)
 
-        storage._call = call  # type: ignore[method-assign]
+        storage.bucket.call = call  # type: ignore[method-assign]
     with pytest.raises(Crash):
         store.move_object(OBJ, CTRL, CTRL2)
     heal(store)
@@ -415,14 +415,14 @@ def test_find_object_costs_two_requests_whatever_the_number_of_controllers(
         ]
     )
     storage = s3(store)
-    real_call = storage._call
+    real_call = storage.bucket.call
     calls: list[str] = []
 
     def call(what: str, key: str, fn: Any, **kwargs: Any) -> Any:
         calls.append(what)
         return real_call(what, key, fn, **kwargs)
 
-    storage._call = call  # type: ignore[method-assign]
+    storage.bucket.call = call  # type: ignore[method-assign]
     assert store.find_object("1.2.246.99.21") == controllers[21]
     assert calls == ["listing", "checking"]
     calls.clear()
@@ -442,7 +442,7 @@ def test_move_on_s3_moves_the_locator(store: Store) -> None:
 def test_young_stale_locator_is_kept_old_one_removed(store: Store, s3_url: str) -> None:
     """Without locks a locator without its object may be a creation in progress: only
     one older than the grace period goes."""
-    s3(store)._put(locator_key("1.2.246.99.5", CTRL), b"")
+    s3(store).bucket.put(locator_key("1.2.246.99.5", CTRL), b"")
     assert store.find_object("1.2.246.99.5") is None
     assert [p.code for p in store.verify()] == ["locator-stale"]
     assert store.recover() == []

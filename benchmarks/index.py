@@ -58,7 +58,6 @@ def generate(count: int, seed: int) -> Iterator[Metadata]:
     tasks = [coded("1.2.246.537.6.1221", t) for t in SERVICE_TASKS]
     types = [coded("1.2.246.537.6.1503", t) for t in DOCUMENT_TYPES]
     group = coded("1.2.246.537.6.1504", "1")
-    public = coded("1.2.246.537.5.40172", "1")
     author = Author("Sosiaalityöntekijä", "1", ORG)
     hetus = [hetu(c) for c in range(clients)]
     n = 0
@@ -88,15 +87,19 @@ def generate(count: int, seed: int) -> Iterator[Metadata]:
                 language="fi",
                 storage_format="json",
                 title=f"Asiakaskertomusmerkintä {n + 1}",
+                confidentiality=None,
                 document_type=rnd.choice(types),
+                specific_document_type=None,
                 document_group=group,
+                structure_id="1.2.246.537.6.1506.3.2024.1.1",
                 structure_oid="1.2.246.537.6.1506.3",
                 structure_version="2024-01-01",
                 service_task=rnd.choice(tasks),
+                register=None,
+                record_status=None,
+                retention_class=None,
                 controller_oid=CONTROLLERS[c % len(CONTROLLERS)],
-                controller_type=public,
-                service_funding="own_production",
-                producer_oid=f"{ORG}.10.1",
+                organiser_oid=ORG,
                 service_unit_oid=f"{ORG}.10.{c % 50 + 2}",
                 patient_data=rnd.random() < 0.05,
                 clients=members,
@@ -108,7 +111,6 @@ def generate(count: int, seed: int) -> Iterator[Metadata]:
                 invalidation_reason=None,
                 signer=None,
                 signed_at=None,
-                retention_until="permanent",
             )
             n += 1
 

@@ -143,8 +143,7 @@ class ArchiveSession:
         self._registry = registry
         self._new_store = new_store  # this session made the store ...
         self._new_dir = new_dir  # ... and its directory
-        local = archive.store.local_dir  # an object-storage store has no registry file yet
-        self.checks = local is not None and registry_exists(local, archive.access_url)
+        self.checks = registry_exists(archive.store.storage, archive.access_url)
         if not self.checks and actor.organisation and not actor.organisation_is_default:
             archive.close()
             raise UsageError(NO_REGISTRY_FOR_AS)
@@ -174,11 +173,12 @@ class ArchiveSession:
     @property
     def access(self) -> AccessService:
         """Registry, rights, client links, disclosures and the audit trail (opens, and
-        if need be creates, the store's ``access.sqlite``)."""
+        if need be creates, the store's ``access.sqlite``, or the tables in the access
+        database; a store on object storage needs one: :class:`UsageError` without)."""
         if self._access is None:
-            store = AccessStore.open(self.archive.store.path, self.archive.access_url)
+            store = AccessStore.open(self.archive.store.storage, self.archive.access_url)
             audit = open_audit_log(
-                self.archive.store.path,
+                self.archive.store.storage,
                 store_id=store.store_id,
                 db=store.db if self.archive.access_url is not None else None,
             )
@@ -421,7 +421,7 @@ class ArchiveSession:
     def audit_verify(self) -> AuditVerifyResult:
         """Check the audit log's hash chain and seals (reads no client data, opens no
         access store)."""
-        with open_audit_log(self.archive.store.path, self.archive.access_url) as log:
+        with open_audit_log(self.archive.store.storage, self.archive.access_url) as log:
             return verify_audit_log(log)
 
     def object_count(self) -> int:

@@ -41,8 +41,9 @@ from kanta_archive.access.audit_key import AuditKey, load_key
 from kanta_archive.access.db import now_utc
 from kanta_archive.db import Closing
 from kanta_archive.errors import StoreError
-from kanta_archive.store import manifest
+from kanta_archive.store import Storage, manifest
 from kanta_archive.store.locking import exclusive_lock
+from kanta_archive.store.manifest import StoreRef
 
 AUDIT_FILE: Final = "audit.log"
 HEAD_FILE: Final = "audit.head"
@@ -98,18 +99,19 @@ class AuditEvent:
 
 
 class AuditTrail(Closing, abc.ABC):
-    """An audit log: where the lines live is the subclass's business, the chain is here."""
+    """An audit log: where the lines live is the subclass's business, the chain is here.
+    ``store`` is the store it belongs to: its directory, or its storage backend."""
 
-    store: Path
+    store: StoreRef
 
-    def __init__(self, store_path: str | os.PathLike[str], key: AuditKey | None = None) -> None:
-        self.store = Path(store_path)
+    def __init__(self, store: StoreRef, key: AuditKey | None = None) -> None:
+        self.store = store if isinstance(store, Storage) else Path(store)
         self._key = key
 
     def key(self, *, create: bool = True) -> AuditKey | None:
         """The sealing key (made on first use when ``create``)."""
         if self._key is None:
-            self._key = load_key(self.store, create=create)
+            self._key = load_key(manifest.local_path(self.store), create=create)
         return self._key
 
     def append(
@@ -164,6 +166,34 @@ class AuditTrail(Closing, abc.ABC):
             )
         return entries
 
+    def adopt(self, entries: Sequence[dict[str, Any]], declaration: Mapping[str, Any]) -> int:
+        """Take over the entries of another store's log as they are (same hashes and
+        seals: the chain does not name the store), with a new sealed head, and declare
+        the log in this store's marker with ``declaration`` (the source's key id and
+        where sealing began). The caller has verified the source. Returns how many were
+        written: 0 when this log already ends with the same last entry (a resumed copy);
+        a log holding anything else is refused (:class:`StoreError`)."""
+        if not entries:
+            return 0
+        key = self.key(create=False)
+        if key is None:
+            raise StoreError("copying an audit log needs its audit key (KANTA_ARCHIVE_AUDIT_KEY)")
+        last = (int(entries[-1]["seq"]), str(entries[-1]["hash"]))
+        with self._locked() as current:
+            if current is None:
+                head = {"seq": last[0], "hash": last[1], "mac": key.seal_head(*last)}
+                self._write(list(entries), head)
+                written = len(entries)
+            elif tuple(current) == last:
+                written = 0
+            else:
+                raise StoreError(
+                    f"the audit log {self.describe()} already holds other entries; nothing copied"
+                )
+        details = {k: v for k, v in declaration.items() if k != "since"}
+        manifest.declare(self.store, manifest.AUDIT_LOG, **details)
+        return written
+
     @abc.abstractmethod
     def _locked(self) -> Any:
         """A context holding the append lock; yields ``(seq, hash)`` of the last entry."""
@@ -199,7 +229,7 @@ class AuditLog(AuditTrail):
 
     def __init__(self, store_path: str | os.PathLike[str], key: AuditKey | None = None) -> None:
         super().__init__(store_path, key)
-        self.dir = self.store
+        self.dir = Path(store_path)
         self.path = self.dir / AUDIT_FILE
 
     def describe(self) -> str:

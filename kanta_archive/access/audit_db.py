@@ -8,13 +8,15 @@ any host chain correctly. :func:`open_audit_log` opens a store's log, in files o
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any, Final
 
 from kanta_archive.access.audit import GENESIS, AuditKey, AuditLog, AuditTrail, canonical
+from kanta_archive.access.db import NO_DATABASE
 from kanta_archive.db import Database, Migrations, open_database
+from kanta_archive.errors import UsageError
 from kanta_archive.store import manifest
+from kanta_archive.store.manifest import StoreRef
 
 AUDIT_VERSION_TABLE: Final = "audit_schema_version"
 AUDIT_MIGRATIONS: Final[Migrations] = {
@@ -35,14 +37,14 @@ class DbAuditLog(AuditTrail):
 
     def __init__(
         self,
-        store_path: str | os.PathLike[str],
+        store: StoreRef,
         db: Database,
         store_id: str,
         key: AuditKey | None = None,
         *,
         owns_db: bool = True,
     ) -> None:
-        super().__init__(store_path, key)
+        super().__init__(store, key)
         self.db = db
         self.store_id = store_id
         self._owns_db = owns_db
@@ -115,22 +117,26 @@ class _DbLock:
 
 
 def open_audit_log(
-    store_path: str | os.PathLike[str],
+    store: StoreRef,
     url: str | None = None,
     store_id: str | None = None,
     *,
     db: Database | None = None,
 ) -> AuditTrail:
     """The store's audit log: files in the store, or the database at ``url`` (or the open
-    ``db``, which the caller keeps and closes)."""
+    ``db``, which the caller keeps and closes). A store on object storage has no files:
+    without a database, :class:`UsageError`."""
     if url is None and db is None:
-        return AuditLog(store_path)
+        folder = manifest.local_path(store)
+        if folder is None:
+            raise UsageError(NO_DATABASE.format(where=manifest.location(store)))
+        return AuditLog(folder)
     owns = db is None
     if db is None:
         assert url is not None
         db = open_database(url, what="audit log", synchronous="FULL")
     try:
-        return DbAuditLog(store_path, db, store_id or manifest.store_id(store_path), owns_db=owns)
+        return DbAuditLog(store, db, store_id or manifest.store_id(store), owns_db=owns)
     except BaseException:
         if owns:
             db.close()

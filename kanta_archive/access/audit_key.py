@@ -55,14 +55,15 @@ def key_path() -> Path:
     return Path(config) / "kanta-archive" / "audit.key"
 
 
-def load_key(store_path: str | os.PathLike[str], *, create: bool) -> AuditKey | None:
+def load_key(store_path: str | os.PathLike[str] | None, *, create: bool) -> AuditKey | None:
     """The audit key (made when missing and ``create``), or ``None``.
 
     A key inside the store is refused: whoever can write the store could then forge lines.
+    (``store_path`` ``None``: the store is on object storage, never where the key file is.)
     """
     path = key_path().absolute()
-    store = Path(store_path).absolute()
-    if path == store or store in path.parents:
+    store = Path(store_path).absolute() if store_path is not None else None
+    if store is not None and (path == store or store in path.parents):
         raise StoreError(
             f"the audit key {path} is inside the store {store}: keep it outside (set"
             f" {KEY_ENV} to a file elsewhere), or anyone who can write the store can forge"

@@ -15,11 +15,15 @@ the store id (tables ``orgs``, ``rights``, …) is moved into these on first ope
 Once a registry is imported the store's marker declares it
 (:mod:`kanta_archive.store.manifest`): from then on a missing or emptied access store is
 an error (exit 3), never a store without access control.
+
+A store on object storage (``s3://``) has no folder for ``access.sqlite``: its access store
+is always the database named by ``--access`` (or a PostgreSQL ``--index``); without one,
+access control is not available on it (:data:`NO_DATABASE`), and once its marker declares a
+registry every command needs that database.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -31,9 +35,17 @@ from kanta_archive.access.registry import Organisation
 from kanta_archive.access.rights import Right
 from kanta_archive.db import Closing, Database, Migrations, open_database
 from kanta_archive.errors import StoreError, UsageError
-from kanta_archive.store import manifest
+from kanta_archive.store import Storage, manifest
+from kanta_archive.store.manifest import StoreRef
 
 ACCESS_FILE: Final = "access.sqlite"
+#: why an object-storage store without a database has no access control
+NO_DATABASE: Final = (
+    "the store {where} is on object storage: its organisation registry, rights, client"
+    " links, disclosures and audit log live in a database; give --access URL"
+    " (postgresql://… shared by every host, or sqlite://<local path>) or --index"
+    " postgresql://… (env KANTA_ARCHIVE_ACCESS / KANTA_ARCHIVE_INDEX)"
+)
 VERSION_TABLE: Final = "access_schema_version"
 
 _RIGHT_COLUMNS: Final = (
@@ -108,41 +120,54 @@ def now_utc() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def access_url(store_path: str | os.PathLike[str], url: str | None = None) -> str:
-    """The access store's URL: ``url`` or ``sqlite://<store>/access.sqlite``."""
-    return url or "sqlite://" + str(Path(store_path).absolute() / ACCESS_FILE)
+def access_url(store: StoreRef, url: str | None = None) -> str:
+    """The access store's URL: ``url`` or ``sqlite://<store>/access.sqlite``; a store on
+    object storage needs ``url`` (:class:`UsageError` without it)."""
+    if url:
+        return url
+    folder = manifest.local_path(store)
+    if folder is None:
+        raise UsageError(NO_DATABASE.format(where=manifest.location(store)))
+    return "sqlite://" + str(folder.absolute() / ACCESS_FILE)
 
 
-def registry_exists(store_path: str | os.PathLike[str], url: str | None = None) -> bool:
+def registry_exists(store: StoreRef, url: str | None = None) -> bool:
     """True when the store has an organisation registry (access control is on).
 
     A registry the store's marker declares must be there: a missing or emptied access
-    store raises :class:`StoreError` instead of turning access control off. A registry
-    from before the declaration is declared now.
+    store raises :class:`StoreError` instead of turning access control off (on object
+    storage without a database given: :class:`UsageError`). A registry from before the
+    declaration is declared now.
     """
-    declared = manifest.REGISTRY in manifest.declared(store_path)
-    local = url is None
-    if not declared and local and not (Path(store_path) / ACCESS_FILE).is_file():
-        return False
+    declared = manifest.REGISTRY in manifest.declared(store)
+    folder = manifest.local_path(store)
+    if url is None and (folder is None or not (folder / ACCESS_FILE).is_file()):
+        if not declared:
+            return False
+        if folder is None:
+            raise UsageError(
+                NO_DATABASE.format(where=manifest.location(store))
+                + "; its marker declares an organisation registry, so access control stays on"
+            )
     try:
-        access = AccessStore.open(store_path, url, create=not declared)
+        access = AccessStore.open(store, url, create=not declared)
     except StoreError as exc:
         if not declared:
             raise
-        raise _missing(store_path, url, f"it cannot be opened: {exc}") from exc
+        raise _missing(store, url, f"it cannot be opened: {exc}") from exc
     with access:
         has = access.has_orgs()
     if declared and not has:
-        raise _missing(store_path, url, "it holds no organisation")
-    if has and not declared and manifest.is_store(store_path):
-        manifest.declare(store_path, manifest.REGISTRY)
+        raise _missing(store, url, "it holds no organisation")
+    if has and not declared and manifest.is_store(store):
+        manifest.declare(store, manifest.REGISTRY)
     return has
 
 
-def _missing(store_path: str | os.PathLike[str], url: str | None, why: str) -> StoreError:
+def _missing(store: StoreRef, url: str | None, why: str) -> StoreError:
     return StoreError(
-        f"the store {store_path} has an organisation registry (declared in its marker"
-        f" {manifest.MARKER}), but the access store {access_url(store_path, url)} is gone"
+        f"the store {manifest.location(store)} has an organisation registry (declared in its"
+        f" marker {manifest.MARKER}), but the access store {access_url(store, url)} is gone"
         f" or emptied ({why}); access control stays on: restore the access store from a"
         " backup"
     )
@@ -181,9 +206,9 @@ def _right(row: Sequence[Any]) -> Right:
 class AccessStore(Closing):
     """The access tables of one store. Use :meth:`open`; close with :meth:`close`."""
 
-    def __init__(self, db: Database, store_path: Path, store_id: str) -> None:
+    def __init__(self, db: Database, store: StoreRef, store_id: str) -> None:
         self.db = db
-        self.store_path = store_path
+        self.store = store
         self.store_id = store_id
         self.path = Path(db.where)
         self._orgs: dict[str, Organisation | None] = {}
@@ -191,36 +216,73 @@ class AccessStore(Closing):
     @classmethod
     def open(
         cls,
-        store_path: str | os.PathLike[str],
+        store: StoreRef,
         url: str | None = None,
         *,
         create: bool = True,
         store_id: str | None = None,
     ) -> AccessStore:
-        """Open (creating when missing, unless ``create`` is false) the access store.
+        """Open (creating when missing, unless ``create`` is false) the access store of
+        ``store`` (its directory, or its storage backend).
 
         ``url`` is ``sqlite://…`` or ``postgresql://…``; default
-        ``sqlite://<store>/access.sqlite``.
+        ``sqlite://<store>/access.sqlite`` (a store on object storage needs ``url``).
         """
-        root = Path(store_path)
-        target = access_url(root, url)
+        if not isinstance(store, Storage):
+            store = Path(store)
+        target = access_url(store, url)
         local = target.startswith("sqlite://")
         if not create and local and not Path(target.removeprefix("sqlite://")).is_file():
             raise StoreError(f"the access store {target} does not exist")
         db = open_database(target, what="access store", synchronous="FULL")
-        store = cls(db, root, store_id or manifest.store_id(root))
+        opened = cls(db, store, store_id or manifest.store_id(store))
         try:
             db.migrate(
                 VERSION_TABLE,
                 MIGRATIONS,
                 CURRENT_VERSION,
-                after=store._adopt_legacy_tables,
+                after=opened._adopt_legacy_tables,
                 needs_after=lambda: db.backend == "sqlite" and "orgs" in db.tables(),
             )
         except BaseException:
             db.close()
             raise
-        return store
+        return opened
+
+    def copy_into(self, target: AccessStore) -> int:
+        """Copy every row of this store's access tables to ``target`` (another store's, in
+        any database) in one transaction; return how many rows.
+
+        Run again after an interruption it copies nothing twice: a target that already
+        holds exactly this store's row counts is taken as copied (0); a target with other
+        rows is refused (:class:`StoreError`), nothing is written."""
+        tables = [(new, columns) for new, columns in _LEGACY.values()]
+        source = {
+            name: self._rows(
+                f"SELECT {', '.join(columns)} FROM {name} WHERE store_id = ?"
+                + (" ORDER BY id" if name == "access_disclosures" else "")
+            )
+            for name, columns in tables
+        }
+        with target.transaction() as db:
+            held = {
+                name: int(target._rows(f"SELECT count(*) FROM {name} WHERE store_id = ?")[0][0])
+                for name, _columns in tables
+            }
+            if any(held.values()):
+                if held == {name: len(rows) for name, rows in source.items()}:
+                    return 0
+                raise StoreError(
+                    f"the access store {target.path} already holds other rows for store"
+                    f" {target.store_id}: {held}; nothing copied"
+                )
+            for name, columns in tables:
+                marks = ", ".join("?" for _ in range(len(columns) + 1))
+                db.executemany(
+                    f"INSERT INTO {name} (store_id, {', '.join(columns)}) VALUES ({marks})",
+                    [(target.store_id, *row) for row in source[name]],
+                )
+        return sum(len(rows) for rows in source.values())
 
     def _adopt_legacy_tables(self) -> None:
         """Move the rows of an access.sqlite from before the store id into its tables.
@@ -287,8 +349,8 @@ class AccessStore(Closing):
                 f" ON CONFLICT (store_id, oid) DO UPDATE SET {updates}",
                 rows,
             )
-        if rows and manifest.is_store(self.store_path):
-            manifest.declare(self.store_path, manifest.REGISTRY)
+        if rows and manifest.is_store(self.store):
+            manifest.declare(self.store, manifest.REGISTRY)
         return len(rows)
 
     def org(self, oid: str) -> Organisation | None:

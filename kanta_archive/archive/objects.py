@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kanta_archive.archive import metadata_file as mf
-from kanta_archive.archive.export import object_dir
 from kanta_archive.archive.reading import changed_keys, read_metadata, resolve
 from kanta_archive.errors import StoreError, UsageError
 from kanta_archive.index import Index
@@ -76,13 +75,12 @@ def list_files(store: Store, where: ObjectVersion) -> list[ObjectFile]:
     inventory = store.inventory(where.controller, where.set_oid)
     state = _state(inventory, where.number)
     manifest = inventory.get("manifest", {})
-    base = object_dir(store, where.controller, where.set_oid)
+    base = store.object_key(where.controller, where.set_oid)
     files = []
     for path, digest in sorted(state.items()):
         content = str((manifest.get(digest) or [""])[0])
         since = int(content.split("/", 1)[0][1:]) if content.startswith("v") else where.number
-        target = base / content
-        size = target.stat().st_size if content and target.is_file() else None
+        size = store.storage.size(f"{base}/{content}") if content else None
         files.append(ObjectFile(path, size, digest, since))
     return files
 

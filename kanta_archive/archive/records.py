@@ -6,27 +6,29 @@ transfer is in the audit log."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from kanta_archive.access.audit_db import open_audit_log
 from kanta_archive.access.db import ACCESS_FILE, AccessStore
 from kanta_archive.archive.results import TransferReport
 from kanta_archive.index import Index
+from kanta_archive.store import manifest
+from kanta_archive.store.manifest import StoreRef
 
 
-def has_access_control(store_path: Path | None, access_url: str | None = None) -> bool:
-    """True when the store keeps access records (``access.sqlite``, or a database at
-    ``access_url``); never for a store without a local directory (object storage)."""
-    if store_path is None:
-        return False
-    return access_url is not None or (store_path / ACCESS_FILE).is_file()
+def has_access_control(store: StoreRef, access_url: str | None = None) -> bool:
+    """True when the store keeps access records: a database at ``access_url``, or
+    ``access.sqlite`` in its folder (a store on object storage has none without a
+    database)."""
+    if access_url is not None:
+        return True
+    folder = manifest.local_path(store)
+    return folder is not None and (folder / ACCESS_FILE).is_file()
 
 
-def restore_links(store_path: Path | None, index: Index, access_url: str | None = None) -> int:
+def restore_links(store: StoreRef, index: Index, access_url: str | None = None) -> int:
     """Replay the client links recorded in the access store into ``index``; how many."""
-    if store_path is None or not has_access_control(store_path, access_url):
+    if not has_access_control(store, access_url):
         return 0
-    with AccessStore.open(store_path, access_url) as access:
+    with AccessStore.open(store, access_url) as access:
         links = access.client_links()
     for temporary_id, hetu in links:
         index.link_client(temporary_id, hetu)
@@ -34,7 +36,7 @@ def restore_links(store_path: Path | None, index: Index, access_url: str | None 
 
 
 def audit_transfer(
-    store_path: Path | None,
+    store: StoreRef,
     report: TransferReport,
     reason: str,
     person: str,
@@ -43,9 +45,9 @@ def audit_transfer(
 ) -> None:
     """Record a controller transfer in the audit log (stores with access control): the
     acting organisation as ``actor`` and the person as ``user``, or the person alone."""
-    if store_path is None or not has_access_control(store_path, access_url):
+    if not has_access_control(store, access_url):
         return
-    with open_audit_log(store_path, access_url) as log:
+    with open_audit_log(store, access_url) as log:
         log.append(
             "controller-transfer",
             actor=organisation or person,

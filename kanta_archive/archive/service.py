@@ -67,10 +67,9 @@ def default_actor() -> str:
 
 
 def _store_id(store: Store) -> str:
-    """The key of the store's rows in a shared index: the id in a local store's marker;
-    for object storage (no local marker to keep one in yet) its location."""
-    local = store.local_dir
-    return manifest.store_id(local) if local is not None else store.location
+    """The key of the store's rows in shared databases: the id in the store's marker (a
+    file in the folder, or the marker object in the bucket), made on first use."""
+    return manifest.store_id(store.storage)
 
 
 def default_index_url(store_path: str | os.PathLike[str]) -> str:
@@ -117,6 +116,11 @@ class Archive:
             if (Path(store_path) / MARKER).exists():
                 raise
             raise UsageError(str(exc)) from exc
+        if index_url is None and store.local_dir is None:
+            raise UsageError(
+                f"the store {store.location} is on object storage: give its index with"
+                " --index (postgresql://… shared by every host, or sqlite://<local path>)"
+            )
         url = index_url or default_index_url(store.path)
         try:
             index = open_index(url, store_id=_store_id(store), recover=recover_index)
@@ -298,7 +302,7 @@ class Archive:
             progress=progress or no_progress,
         )
         records.audit_transfer(
-            self.store.local_dir, report, reason, person, organisation, self.access_url
+            self.store.storage, report, reason, person, organisation, self.access_url
         )
         return report
 
@@ -336,7 +340,7 @@ class Archive:
         keeps the rows it had for it (``kept``).
         """
         report = fixity.reindex(self.store, self.index, progress or no_progress)
-        links = records.restore_links(self.store.local_dir, self.index, self.access_url)
+        links = records.restore_links(self.store.storage, self.index, self.access_url)
         return dataclasses.replace(report, links=links)
 
     def export(self, set_oid: str, to: str | os.PathLike[str]) -> Path:

@@ -55,6 +55,7 @@ def _register() -> None:
         codesets_cmd,
         commissioning_cmd,
         findings_cmd,
+        migrate_cmd,
         object_cmd,
         render_cmd,
         samples_cmd,
@@ -72,7 +73,7 @@ def _register() -> None:
     cli.add_command(sign_cmd.sign)
     cli.add_command(sign_cmd.verify_signature)
     cli.add_command(upgrade_cmd.upgrade)
-    for command in (*archive_cmd.COMMANDS, *object_cmd.COMMANDS):
+    for command in (*archive_cmd.COMMANDS, *object_cmd.COMMANDS, *migrate_cmd.COMMANDS):
         cli.add_command(command)
     cli.add_command(samples_cmd.samples)
     cli.add_command(commissioning_cmd.commissioning_test)

@@ -15,6 +15,7 @@ from kanta_archive.archive import (
     TransferReport,
     VerifyReport,
 )
+from kanta_archive.archive.migrate import MigrateReport
 from kanta_archive.archive.objects import FileChange, ObjectFile
 from kanta_archive.index import IndexRow
 from kanta_archive.reports.records import cell, plain
@@ -196,6 +197,19 @@ def verify_text(report: VerifyReport) -> str:
     lines.append(
         f"{report.objects} document set(s), {report.index_rows} index head row(s), "
         f"{len(report.problems)} problem(s)"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def migrate_text(report: MigrateReport) -> str:
+    """``migrate``: what was copied now, what was there already, what was indexed."""
+    lines = [f"problem: {p}" for p in report.problems]
+    lines.append(
+        f"{report.sets} document set(s) from {report.source} in {report.target}:"
+        f" {report.copied} copied now ({report.versions} version(s)), {report.present}"
+        f" already there; {report.access_rows} access row(s) and {report.audit_entries}"
+        f" audit entries copied now; {report.indexed} document version(s) indexed,"
+        f" {report.links} client link(s)"
     )
     return "\n".join(lines) + "\n"
 

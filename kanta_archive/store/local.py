@@ -74,6 +74,12 @@ class LocalStorage(Storage):
     def is_file(self, key: str) -> bool:
         return os.path.isfile(self.full(key))
 
+    def size(self, key: str) -> int | None:
+        try:
+            return os.stat(self.full(key)).st_size if self.is_file(key) else None
+        except OSError:
+            return None
+
     def is_dir(self, key: str) -> bool:
         """Is there a directory at ``key``?"""
         return os.path.isdir(self.full(key))

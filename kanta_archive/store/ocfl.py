@@ -19,9 +19,11 @@ import errno
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -35,6 +37,7 @@ from kanta_archive.store.inventory import (
     ROOT_NAMASTE_TEXT,
     SIDECAR,
     CommitRequest,
+    NewVersion,
     VersionInfo,
     check_request,
     content_path_of,
@@ -97,6 +100,7 @@ __all__ = [
     "PartialCommitError",
     "Problem",
     "Store",
+    "VersionCopy",
     "VersionInfo",
 ]
 
@@ -129,6 +133,34 @@ def _root_files() -> list[tuple[str, bytes]]:
             json.dumps(LAYOUT_CONFIG, indent=2, sort_keys=True).encode() + b"\n",
         ),
     ]
+
+
+@dataclass(frozen=True)
+class VersionCopy:
+    """A version built elsewhere, to place as it is (:meth:`Store.place_versions`): the
+    object's root inventory must be ``previous_inventory`` (``None`` for version 1)."""
+
+    controller_oid: str
+    object_id: str
+    version: NewVersion
+    previous_inventory: bytes | None
+
+
+#: one version to place: controller, object id, the head it must land on, and how to
+#: build it from the current root inventory (parsed and as bytes)
+_Item = tuple[str, str, int, Callable[[dict[str, Any] | None, bytes | None], NewVersion]]
+
+
+def _build(
+    request: CommitRequest, inventory: dict[str, Any] | None, _raw: bytes | None
+) -> NewVersion:
+    return new_version(request, inventory)
+
+
+def _copied(copy: VersionCopy, _inventory: dict[str, Any] | None, raw: bytes | None) -> NewVersion:
+    if raw != copy.previous_inventory:
+        raise ConflictError("its root inventory differs from the one this version continues")
+    return copy.version
 
 
 class Store:
@@ -233,6 +265,12 @@ class Store:
     @staticmethod
     def _object_key(controller_oid: str, object_id: str) -> str:
         return "/".join((CONTROLLERS, controller_oid, *layout_path(ocfl_id(object_id))))
+
+    def object_key(self, controller_oid: str, object_id: str) -> str:
+        """The key of an object (relative to the store; the directory of a local store),
+        by the layout of docs/store-layout.md; the identifiers are checked first."""
+        self._ids(controller_oid, object_id)
+        return self._object_key(controller_oid, object_id)
 
     @staticmethod
     def _ids(controller_oid: str, object_id: str) -> None:
@@ -406,33 +444,65 @@ class Store:
     def _commit(self, requests: list[CommitRequest], *, batch: bool) -> list[int]:
         for request in requests:
             check_request(request)
-        keys = [lock_key(r.controller_oid, r.object_id) for r in requests]
+        return self._place(
+            [
+                (r.controller_oid, r.object_id, r.expected_head, partial(_build, r))
+                for r in requests
+            ],
+            batch=batch,
+        )
+
+    def place_versions(self, copies: Sequence[VersionCopy]) -> list[int]:
+        """Place versions that are already built (their inventory, sidecar and content
+        bytes, as another store holds them: :mod:`kanta_archive.archive.migrate`) with the
+        same protocol as :meth:`commit_many`: each lands on the head before it (the
+        object's root inventory must be ``previous_inventory`` byte for byte, or absent
+        for version 1), else :class:`ConflictError` and nothing is written. Up to
+        :data:`MAX_BATCH` objects, one version each."""
+        if len(copies) > MAX_BATCH:
+            raise UsageError(f"place_versions takes at most {MAX_BATCH} versions")
+        if not copies:
+            return []
+        items = [
+            (c.controller_oid, c.object_id, c.version.number - 1, partial(_copied, c))
+            for c in copies
+        ]
+        with self._writing(f"place {len(copies)} versions"):
+            return self._place(items, batch=True)
+
+    def _place(self, items: Sequence[_Item], *, batch: bool) -> list[int]:
+        keys = [lock_key(controller, object_id) for controller, object_id, _h, _b in items]
         if len(set(keys)) != len(keys):
             raise UsageError("commit_many got the same object twice")
-        for controller in sorted({r.controller_oid for r in requests}):
+        for controller in sorted({item[0] for item in items}):
             self.storage.ensure_root(self._root_key(controller), _root_files())
         with self.storage.lock(keys):
             leftovers = self.storage.prepare_batch()
             staged: list[StagedVersion] = []
             conflicts = []
-            for request, key in zip(requests, keys, strict=True):
-                object_key = self._object_key(request.controller_oid, request.object_id)
+            for (controller, object_id, expected, build), key in zip(items, keys, strict=True):
+                object_key = self._object_key(controller, object_id)
                 found = self._current(object_key, key, leftovers)
                 inventory = None if found is None else parse_inventory(found[0], object_key)
-                head = 0 if inventory is None else head_of(inventory, request.object_id)
-                if head != request.expected_head:
+                head = 0 if inventory is None else head_of(inventory, object_id)
+                if head != expected:
                     conflicts.append(
-                        f"object {request.object_id} in controller {request.controller_oid} "
-                        f"is at v{head}, not v{request.expected_head}"
+                        f"object {object_id} in controller {controller} "
+                        f"is at v{head}, not v{expected}"
                     )
+                    continue
+                try:
+                    version = build(inventory, None if found is None else found[0])
+                except ConflictError as exc:
+                    conflicts.append(f"object {object_id} in controller {controller}: {exc}")
                     continue
                 staged.append(
                     StagedVersion(
                         object_key,
                         key,
-                        new_version(request, inventory),
+                        version,
                         None if found is None else found[1],
-                        locator_key(request.object_id, request.controller_oid),
+                        locator_key(object_id, controller),
                     )
                 )
             if conflicts:
@@ -508,6 +578,19 @@ class Store:
         under its lock. Returns a description of every action."""
         with self._writing("recover"):
             return self._recover()
+
+    def recover_object(self, controller_oid: str, object_id: str) -> list[str]:
+        """:meth:`recover` for one object: finish (or undo) its interrupted commit under
+        its lock, so that a version committed but not yet published becomes the head."""
+        self._ids(controller_oid, object_id)
+        with self._writing(f"recover object {object_id}"):
+            key = lock_key(controller_oid, object_id)
+            object_key = self._object_key(controller_oid, object_id)
+            with self.storage.lock([key]):
+                actions = self._recover_object_locked(object_key, key)
+                if self.storage.is_file(f"{object_key}/{INVENTORY}"):
+                    actions += self._ensure_locator(controller_oid, object_id, object_key)
+            return actions
 
     def _recover(self) -> list[str]:
         actions: list[str] = self.storage.resume_moves()

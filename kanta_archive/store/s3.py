@@ -119,6 +119,10 @@ class S3Storage(Storage):
         """The ETag of ``key``, ``None`` when absent."""
         return self.bucket.etag(key)
 
+    def size(self, key: str) -> int | None:
+        got = self.bucket.head(key)
+        return None if got is None else int(got.get("ContentLength", 0))
+
     def is_file(self, key: str) -> bool:
         return self.etag(key) is not None
 

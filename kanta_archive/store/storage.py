@@ -92,6 +92,10 @@ class Storage(ABC):
         """Is there a file at ``key``?"""
 
     @abstractmethod
+    def size(self, key: str) -> int | None:
+        """The size in bytes of the file at ``key``, ``None`` when there is none."""
+
+    @abstractmethod
     def entries(self, key: str) -> list[tuple[str, bool]]:
         """``(name, is directory)`` of everything directly below ``key``, sorted."""
 

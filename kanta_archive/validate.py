@@ -97,8 +97,9 @@ class Validator:
         self.unchecked: set[str] = set()
         # What one document may hold, and how many findings it gets (limits.py).
         self.limits = limits
-        # The XHTML head XSD runs as lxml XSD 1.0 + elementpath assertions (fast_xsd.py);
-        # slow_xsd runs it with xmlschema, the reference the fast path is tested against.
+        # The XHTML head and CDA XSDs run as lxml XSD 1.0 + XPath 1.0 assertions
+        # (fast_xsd.py); slow_xsd runs them with xmlschema, the reference the fast path
+        # is tested against.
         self.slow_xsd = slow_xsd
 
     # -- entry points ------------------------------------------------------
@@ -154,12 +155,7 @@ class Validator:
     ) -> tuple[list[Finding], StructureSchema | None, set[str]]:
         most = self.limits.max_findings + 1  # one more than is kept: "there were more"
         found: list[Finding] = []
-        if document.format == "xhtml" and document.xml is not None:
-            found += self._xsd_findings(document, most)
-        elif document.format == "cda" and document.xml is not None:
-            from kanta_archive.formats.cda_schema import cda_xsd_findings
-
-            found += cda_xsd_findings(document)[:most]
+        found += self.xml_schema_findings(document, most)
         found += _schema_findings(
             self.registry.metadata_validator(),
             {"metadata": document.metadata_raw},
@@ -240,15 +236,24 @@ class Validator:
             self.limits.max_findings + 1,
         )
 
-    def _xsd_findings(self, document: Document, most: int) -> list[Finding]:
-        assert document.xml is not None
+    def xml_schema_findings(self, document: Document, most: int) -> list[Finding]:
+        """The XSD stage of an XHTML or CDA document (at most ``most`` findings); none for
+        JSON, which has no XML to validate."""
+        if document.xml is None:
+            return []
+        if document.format == "cda":
+            from kanta_archive.formats.cda_schema import cda_xsd_findings
+
+            return cda_xsd_findings(document, slow=self.slow_xsd)[:most]
+        if document.format != "xhtml":
+            return []
         from kanta_archive.formats.xsd_findings import xsd_findings
 
         if not self.slow_xsd:
             from kanta_archive.formats.fast_xsd import fast_xsd
-            from kanta_archive.paths import bundled_schemas_dir
 
-            fast = fast_xsd(bundled_schemas_dir() / "xhtml" / "metadata.xsd")
+            # The registry's folder: bundled_schemas_dir() asks the file system each time.
+            fast = fast_xsd(self.registry.bundled_dir / "xhtml" / "metadata.xsd")
             return fast.findings(document.xml.metadata, document.xml.elements)[:most]
         schema = self.registry.metadata_xsd()
         # No xsi:schemaLocation hint in a document may load another schema (xmlschema's

@@ -1,4 +1,7 @@
-"""The CDA form's XSD 1.1 (``schemas/cda/``): compiled once per process, run with xmlschema.
+"""The CDA form's XSD 1.1 (``schemas/cda/``): compiled once per process, run fast
+(formats/fast_xsd.py: lxml's XSD 1.0 on the document pruned of open content, the
+assertions in XPath 1.0) and, for a document that is not valid there, with xmlschema, the
+reference, which also gives every finding's wording.
 
 Errors in elements the model reads are ``KA-META-SCHEMA`` at the model's pointer (the
 same finding the metadata JSON Schema gives the other forms, so one problem is one
@@ -13,9 +16,16 @@ from typing import Any
 
 from kanta_archive.errors import SchemaError
 from kanta_archive.findings import Finding
-from kanta_archive.formats.cda_common import EP2
+from kanta_archive.formats.cda_common import CDA_ROOT, EP2
+from kanta_archive.formats.fast_xsd import FastXsd, fast_xsd
 from kanta_archive.model import Document
 from kanta_archive.paths import bundled_schemas_dir
+
+
+@lru_cache(maxsize=1)
+def cda_fast_xsd() -> FastXsd:
+    """The fast form of the CDA XSD (once per process)."""
+    return fast_xsd(bundled_schemas_dir() / "cda" / "cda-header.xsd", CDA_ROOT)
 
 
 @lru_cache(maxsize=1)
@@ -30,13 +40,18 @@ def cda_xsd() -> Any:
         raise SchemaError(f"{path}: cannot load XSD: {exc}") from exc
 
 
-def cda_xsd_findings(document: Document) -> list[Finding]:
-    """Findings of the CDA XSD on the document's ClinicalDocument element."""
+def cda_xsd_findings(document: Document, *, slow: bool = False) -> list[Finding]:
+    """Findings of the CDA XSD on the document's ClinicalDocument element; ``slow``: by
+    xmlschema alone (the reference the fast path is tested against)."""
     from kanta_archive.formats.cda_reader import xpath_of
     from kanta_archive.formats.xsd_findings import xsd_findings
 
     assert document.xml is not None
     doc = document.xml.metadata
+    if not slow:
+        found = cda_fast_xsd().valid_findings(doc)
+        if found is not None:
+            return found
     errors = cda_xsd().iter_errors(doc, use_location_hints=False)
     containers = tuple(
         el

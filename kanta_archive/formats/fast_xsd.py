@@ -1,13 +1,25 @@
-"""An XSD 1.1 schema run fast: lxml's XSD 1.0 for structure and types, the assertions by
-elementpath, each compiled once per process.
+"""An XSD 1.1 schema run fast: lxml's XSD 1.0 for structure and types, the assertions in
+XPath 1.0 by libxml2, each compiled once per process.
 
-xmlschema validates the XHTML head in milliseconds per document (it re-validates the
-whole element tree in Python); libxml2 does the XSD 1.0 part in tens of microseconds. The
-schema's ``xs:assert`` elements are the only XSD 1.1 in ``schemas/xhtml/metadata.xsd``:
-they are taken out for lxml and evaluated with elementpath's XPath 2.0 on the same
-element, with the schema's ``xpathDefaultNamespace``. The findings have the same codes,
-severities and pointers as xmlschema's (``tests/unit/test_fast_xsd.py`` compares both on
-every sample and on mutated documents); the messages are libxml2's.
+xmlschema validates in milliseconds per document (it re-validates the whole element tree
+in Python, and builds a typed XPath tree for every assertion); libxml2 does the XSD 1.0
+part in tens of microseconds. The XSD 1.1 in the bundled schemas is limited to:
+
+* ``xs:assert`` on the top element: taken out for lxml. Each one carries, next to its
+  XPath 2.0 ``test``, the same test in XPath 1.0 (``ka:xpath1``), which libxml2 evaluates
+  on an element the XSD 1.0 part found valid (there every field occurs as its declaration
+  says, so a path selects at most one value where the XPath 2.0 test expects one).
+  XPath 1.0 lacks a few XPath 2.0 functions and types: the ``kf:`` functions
+  (formats/xpath_functions.py) have elementpath do those parts. On an element that is not
+  valid the assertions run as XPath 2.0 in elementpath, as the reference does.
+* ``xs:openContent`` (CDA only): taken out for lxml, and the document pruned of what only
+  the open content admits (formats/open_content.py).
+
+Two ways to use it: :meth:`FastXsd.findings` (the XHTML head) turns libxml2's errors into
+findings with the codes, severities and pointers xmlschema's give; :meth:`FastXsd.valid_findings`
+(the CDA) decides only documents that are valid under the XSD 1.0 part and leaves the rest
+to the reference. ``tests/unit/test_fast_xsd.py`` compares both with xmlschema on every
+sample and on mutated documents, and the two forms of each assertion with each other.
 """
 
 from __future__ import annotations
@@ -23,61 +35,163 @@ from lxml import etree
 
 from kanta_archive.errors import SchemaError
 from kanta_archive.findings import Finding, Location, Severity
+from kanta_archive.formats.open_content import Plan, build_plan, pruned
+from kanta_archive.formats.xpath_functions import KF_NS, XPathFunctions
 from kanta_archive.formats.xsd_findings import KA_NS, assertion_finding, short
 
 XS_NS = "http://www.w3.org/2001/XMLSchema"
 XS = f"{{{XS_NS}}}"
 _MESSAGE = re.compile(r"^Element '([^']+)'(?:, attribute '[^']+')?: (.*)$", re.DOTALL)
 _NOT_EXPECTED = "This element is not expected"
+_XSD11_ONLY = (XS + "assert", XS + "openContent")
 
 
 @dataclass(frozen=True)
-class _Assertion:
+class Assertion:
+    """One ``xs:assert``: its finding, its XPath 2.0 test (elementpath) and its XPath 1.0
+    form (libxml2), ``None`` where the schema gives none."""
+
     code: str
     pointer: str
     token: Any
+    fast: etree.XPath | None
+
+    def holds_slow(self, context: Any) -> bool | None:
+        """The XPath 2.0 test in an elementpath ``XPathContext`` of the element (``None``:
+        it raised, which xmlschema reports as no assertion failure)."""
+        try:
+            return bool(self.token.boolean_value(self.token.evaluate(context)))
+        except Exception:
+            return None
+
+    def holds_fast(self, element: Any) -> bool | None:
+        """The XPath 1.0 form on ``element``, valid under the XSD 1.0 part (``None``: it
+        raised, or there is no XPath 1.0 form)."""
+        if self.fast is None:
+            return None
+        try:
+            return bool(self.fast(element))
+        except Exception:
+            return None
+
+
+class _Imports(etree.Resolver):
+    """Serves the imported schema documents without their XSD 1.1 parts to libxml2."""
+
+    def __init__(self, stripped: Mapping[str, bytes]) -> None:
+        super().__init__()
+        self._stripped = stripped
+
+    # lxml passes a context (resolve_string needs it); lxml-stubs leave it out.
+    def resolve(self, system_url: str, public_id: str, context: Any) -> Any:  # type: ignore[override]
+        data = self._stripped.get(str(Path(system_url).resolve()))
+        return self.resolve_string(data, context, base_url=system_url) if data else None
 
 
 class FastXsd:
-    """One XSD 1.1 schema whose only 1.1 parts are top-level assertions."""
+    """One XSD 1.1 schema whose 1.1 parts are top-level assertions and open content."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, element: str | None = None) -> None:
+        """``element``: the expanded name of the global element documents are validated
+        against; needed only when the schema has open content."""
         from elementpath import XPath2Parser
 
         try:
-            tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
+            parser = etree.XMLParser(resolve_entities=False, no_network=True)
+            tree = etree.parse(str(path), parser)
             root = tree.getroot()
+            imported = [etree.parse(str(p), parser).getroot() for p in _imports(root, path)]
             namespace = root.get("targetNamespace")
             default = root.get("xpathDefaultNamespace")
             if default is not None:
                 del root.attrib["xpathDefaultNamespace"]
-            parser = XPath2Parser(
-                namespaces={"xs": XS_NS},
+            prefixes = {k: v for k, v in root.nsmap.items() if k is not None}
+            slow = XPath2Parser(
+                namespaces={"xs": XS_NS, **prefixes},
                 default_namespace=namespace if default == "##targetNamespace" else default,
             )
-            self.assertions: list[_Assertion] = []
-            for element in list(root.iter(XS + "assert")):
-                code = element.get(f"{{{KA_NS}}}code")
+            functions = XPathFunctions()
+            self._functions = functions  # the compiled XPath 1.0 forms call into it
+            fast_namespaces = {**prefixes, "kf": KF_NS}
+            self.assertions: list[Assertion] = []
+            for item in list(root.iter(XS + "assert")):
+                code = item.get(f"{{{KA_NS}}}code")
                 if code is None:
                     raise SchemaError(f"{path}: an assertion without ka:code")
-                test = element.get("test") or "true()"
-                pointer = element.get(f"{{{KA_NS}}}pointer") or "/metadata"
-                self.assertions.append(_Assertion(code, pointer, parser.parse(test)))
-                element.getparent().remove(element)
-            self.schema = etree.XMLSchema(tree)
+                test = item.get("test") or "true()"
+                pointer = item.get(f"{{{KA_NS}}}pointer") or "/metadata"
+                xpath1 = item.get(f"{{{KA_NS}}}xpath1")
+                fast = (
+                    etree.XPath(
+                        xpath1,
+                        namespaces=fast_namespaces,
+                        extensions=functions.extensions,
+                        smart_strings=False,
+                    )
+                    if xpath1
+                    else None
+                )
+                self.assertions.append(Assertion(code, pointer, slow.parse(test), fast))
+            self.plan: Plan | None = None
+            if any(True for r in (root, *imported) for _ in r.iter(XS + "openContent")):
+                if element is None:
+                    raise SchemaError(f"{path}: open content needs the validated element's name")
+                self.plan = build_plan([root, *imported], element)
+            for doc in (root, *imported):
+                for item in [e for tag in _XSD11_ONLY for e in doc.iter(tag)]:
+                    parent = item.getparent()
+                    assert parent is not None  # an assertion or open content is never the root
+                    parent.remove(item)
+            stripped = {
+                str(Path(doc.getroottree().docinfo.URL or "").resolve()): etree.tostring(doc)
+                for doc in imported
+            }
+            schema_parser = etree.XMLParser(resolve_entities=False, no_network=True)
+            schema_parser.resolvers.add(_Imports(stripped))
+            self.schema = etree.XMLSchema(
+                etree.fromstring(etree.tostring(root), schema_parser, base_url=str(path))
+            )
         except (OSError, etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
             raise SchemaError(f"{path}: cannot load XSD for lxml: {exc}") from exc
+        except SchemaError:
+            raise
         except Exception as exc:  # elementpath's parse errors have no common base here
             raise SchemaError(f"{path}: cannot compile an assertion: {exc}") from exc
+
+    def _failed(self, element: Any, valid: bool) -> list[Finding]:
+        """The findings of the assertions that do not hold on ``element``; on a valid one
+        by their XPath 1.0 forms, else (or where a form is missing) by elementpath."""
+        from elementpath import XPathContext
+
+        context = None  # elementpath's tree of the element costs more than all the tests
+        found: list[Finding] = []
+        for assertion in self.assertions:
+            holds = assertion.holds_fast(element) if valid else None
+            if holds is None:
+                context = context or XPathContext(element)
+                holds = assertion.holds_slow(context)
+            if holds is False:
+                found.append(assertion_finding(assertion.code, assertion.pointer))
+        return found
+
+    def valid_findings(self, element: Any) -> list[Finding] | None:
+        """The failed assertions of ``element`` when the XSD 1.0 part finds it (pruned of
+        open content) valid; ``None`` when it does not, or when the element holds comments
+        or processing instructions (which xmlschema and libxml2 do not read alike): the
+        reference must then decide."""
+        if next(element.iter(etree.Comment, etree.ProcessingInstruction), None) is not None:
+            return None
+        if not self.schema.validate(pruned(element, self.plan)):
+            return None
+        return self._failed(element, True)
 
     def findings(self, element: Any, elements: Mapping[str, Any]) -> list[Finding]:
         """Schema findings (``KA-META-SCHEMA`` at the pointers of the elements the reader
         recorded) and the failed assertions, for the element the schema declares."""
-        from elementpath import XPathContext
-
-        pointers = {id(el): pointer for pointer, el in elements.items()}
         found: list[Finding] = []
-        if not self.schema.validate(element):
+        valid = bool(self.schema.validate(element))
+        if not valid:
+            pointers = {id(el): pointer for pointer, el in elements.items()}
             log: Any = self.schema.error_log
             # Elements by (tag, line), first in document order: one pass for all the errors,
             # not one per error (50,000 bad clients were quadratic).
@@ -86,15 +200,7 @@ class FastXsd:
                 by_line.setdefault((candidate.tag, candidate.sourceline), candidate)
             for entry in log:
                 found.append(self._schema_finding(entry, element, pointers, by_line))
-        context = XPathContext(element)
-        for assertion in self.assertions:
-            try:
-                holds = assertion.token.boolean_value(assertion.token.evaluate(context))
-            except Exception:
-                continue
-            if not holds:
-                found.append(assertion_finding(assertion.code, assertion.pointer))
-        return found
+        return found + self._failed(element, valid)
 
     @staticmethod
     def _schema_finding(
@@ -115,7 +221,17 @@ class FastXsd:
         return Finding("KA-META-SCHEMA", Severity.ERROR, short(message), Location(pointer))
 
 
+def _imports(root: Any, path: Path) -> list[Path]:
+    """The schema documents ``root`` imports or includes (one level: the bundled schemas
+    import no further)."""
+    return [
+        (path.parent / item.get("schemaLocation")).resolve()
+        for item in root
+        if item.tag in (XS + "import", XS + "include") and item.get("schemaLocation")
+    ]
+
+
 @lru_cache(maxsize=4)
-def fast_xsd(path: Path) -> FastXsd:
+def fast_xsd(path: Path, element: str | None = None) -> FastXsd:
     """The compiled fast form of the XSD at ``path`` (once per process)."""
-    return FastXsd(path)
+    return FastXsd(path, element)

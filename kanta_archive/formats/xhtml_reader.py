@@ -132,7 +132,7 @@ def parse_secure(
     too_many = tree_limit_problem(data, root, limits)
     if too_many is not None:
         return None, ReadOutcome(None, (too_many,), fmt)
-    if any(isinstance(node, etree._Entity) for node in root.iter()):
+    if next(root.iter(etree.Entity), None) is not None:  # lxml finds them in C
         return None, ReadOutcome(
             None, (error("KA-XML-FORBIDDEN", "entity references are not allowed"),), fmt
         )
@@ -222,13 +222,13 @@ def _parts(root: Any) -> tuple[Any, Any]:
 
 
 def _text(el: Any) -> str:
-    return "".join(el.itertext())
+    # Most elements hold one text node and nothing else: their text, without the iterator.
+    return "".join(el.itertext()) if len(el) else el.text or ""
 
 
 def _ka_children(el: Any) -> Iterator[Any]:
-    for child in el:
-        if isinstance(child.tag, str):
-            yield child
+    children: Iterator[Any] = el.iterchildren(etree.Element)  # elements only, in C
+    return children
 
 
 # The white space XML Schema collapses around an integer or a boolean. str.strip would also
@@ -248,7 +248,7 @@ def _metadata_value(
     if kind == "array":
         items = (node or {}).get("items")
         return [
-            _metadata_value(child, items, ptr.join(pointer, i), elements)
+            _metadata_value(child, items, f"{pointer}/{i}", elements)
             for i, child in enumerate(_ka_children(el))
         ]
     text = _text(el)
@@ -272,23 +272,31 @@ def _metadata_object(
     properties: Mapping[str, Any] = node.get("properties", {})
     result: dict[str, Any] = {}
     for child in _ka_children(el):
-        name = etree.QName(child).localname
+        name = child.tag.rpartition("}")[2]  # the local name (etree.QName costs more)
         if name in result:
             raise _ShapeError(f"metadata element '{name}' appears more than once", child)
         result[name] = _metadata_value(
-            child, properties.get(name), ptr.join(pointer, name), elements
+            child, properties.get(name), f"{pointer}/{ptr.escape(name)}", elements
         )
     return result
 
 
-def _data_children(el: Any) -> Iterator[Any]:
+def _data_children(el: Any) -> list[Any]:
+    """The nearest descendants with ``data-ka``, in document order (a list filled by plain
+    recursion: generators nested through the display markup cost more than the read)."""
+    found: list[Any] = []
+    _collect_data(el, found)
+    return found
+
+
+def _collect_data(el: Any, found: list[Any]) -> None:
     for child in el:
         if not isinstance(child.tag, str):
             continue
         if child.get("data-ka") is not None:
-            yield child
+            found.append(child)
         else:
-            yield from _data_children(child)
+            _collect_data(child, found)
 
 
 # JSON's numbers (RFC 8259). int() and float() also read 'NaN', 'Infinity', '1_000', '007'
@@ -335,11 +343,11 @@ def _content_node(el: Any, pointer: str, elements: dict[str, Any]) -> Any:
                 raise _ShapeError("a member of a data-ka='object' needs data-ka-key", child)
             if key in result:
                 raise _ShapeError(f"data-ka-key '{key}' appears twice in one object", child)
-            result[key] = _content_node(child, ptr.join(pointer, key), elements)
+            result[key] = _content_node(child, f"{pointer}/{ptr.escape(key)}", elements)
         return result
     if kind == "array":
         return [
-            _content_node(child, ptr.join(pointer, i), elements)
+            _content_node(child, f"{pointer}/{i}", elements)
             for i, child in enumerate(_data_children(el))
         ]
     convert = _SCALARS.get(kind or "")
@@ -385,20 +393,29 @@ class XPathNamer:
         return "/" + "/".join(reversed(steps))
 
     def _name(self, el: Any) -> str:
-        qname = etree.QName(el)
-        return self._prefixes.get(qname.namespace or "", "") + qname.localname
+        return self._tag_name(el.tag)
+
+    def _tag_name(self, tag: str) -> str:
+        # The tag's own text, not etree.QName: a finding's path names every sibling of
+        # each of its ancestors, and QName costs more than the rest of the naming.
+        namespace, brace, local = tag[1:].partition("}") if tag[:1] == "{" else ("", "", tag)
+        return self._prefixes.get(namespace, "") + (local if brace else tag)
 
     def _number_children(self, parent: Any) -> None:
-        children = [child for child in parent if isinstance(child.tag, str)]
+        children = list(parent.iterchildren(etree.Element))  # elements only, in C
         total: dict[str, int] = {}
         for child in children:
             total[child.tag] = total.get(child.tag, 0) + 1
         seen: dict[str, int] = {}
+        names: dict[str, str] = {}
         for child in children:
-            name = self._name(child)
-            if total[child.tag] > 1:
-                seen[child.tag] = seen.get(child.tag, 0) + 1
-                name += f"[{seen[child.tag]}]"
+            tag = child.tag
+            name = names.get(tag)
+            if name is None:
+                name = names[tag] = self._tag_name(tag)
+            if total[tag] > 1:
+                seen[tag] = seen.get(tag, 0) + 1
+                name += f"[{seen[tag]}]"
             self._steps[child] = name
 
 

@@ -2,8 +2,13 @@
 
 Each signature is checked on its own: its ``signatureDescription`` (1 professional, 3
 system signature), its XML-DSig ``Signature`` (exclusive c14n, RSA-SHA256, two
-references by ``ID``: the ``nonXMLBody`` and its own ``signatureTimestamp``), verified by
-signxml, and with ``--trust`` its certificate chain. When a digest fails, this module
+references by ``ID``: the ``nonXMLBody`` and its own ``signatureTimestamp``), and with
+``--trust`` its certificate chain. A signature in exactly the profile ``sign`` writes is
+verified directly (signatures/direct_dsig.py: lxml's c14n, ``hashlib`` and
+``cryptography``, a fraction of signxml's cost, which re-parses the whole document for
+each reference); any other, and any that does not verify there, is verified by
+signxml, which then also words the problem. signxml is the reference: tests compare both
+on valid and tampered documents. When a digest fails, this module
 works out which reference it is, and whether only the white space between elements
 changed (a document pretty-printed after signing), so that the finding can say so.
 
@@ -25,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from kanta_archive.formats.cda_common import EP2, HL7
+from kanta_archive.signatures.direct_dsig import cda_verifies_directly
 from kanta_archive.signatures.verify import (
     ABSENT,
     SignatureCheck,
@@ -183,9 +189,9 @@ def _trust(
         return _basic_chain_problem(chain, anchors, at)
 
 
-def _verify_one(root: Any, doc: Any, signature: Any, anchors: tuple[bytes, ...]) -> _One:
-    from signxml.verifier import SignatureConfiguration, XMLVerifier
-
+def _verify_one(
+    root: Any, doc: Any, signature: Any, anchors: tuple[bytes, ...], reference: bool
+) -> _One:
     ident = signature.get("ID") or "?"
     kind_el = signature.find(EP2 + "signatureDescription")
     kind = kind_el.get("code") if kind_el is not None else None
@@ -230,6 +236,25 @@ def _verify_one(root: Any, doc: Any, signature: Any, anchors: tuple[bytes, ...])
         )
     if signed_at is None:
         return bad("the signatureTimestamp is not an ISO 8601 time with a zone", **facts)
+    if reference or not cda_verifies_directly(root, ds, ident, leaf):
+        failure = _signxml_failure(root, ident, leaf)
+        if failure is not None:
+            reason = _diagnose(root, ds, body.get("ID") or "")
+            detail = " ".join(str(failure).split())[:160]
+            return bad(f"{reason} ({type(failure).__name__}: {detail})", **facts)
+    trusted: bool | None = None
+    problem: str | None = None
+    if anchors:
+        problem = _trust(chain, anchors, signed_at)
+        trusted = problem is None
+    return _One(ident, kind, SignatureCheck(True, True, trusted=trusted, problem=problem, **facts))
+
+
+def _signxml_failure(root: Any, ident: str, leaf: x509.Certificate) -> Exception | None:
+    """What signxml raises verifying the signature in ``ep2:signature`` ``ident`` (``None``:
+    it verifies)."""
+    from signxml.verifier import SignatureConfiguration, XMLVerifier
+
     # signxml verifies the first ds:Signature it finds: give it a copy with only this one.
     alone = copy.deepcopy(root)
     for other in list(alone.iter(DS + "Signature")):
@@ -243,27 +268,23 @@ def _verify_one(root: Any, doc: Any, signature: Any, anchors: tuple[bytes, ...])
             expect_config=SignatureConfiguration(expect_references=2),
         )
     except Exception as exc:
-        reason = _diagnose(root, ds, body.get("ID") or "")
-        detail = " ".join(str(exc).split())[:160]
-        return bad(f"{reason} ({type(exc).__name__}: {detail})", **facts)
-    trusted: bool | None = None
-    problem: str | None = None
-    if anchors:
-        problem = _trust(chain, anchors, signed_at)
-        trusted = problem is None
-    return _One(ident, kind, SignatureCheck(True, True, trusted=trusted, problem=problem, **facts))
+        return exc
+    return None
 
 
-def verify_cda(document: Document, trust_anchors: tuple[bytes, ...] = ()) -> SignatureCheck:
+def verify_cda(
+    document: Document, trust_anchors: tuple[bytes, ...] = (), *, reference: bool = False
+) -> SignatureCheck:
     """Verify every signature; the result speaks for the first one that fails, else for
-    the professional signature (whose signer the metadata names), else the first."""
+    the professional signature (whose signer the metadata names), else the first.
+    ``reference``: every signature by signxml (what the direct check is tested against)."""
     if document.xml is None or document.cda is None:
         return ABSENT
     doc = document.cda.document
     signatures = find_signatures(doc)
     if not signatures:
         return ABSENT
-    results = [_verify_one(document.xml.root, doc, s, trust_anchors) for s in signatures]
+    results = [_verify_one(document.xml.root, doc, s, trust_anchors, reference) for s in signatures]
     for one in results:
         if not one.check.valid or one.check.trusted is False:
             where = f"signature {one.ident} ({KINDS.get(one.kind or '', 'unknown type')})"

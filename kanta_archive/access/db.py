@@ -32,7 +32,7 @@ from typing import Any, Final
 
 from kanta_archive.access.registry import COLUMNS as _ORG_COLUMNS
 from kanta_archive.access.registry import Organisation
-from kanta_archive.access.rights import Right
+from kanta_archive.access.rights import RIGHT_FIELDS, Right
 from kanta_archive.db import Closing, Database, Migrations, open_database
 from kanta_archive.errors import StoreError, UsageError
 from kanta_archive.store import Storage, manifest
@@ -48,17 +48,7 @@ NO_DATABASE: Final = (
 )
 VERSION_TABLE: Final = "access_schema_version"
 
-_RIGHT_COLUMNS: Final = (
-    "right_id",
-    "organiser_oid",
-    "producer_oid",
-    "client",
-    "service_task",
-    "valid_from",
-    "valid_to",
-    "granted_at",
-    "revoked_at",
-)
+_RIGHT_COLUMNS: Final = RIGHT_FIELDS
 _DISCLOSURE_COLUMNS: Final = (
     "document_oid",
     "client",

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
+from typing import Final
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ class Right:
             return False
         clients = list(clients)
         return self.client is None or (bool(clients) and all(c == self.client for c in clients))
+
+
+# The stored columns and the listing columns of a right: its fields, in their order.
+RIGHT_FIELDS: Final = tuple(f.name for f in fields(Right))
 
 
 def new_right_id() -> str:

@@ -7,24 +7,14 @@ from typing import Any, Final
 
 from kanta_archive.access.registry import COLUMNS as ORG_COLUMNS
 from kanta_archive.access.registry import Organisation
-from kanta_archive.access.rights import Right
+from kanta_archive.access.rights import RIGHT_FIELDS, Right
 from kanta_archive.reports.records import plain
 
 #: ``orgs list --format text`` shows these (the CSV columns for the other formats).
 ORG_TEXT_COLUMNS: Final = ("oid", "sector", "joining_model", "valid_from", "valid_to", "name")
 ORG_LISTING_COLUMNS: Final = ORG_COLUMNS
 
-RIGHT_COLUMNS: Final = (
-    "right_id",
-    "organiser_oid",
-    "producer_oid",
-    "client",
-    "service_task",
-    "valid_from",
-    "valid_to",
-    "granted_at",
-    "revoked_at",
-)
+RIGHT_COLUMNS: Final = RIGHT_FIELDS
 AUDIT_TEXT_COLUMNS: Final = ("seq", "time", "event", "actor", "client", "documents")
 AUDIT_COLUMNS: Final = (
     "seq",

@@ -7,8 +7,12 @@ Layout (see docs/store-layout.md)::
         0=ocfl_1.1, ocfl_layout.json, extensions/0003-hash-and-id-n-tuple-storage-layout/
         <aaa>/<bbb>/<ccc>/<percent-encoded urn:oid:<object OID>>/   one OCFL object
 
-:class:`Store` is the OCFL logic: identifiers, inventories, versions, conflicts, recovery
-and verification decisions. Where the bytes live is a :class:`Storage` backend
+:class:`Store` is the public face of the OCFL logic: opening, identifiers, reading,
+and the write, move, recovery and verification calls, each of which checks its input and
+hands the work to the module of that job (:mod:`~kanta_archive.store.marker`,
+:mod:`~kanta_archive.store.roots`, :mod:`~kanta_archive.store.placing`,
+:mod:`~kanta_archive.store.moving`, :mod:`~kanta_archive.store.store_recovery`,
+:mod:`~kanta_archive.store.verify`). Where the bytes live is a :class:`Storage` backend
 (:mod:`kanta_archive.store.local` for a directory). The store knows nothing about
 documents: an object is a set of logical paths with bytes.
 """
@@ -16,81 +20,54 @@ documents: an object is a set of logical paths with bytes.
 from __future__ import annotations
 
 import errno
-import hashlib
-import json
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from kanta_archive.errors import ConflictError, KantaArchiveError, StoreError, UsageError
+from kanta_archive.errors import KantaArchiveError, StoreError, UsageError
 from kanta_archive.store.inventory import (
     INVENTORY,
-    LAYOUT_FILE,
     OBJECT_NAMASTE,
     ROOT_NAMASTE,
-    ROOT_NAMASTE_TEXT,
     SIDECAR,
     CommitRequest,
-    NewVersion,
     VersionInfo,
-    check_request,
     content_path_of,
     head_of,
-    new_version,
-    parse_inventory,
     sha512,
     version_infos,
 )
-from kanta_archive.store.layout import (
-    LAYOUT_CONFIG,
-    LAYOUT_DESCRIPTION,
-    LAYOUT_EXTENSION,
-    LOCATOR_SEPARATOR,
-    LOCATORS,
-    check_oid,
-    layout_path,
-    locator_dir,
-    locator_key,
-    lock_key,
-    object_id_from_ocfl_id,
-    ocfl_id,
-)
+from kanta_archive.store.layout import check_oid, layout_path, object_id_from_ocfl_id, ocfl_id
 from kanta_archive.store.local import CONTROLLERS, LOCKS, STAGING, LocalStorage
-from kanta_archive.store.recovery import repair_object
-from kanta_archive.store.storage import PartialCommitError, StagedVersion, Storage
+from kanta_archive.store.marker import (
+    MARKER,
+    MARKER_CONTENT,
+    MARKER_VERSION,
+    marker_ok,
+    read_marker_version,
+    upgrade_marker,
+)
+from kanta_archive.store.moving import move
+from kanta_archive.store.placing import VersionCopy, commit_items, copy_items, place
+from kanta_archive.store.roots import controllers, load_inventory, located, object_key_of, root_key
+from kanta_archive.store.storage import PartialCommitError, Storage
+from kanta_archive.store.store_recovery import recover_one, recover_store
 from kanta_archive.store.verify import Problem, verify_store
 
-MARKER = "kanta-archive-store.json"
-MARKER_TYPE = "kanta-archive-store"
-#: Version 2: every object has a locator under ``sets/`` (version 1 stores are read by
-#: probing every storage root until ``recover`` has made the locators).
-MARKER_VERSION = 2
-MARKER_VERSIONS = (1, 2)
-_MARKER_LOCK = "root-" + hashlib.sha256(b"kanta-archive-store.json").hexdigest()
 #: Most objects one ``commit_many`` call may write (each holds an open lock file).
 MAX_BATCH = 512
-
-MARKER_CONTENT: dict[str, Any] = {
-    "type": MARKER_TYPE,
-    "version": MARKER_VERSION,
-    "grouping": {
-        "controllers": "controllers/<controller OID>/ is an OCFL 1.1 storage root",
-        "storageLayout": LAYOUT_EXTENSION,
-        "objectId": "urn:oid:<document set OID>",
-    },
-}
 
 __all__ = [
     "CONTROLLERS",
     "INVENTORY",
     "LOCKS",
     "MARKER",
+    "MARKER_CONTENT",
+    "MARKER_VERSION",
     "MAX_BATCH",
     "OBJECT_NAMASTE",
     "ROOT_NAMASTE",
@@ -105,14 +82,6 @@ __all__ = [
 ]
 
 
-def _marker_ok(content: Any) -> bool:
-    return (
-        isinstance(content, dict)
-        and content.get("type") == MARKER_TYPE
-        and content.get("version") in MARKER_VERSIONS
-    )
-
-
 def _cannot_write(path: Path) -> bool:
     """Is an existing store directory on a read-only mount, or not writable for us?"""
     try:
@@ -121,46 +90,6 @@ def _cannot_write(path: Path) -> bool:
     except OSError:
         return False  # missing: creating it will tell
     return path.is_dir() and not os.access(path, os.W_OK)
-
-
-def _root_files() -> list[tuple[str, bytes]]:
-    layout = {"extension": LAYOUT_EXTENSION, "description": LAYOUT_DESCRIPTION}
-    return [
-        (ROOT_NAMASTE, ROOT_NAMASTE_TEXT),
-        (LAYOUT_FILE, json.dumps(layout, indent=2, sort_keys=True).encode() + b"\n"),
-        (
-            f"extensions/{LAYOUT_EXTENSION}/config.json",
-            json.dumps(LAYOUT_CONFIG, indent=2, sort_keys=True).encode() + b"\n",
-        ),
-    ]
-
-
-@dataclass(frozen=True)
-class VersionCopy:
-    """A version built elsewhere, to place as it is (:meth:`Store.place_versions`): the
-    object's root inventory must be ``previous_inventory`` (``None`` for version 1)."""
-
-    controller_oid: str
-    object_id: str
-    version: NewVersion
-    previous_inventory: bytes | None
-
-
-#: one version to place: controller, object id, the head it must land on, and how to
-#: build it from the current root inventory (parsed and as bytes)
-_Item = tuple[str, str, int, Callable[[dict[str, Any] | None, bytes | None], NewVersion]]
-
-
-def _build(
-    request: CommitRequest, inventory: dict[str, Any] | None, _raw: bytes | None
-) -> NewVersion:
-    return new_version(request, inventory)
-
-
-def _copied(copy: VersionCopy, _inventory: dict[str, Any] | None, raw: bytes | None) -> NewVersion:
-    if raw != copy.previous_inventory:
-        raise ConflictError("its root inventory differs from the one this version continues")
-    return copy.version
 
 
 class Store:
@@ -212,23 +141,7 @@ class Store:
         else:
             readonly = readonly or _cannot_write(Path(text))
             storage = LocalStorage(Path(text), readonly=readonly)
-        where = storage.location
-        data = storage.read(MARKER)
-        if data is not None:
-            try:
-                content = json.loads(data)
-            except ValueError as exc:
-                msg = f"{where} is not a kanta-archive store (bad marker: {exc})"
-                raise StoreError(msg) from exc
-            if not _marker_ok(content):
-                raise StoreError(f"{where} is not a kanta-archive store (unknown marker content)")
-            version = int(content["version"])
-        elif create and not readonly:
-            data = json.dumps(MARKER_CONTENT, indent=2).encode() + b"\n"
-            storage.create_store(MARKER, data, ())
-            version = MARKER_VERSION
-        else:
-            raise StoreError(f"{where} is not a kanta-archive store (no {MARKER})")
+        version = read_marker_version(storage, create=create, readonly=readonly)
         store = cls(storage, version)
         if not readonly:
             with store._writing("open"):
@@ -258,19 +171,11 @@ class Store:
 
     # ------------------------------------------------------------------ keys
 
-    @staticmethod
-    def _root_key(controller_oid: str) -> str:
-        return f"{CONTROLLERS}/{controller_oid}"
-
-    @staticmethod
-    def _object_key(controller_oid: str, object_id: str) -> str:
-        return "/".join((CONTROLLERS, controller_oid, *layout_path(ocfl_id(object_id))))
-
     def object_key(self, controller_oid: str, object_id: str) -> str:
         """The key of an object (relative to the store; the directory of a local store),
         by the layout of docs/store-layout.md; the identifiers are checked first."""
         self._ids(controller_oid, object_id)
-        return self._object_key(controller_oid, object_id)
+        return object_key_of(controller_oid, object_id)
 
     @staticmethod
     def _ids(controller_oid: str, object_id: str) -> None:
@@ -279,13 +184,9 @@ class Store:
 
     # ------------------------------------------------------------------ reading
 
-    def _load_inventory(self, object_key: str) -> dict[str, Any] | None:
-        data = self.storage.read(f"{object_key}/{INVENTORY}")
-        return None if data is None else parse_inventory(data, object_key)
-
     def _require_inventory(self, controller_oid: str, object_id: str) -> dict[str, Any]:
         self._ids(controller_oid, object_id)
-        inventory = self._load_inventory(self._object_key(controller_oid, object_id))
+        inventory = load_inventory(self.storage, object_key_of(controller_oid, object_id))
         if inventory is None:
             raise UsageError(f"no object {object_id} in controller {controller_oid}")
         return inventory
@@ -293,7 +194,7 @@ class Store:
     def head(self, controller_oid: str, object_id: str) -> int:
         """Head version number of an object, 0 when the object does not exist."""
         self._ids(controller_oid, object_id)
-        inventory = self._load_inventory(self._object_key(controller_oid, object_id))
+        inventory = load_inventory(self.storage, object_key_of(controller_oid, object_id))
         if inventory is None:
             return 0
         return head_of(inventory, object_id)
@@ -326,26 +227,18 @@ class Store:
         if found is None:
             raise UsageError(f"object {object_id} v{number} has no file {logical_path!r}")
         digest, content_path = found
-        data = self.storage.read(f"{self._object_key(controller_oid, object_id)}/{content_path}")
+        data = self.storage.read(f"{object_key_of(controller_oid, object_id)}/{content_path}")
         if data is None:
             raise StoreError(f"{where}: content file {content_path} is missing")
         if sha512(data) != digest:
             raise StoreError(f"{where}: content file {content_path} does not match its digest")
         return data
 
-    def _controllers(self) -> list[str]:
-        """Controller OIDs of every storage root, sorted."""
-        return [
-            name
-            for name in self.storage.list_dirs(CONTROLLERS)
-            if self.storage.is_file(f"{CONTROLLERS}/{name}/{ROOT_NAMASTE}")
-        ]
-
     def iter_objects(self) -> Iterator[tuple[str, str]]:
         """(controller OID, object id) of every object, ids read from the inventories."""
-        for controller in self._controllers():
-            for object_key in self.storage.object_dirs(self._root_key(controller)):
-                inventory = self._load_inventory(object_key)
+        for controller in controllers(self.storage):
+            for object_key in self.storage.object_dirs(root_key(controller)):
+                inventory = load_inventory(self.storage, object_key)
                 if inventory is None:
                     continue
                 object_id = object_id_from_ocfl_id(str(inventory.get("id", "")))
@@ -356,22 +249,10 @@ class Store:
         """``(controller OID, object id or None, object key)`` of every object directory,
         the id taken from the directory name, without trusting inventories (a broken one
         must not stop verification). The key is relative to the store."""
-        for controller in self._controllers():
-            for object_key in self.storage.object_dirs(self._root_key(controller)):
+        for controller in controllers(self.storage):
+            for object_key in self.storage.object_dirs(root_key(controller)):
                 name = unquote(object_key.rsplit("/", 1)[-1])
                 yield controller, object_id_from_ocfl_id(name), object_key
-
-    def _located(self, object_id: str) -> list[str]:
-        """Controllers that the locators name for ``object_id`` (one listing)."""
-        prefix = object_id + LOCATOR_SEPARATOR
-        found = []
-        for name in self.storage.names_with_prefix(locator_dir(object_id), prefix):
-            controller = name[len(prefix) :]
-            try:
-                found.append(check_oid(controller, "controller OID"))
-            except UsageError:
-                continue  # not ours: verify reports it
-        return found
 
     def find_object(self, object_id: str) -> str | None:
         """Controller OID of the storage root holding ``object_id``, or ``None``.
@@ -383,12 +264,12 @@ class Store:
         # The root inventory, not the declaration: an object whose first version is still
         # being uploaded to object storage has a declaration but no root inventory yet.
         relative = "/".join((*layout_path(ocfl_id(object_id)), INVENTORY))
-        for controller in self._located(object_id):
+        for controller in located(self.storage, object_id):
             if self.storage.is_file(f"{CONTROLLERS}/{controller}/{relative}"):
                 return controller
         if self.marker_version >= 2:
             return None  # every object has its locator: a stale one names nothing
-        for controller in self._controllers():
+        for controller in controllers(self.storage):
             if self.storage.is_file(f"{CONTROLLERS}/{controller}/{relative}"):
                 return controller
         return None
@@ -442,15 +323,7 @@ class Store:
             return self._commit(list(requests), batch=True)
 
     def _commit(self, requests: list[CommitRequest], *, batch: bool) -> list[int]:
-        for request in requests:
-            check_request(request)
-        return self._place(
-            [
-                (r.controller_oid, r.object_id, r.expected_head, partial(_build, r))
-                for r in requests
-            ],
-            batch=batch,
-        )
+        return place(self.storage, commit_items(requests), batch=batch)
 
     def place_versions(self, copies: Sequence[VersionCopy]) -> list[int]:
         """Place versions that are already built (their inventory, sidecar and content
@@ -463,69 +336,8 @@ class Store:
             raise UsageError(f"place_versions takes at most {MAX_BATCH} versions")
         if not copies:
             return []
-        items = [
-            (c.controller_oid, c.object_id, c.version.number - 1, partial(_copied, c))
-            for c in copies
-        ]
         with self._writing(f"place {len(copies)} versions"):
-            return self._place(items, batch=True)
-
-    def _place(self, items: Sequence[_Item], *, batch: bool) -> list[int]:
-        keys = [lock_key(controller, object_id) for controller, object_id, _h, _b in items]
-        if len(set(keys)) != len(keys):
-            raise UsageError("commit_many got the same object twice")
-        for controller in sorted({item[0] for item in items}):
-            self.storage.ensure_root(self._root_key(controller), _root_files())
-        with self.storage.lock(keys):
-            leftovers = self.storage.prepare_batch()
-            staged: list[StagedVersion] = []
-            conflicts = []
-            for (controller, object_id, expected, build), key in zip(items, keys, strict=True):
-                object_key = self._object_key(controller, object_id)
-                found = self._current(object_key, key, leftovers)
-                inventory = None if found is None else parse_inventory(found[0], object_key)
-                head = 0 if inventory is None else head_of(inventory, object_id)
-                if head != expected:
-                    conflicts.append(
-                        f"object {object_id} in controller {controller} "
-                        f"is at v{head}, not v{expected}"
-                    )
-                    continue
-                try:
-                    version = build(inventory, None if found is None else found[0])
-                except ConflictError as exc:
-                    conflicts.append(f"object {object_id} in controller {controller}: {exc}")
-                    continue
-                staged.append(
-                    StagedVersion(
-                        object_key,
-                        key,
-                        version,
-                        None if found is None else found[1],
-                        locator_key(object_id, controller),
-                    )
-                )
-            if conflicts:
-                raise ConflictError("; ".join(conflicts))
-            self.storage.write_versions(staged, batch=batch)
-        return [s.version.number for s in staged]
-
-    def _current(
-        self, object_key: str, key: str, leftovers: set[str] | None
-    ) -> tuple[bytes, object | None] | None:
-        """The root inventory (and its token) a commit builds on, after finishing or
-        undoing an interrupted commit of this object."""
-        if self.storage.locks_objects:
-            self._recover_object_locked(object_key, key, leftovers=leftovers)
-            return self.storage.read_versioned(f"{object_key}/{INVENTORY}")
-        # Without locks: read, then look only for a committed but unpublished next version
-        # (one request), which is rolled forward before building on top of it.
-        found = self.storage.read_versioned(f"{object_key}/{INVENTORY}")
-        head = 0 if found is None else head_of(parse_inventory(found[0], object_key), object_key)
-        if self.storage.is_file(f"{object_key}/v{head + 1}/{INVENTORY}"):
-            repair_object(self.storage, object_key, key)
-            found = self.storage.read_versioned(f"{object_key}/{INVENTORY}")
-        return found
+            return place(self.storage, copy_items(copies), batch=True)
 
     # ------------------------------------------------------------------ moving
 
@@ -537,39 +349,9 @@ class Store:
         if from_controller == to_controller:
             raise UsageError("move_object needs two different controllers")
         with self._writing(f"move object {object_id}"):
-            self._move(object_id, from_controller, to_controller)
-
-    def _move(self, object_id: str, from_controller: str, to_controller: str) -> None:
-        source_key = lock_key(from_controller, object_id)
-        target_key = lock_key(to_controller, object_id)
-        self.storage.ensure_root(self._root_key(to_controller), _root_files())
-        with self.storage.lock([source_key, target_key]):
-            source = self._object_key(from_controller, object_id)
-            self._recover_object_locked(source, source_key)
-            if not self.storage.is_file(f"{source}/{INVENTORY}"):
-                raise UsageError(f"no object {object_id} in controller {from_controller}")
-            target = self._object_key(to_controller, object_id)
-            if self.storage.is_file(f"{target}/{OBJECT_NAMASTE}") or self.storage.list_dirs(target):
-                raise ConflictError(f"controller {to_controller} already has object {object_id}")
-            locators = (
-                locator_key(object_id, from_controller),
-                locator_key(object_id, to_controller),
-            )
-            self.storage.move_object(source, target, self._root_key(to_controller), locators)
+            move(self.storage, object_id, from_controller, to_controller)
 
     # ------------------------------------------------------------------ recovery
-
-    def _recover_object_locked(
-        self, object_key: str, key: str, *, leftovers: set[str] | None = None
-    ) -> list[str]:
-        """Recover one object whose lock the caller holds. ``leftovers``: the keys that have
-        leftovers (one listing for a whole batch); default: look now."""
-        actions = []
-        if leftovers is None or key in leftovers:
-            actions += self.storage.remove_leftovers(key)
-        if self.storage.entries(object_key):  # anything there, even a lone declaration
-            actions += repair_object(self.storage, object_key, key)
-        return actions
 
     def recover(self) -> list[str]:
         """Undo or finish interrupted work: remove leftover workspaces and temp files, roll
@@ -577,121 +359,21 @@ class Store:
         root sidecar, remove empty directories in storage roots. Each object is repaired
         under its lock. Returns a description of every action."""
         with self._writing("recover"):
-            return self._recover()
+            actions = recover_store(self.storage)
+            if self.marker_version < MARKER_VERSION and not self.storage.readonly:
+                upgrade_marker(self.storage)
+                self.marker_version = MARKER_VERSION
+                actions.append(
+                    f"every object has its locator: store marker version {MARKER_VERSION}"
+                )
+            return actions
 
     def recover_object(self, controller_oid: str, object_id: str) -> list[str]:
         """:meth:`recover` for one object: finish (or undo) its interrupted commit under
         its lock, so that a version committed but not yet published becomes the head."""
         self._ids(controller_oid, object_id)
         with self._writing(f"recover object {object_id}"):
-            key = lock_key(controller_oid, object_id)
-            object_key = self._object_key(controller_oid, object_id)
-            with self.storage.lock([key]):
-                actions = self._recover_object_locked(object_key, key)
-                if self.storage.is_file(f"{object_key}/{INVENTORY}"):
-                    actions += self._ensure_locator(controller_oid, object_id, object_key)
-            return actions
-
-    def _recover(self) -> list[str]:
-        actions: list[str] = self.storage.resume_moves()
-        by_key: dict[str, list[str]] = {}
-        for leftover in self.storage.leftovers():
-            by_key.setdefault(leftover.key, []).append(leftover.name)
-        for key in sorted(by_key):
-            if not LocalStorage.is_lock_key(key):
-                continue
-            with self.storage.lock([key]):
-                actions += self.storage.remove_leftovers(key, by_key[key])
-        actions += self._complete_roots()
-        for controller in self._controllers():
-            root = self._root_key(controller)
-            for object_key in list(self.storage.object_dirs(root)):
-                object_id = self._object_id_of(object_key)
-                if object_id is None:
-                    actions.append(f"cannot repair {object_key}: unknown id")
-                    continue
-                key = lock_key(controller, object_id)
-                with self.storage.lock([key]):
-                    actions += self._recover_object_locked(object_key, key)
-                    if self.storage.is_file(f"{object_key}/{INVENTORY}"):
-                        actions += self._ensure_locator(controller, object_id, object_key)
-            actions += self.storage.remove_empty_dirs(root)
-        actions += self._remove_stale_locators()
-        if self.marker_version < MARKER_VERSION and not self.storage.readonly:
-            self._upgrade_marker()
-            actions.append(f"every object has its locator: store marker version {MARKER_VERSION}")
-        return actions
-
-    def _complete_roots(self) -> list[str]:
-        """Finish the storage roots a writer died creating: the layout files are there, the
-        declaration (written last) is not. Only S3 writes a root file by file; a local root
-        appears whole by one rename, so a local one like this was changed by hand."""
-        actions: list[str] = []
-        for name in self.storage.list_dirs(CONTROLLERS):
-            root = self._root_key(name)
-            if self.storage.is_file(f"{root}/{ROOT_NAMASTE}"):
-                continue
-            if not self.storage.is_file(f"{root}/{LAYOUT_FILE}"):
-                continue
-            try:
-                self.storage.ensure_root(root, _root_files())
-            except StoreError as exc:
-                actions.append(f"cannot repair the storage root {root}: {exc}")
-                continue
-            actions.append(f"completed the storage root {root}: its declaration was missing")
-        return actions
-
-    def _ensure_locator(self, controller: str, object_id: str, object_key: str) -> list[str]:
-        key = locator_key(object_id, controller)
-        if controller in self._located(object_id):
-            return []
-        self.storage.add_locator(key, object_key)
-        return [f"added locator {key}"]
-
-    def _remove_stale_locators(self) -> list[str]:
-        """Remove locators whose object is not (or no longer) in that controller: left by
-        a commit or a move cut short. Each under the object's lock; on a backend without
-        locks only once older than its grace period."""
-        actions = []
-        for dirkey, _dirs, names in self.storage.walk(LOCATORS):
-            for name in names:
-                object_id, _, controller = name.partition(LOCATOR_SEPARATOR)
-                try:
-                    check_oid(object_id, "object id")
-                    check_oid(controller, "controller OID")
-                except UsageError:
-                    continue  # not ours: verify reports it
-                object_key = self._object_key(controller, object_id)
-                with self.storage.lock([lock_key(controller, object_id)]):
-                    if self.storage.is_file(f"{object_key}/{OBJECT_NAMASTE}"):
-                        continue  # there, or being written
-                    if self.storage.abandoned(f"{dirkey}/{name}"):
-                        self.storage.remove_locator(f"{dirkey}/{name}")
-                        actions.append(f"removed stale locator {dirkey}/{name}")
-        return actions
-
-    def _upgrade_marker(self) -> None:
-        found = self.storage.read_versioned(MARKER)
-        content = json.loads(found[0]) if found is not None else {}
-        content = {**MARKER_CONTENT, **content, "version": MARKER_VERSION}
-        data = json.dumps(content, indent=2).encode() + b"\n"
-        with self.storage.lock([_MARKER_LOCK]):
-            self.storage.replace(
-                MARKER, data, lock_key=_MARKER_LOCK, token=None if found is None else found[1]
-            )
-        self.marker_version = MARKER_VERSION
-
-    def _object_id_of(self, object_key: str) -> str | None:
-        try:
-            inventory = self._load_inventory(object_key)
-        except StoreError:
-            inventory = None
-        if inventory is not None:
-            return object_id_from_ocfl_id(str(inventory.get("id", "")))
-        name = object_key.rsplit("/", 1)[-1]
-        if len(name) > 100:
-            return None
-        return object_id_from_ocfl_id(unquote(name, errors="strict"))
+            return recover_one(self.storage, controller_oid, object_id)
 
     # ------------------------------------------------------------------ verification
 
@@ -700,5 +382,5 @@ class Store:
         digest of every content file. ``full=True`` also checks every version inventory
         (not only the head's)."""
         return verify_store(
-            self.storage, MARKER, _marker_ok, full, locators_complete=self.marker_version >= 2
+            self.storage, MARKER, marker_ok, full, locators_complete=self.marker_version >= 2
         )

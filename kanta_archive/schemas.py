@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kanta_archive import sosmeta
 from kanta_archive.errors import SchemaError
@@ -118,6 +118,9 @@ def _refuse_retrieval(uri: str) -> Any:
     raise ValueError(f"external $ref {uri!r} is not allowed: a schema must be self-contained")
 
 
+_T = TypeVar("_T")
+
+
 class SchemaRegistry:
     """All known schemas, compiled lazily and once.
 
@@ -132,6 +135,7 @@ class SchemaRegistry:
         self._by_dated: dict[str, StructureSchema] = {}
         self._validators: dict[str, Any] = {}
         self._plans: dict[str, Any] = {}
+        self._derived: dict[str, Any] = {}
         self._xsd: Any = None
 
     # -- discovery ---------------------------------------------------------
@@ -191,6 +195,14 @@ class SchemaRegistry:
 
             plan = self._plans[structure.key] = compile_plan(structure.schema)
         return plan
+
+    def derived(self, name: str, compute: Callable[[SchemaRegistry], _T]) -> _T:
+        """``compute(self)``, computed once per registry under ``name``: for facts drawn from
+        every loaded structure, which never change once loaded."""
+        if name not in self._derived:
+            self._derived[name] = compute(self)
+        result: _T = self._derived[name]
+        return result
 
     def metadata_plan(self) -> Any:
         """The metadata schema compiled like a structure (for the field names of findings)."""

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from random import Random
 from typing import TYPE_CHECKING, Any
-from weakref import WeakKeyDictionary
 
 from kanta_archive import sosmeta
 from kanta_archive.codesets import CodeSets, base_oid
@@ -78,17 +77,14 @@ def examples_by_system(
 
 
 Examples = dict[str, dict[str, dict[str, str]]]
-# A registry's structures never change once loaded, and walking all 202 exports for their
-# examples costs a quarter of a second: once per registry, not once per structure.
-_BY_REGISTRY: WeakKeyDictionary[SchemaRegistry, Examples] = WeakKeyDictionary()
 
 
 def registry_examples(registry: SchemaRegistry) -> Examples:
-    """:func:`examples_by_system` of every structure the registry knows (computed once)."""
-    found = _BY_REGISTRY.get(registry)
-    if found is None:
-        found = _BY_REGISTRY[registry] = examples_by_system(s.schema for s in registry.structures())
-    return found
+    """:func:`examples_by_system` of every structure the registry knows, once per registry
+    (walking all 202 exports for their examples costs a quarter of a second)."""
+    return registry.derived(
+        "code-examples", lambda r: examples_by_system(s.schema for s in r.structures())
+    )
 
 
 @dataclass(frozen=True)

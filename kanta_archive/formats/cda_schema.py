@@ -44,12 +44,13 @@ def cda_xsd_findings(document: Document, *, slow: bool = False) -> list[Finding]
     """Findings of the CDA XSD on the document's ClinicalDocument element; ``slow``: by
     xmlschema alone (the reference the fast path is tested against)."""
     from kanta_archive.formats.cda_reader import xpath_of
+    from kanta_archive.formats.xhtml_reader import may_hold_comments_or_pis
     from kanta_archive.formats.xsd_findings import xsd_findings
 
     assert document.xml is not None
     doc = document.xml.metadata
     if not slow:
-        found = cda_fast_xsd().valid_findings(doc)
+        found = cda_fast_xsd().valid_findings(doc, may_hold_comments_or_pis(document.raw))
         if found is not None:
             return found
     errors = cda_xsd().iter_errors(doc, use_location_hints=False)

@@ -35,7 +35,7 @@ from lxml import etree
 
 from kanta_archive.errors import SchemaError
 from kanta_archive.findings import Finding, Location, Severity
-from kanta_archive.formats.open_content import Plan, build_plan, pruned
+from kanta_archive.formats.open_content import Plan, build_plan, pruned_in_place
 from kanta_archive.formats.xpath_functions import KF_NS, XPathFunctions
 from kanta_archive.formats.xsd_findings import KA_NS, assertion_finding, short
 
@@ -114,6 +114,7 @@ class FastXsd:
             self._functions = functions  # the compiled XPath 1.0 forms call into it
             fast_namespaces = {**prefixes, "kf": KF_NS}
             self.assertions: list[Assertion] = []
+            forms: list[str] = []
             for item in list(root.iter(XS + "assert")):
                 code = item.get(f"{{{KA_NS}}}code")
                 if code is None:
@@ -132,6 +133,19 @@ class FastXsd:
                     else None
                 )
                 self.assertions.append(Assertion(code, pointer, slow.parse(test), fast))
+                forms.append(xpath1 or "")
+            # All the XPath 1.0 forms in one expression: on the usual document every
+            # assertion holds, and one evaluation costs a sixth of six. It says only "all
+            # hold": boolean() is true only where each form's value is truthy in Python too.
+            self._all_hold = (
+                etree.XPath(
+                    " and ".join(f"boolean({form})" for form in forms),
+                    namespaces=fast_namespaces,
+                    extensions=functions.extensions,
+                )
+                if forms and all(forms)
+                else None
+            )
             self.plan: Plan | None = None
             if any(True for r in (root, *imported) for _ in r.iter(XS + "openContent")):
                 if element is None:
@@ -158,9 +172,21 @@ class FastXsd:
         except Exception as exc:  # elementpath's parse errors have no common base here
             raise SchemaError(f"{path}: cannot compile an assertion: {exc}") from exc
 
+    def all_hold_fast(self, element: Any) -> bool:
+        """Whether every assertion's XPath 1.0 form holds on ``element`` (valid under the
+        XSD 1.0 part), in one evaluation; ``False`` also when one raised or has no form."""
+        if self._all_hold is None:
+            return False
+        try:
+            return self._all_hold(element) is True
+        except Exception:
+            return False
+
     def _failed(self, element: Any, valid: bool) -> list[Finding]:
         """The findings of the assertions that do not hold on ``element``; on a valid one
         by their XPath 1.0 forms, else (or where a form is missing) by elementpath."""
+        if valid and self.all_hold_fast(element):
+            return []
         from elementpath import XPathContext
 
         context = None  # elementpath's tree of the element costs more than all the tests
@@ -174,16 +200,23 @@ class FastXsd:
                 found.append(assertion_finding(assertion.code, assertion.pointer))
         return found
 
-    def valid_findings(self, element: Any) -> list[Finding] | None:
+    def valid_findings(self, element: Any, may_hold_comments: bool = True) -> list[Finding] | None:
         """The failed assertions of ``element`` when the XSD 1.0 part finds it (pruned of
         open content) valid; ``None`` when it does not, or when the element holds comments
         or processing instructions (which xmlschema and libxml2 do not read alike): the
-        reference must then decide."""
-        if next(element.iter(etree.Comment, etree.ProcessingInstruction), None) is not None:
+        reference must then decide. ``may_hold_comments=False`` (the source bytes hold no
+        comment or PI markup) spares looking for them.
+
+        The open content is taken out of ``element`` while lxml validates it and put back
+        afterwards (:func:`pruned_in_place`)."""
+        if (
+            may_hold_comments
+            and next(element.iter(etree.Comment, etree.ProcessingInstruction), None) is not None
+        ):
             return None
-        if not self.schema.validate(pruned(element, self.plan)):
-            return None
-        return self._failed(element, True)
+        with pruned_in_place(element, self.plan) as view:
+            valid = bool(self.schema.validate(view))
+        return self._failed(element, True) if valid else None
 
     def findings(self, element: Any, elements: Mapping[str, Any]) -> list[Finding]:
         """Schema findings (``KA-META-SCHEMA`` at the pointers of the elements the reader

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -208,6 +209,38 @@ def pruned(element: Any, plan: Plan | None) -> Any:
     for child in targets:
         _remove_keeping_tail(child)
     return twin
+
+
+@contextmanager
+def pruned_in_place(element: Any, plan: Plan | None) -> Iterator[Any]:
+    """``element`` without what only its open content admits, for the ``with`` block: the
+    parts are taken out of ``element`` itself and put back as they were when the block
+    ends, also by an exception (no copy of the whole document, a third of the XSD
+    stage's cost). The tree is the caller's: no other thread may read it meanwhile."""
+    found = _foreign(element, plan) if plan is not None else []
+    targets = []
+    for path in found:  # all found before any is removed: a removal shifts the indexes
+        target = element
+        for index in path:
+            target = target[index]
+        targets.append(target)
+    undo: list[tuple[Any, int, Any, Any, str | None]] = []
+    try:
+        for child in targets:
+            parent = child.getparent()
+            before = child.getprevious()
+            text = before.tail if before is not None else parent.text
+            undo.append((parent, parent.index(child), child, before, text))
+            _remove_keeping_tail(child)
+        yield element
+    finally:
+        # In reverse: each index and neighbour is as it was when that part was taken out.
+        for parent, index, child, before, text in reversed(undo):
+            if before is not None:
+                before.tail = text
+            else:
+                parent.text = text
+            parent.insert(index, child)  # the part's own tail comes back with it
 
 
 def _remove_keeping_tail(child: Any) -> None:

@@ -72,6 +72,8 @@ def _forbidden(data: bytes) -> str | None:
     return None
 
 
+# The XML declaration's opening: first in the file, after a UTF-8 byte order mark if any.
+_XML_DECLARATION = re.compile(rb"\A(?:\xef\xbb\xbf)?(<\?xml[ \t\r\n])")
 # A UTF-8 byte order mark may precede the declaration; it must not hide a declared encoding.
 _XML_DECLARED_ENCODING = re.compile(
     rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']"
@@ -132,11 +134,28 @@ def parse_secure(
     too_many = tree_limit_problem(data, root, limits)
     if too_many is not None:
         return None, ReadOutcome(None, (too_many,), fmt)
-    if next(root.iter(etree.Entity), None) is not None:  # lxml finds them in C
+    # An entity reference is written '&name;': without a '&' in the bytes there is none,
+    # and the walk over every node (a tenth of the parse) is skipped.
+    if b"&" in data and next(root.iter(etree.Entity), None) is not None:  # found in C
         return None, ReadOutcome(
             None, (error("KA-XML-FORBIDDEN", "entity references are not allowed"),), fmt
         )
     return root, None
+
+
+def may_hold_comments_or_pis(data: bytes) -> bool:
+    """Whether the XML bytes ``data`` can hold a comment or a processing instruction:
+    ``False`` only when there is no ``<!--`` and no ``<?`` but the XML declaration's, so
+    that a caller can skip looking for them in the tree (the declaration is not a node)."""
+    if b"<!--" in data:
+        return True
+    first = data.find(b"<?")
+    if first == -1:
+        return False
+    declaration = _XML_DECLARATION.match(data)
+    if declaration is None or declaration.start(1) != first:
+        return True
+    return data.find(b"<?", first + 2) != -1
 
 
 def read_xhtml(data: bytes, source: str, limits: InputLimits = DEFAULT_LIMITS) -> ReadOutcome:
@@ -146,7 +165,8 @@ def read_xhtml(data: bytes, source: str, limits: InputLimits = DEFAULT_LIMITS) -
         return refused
     elements: dict[str, Any] = {}
     try:
-        metadata_el, content_el = _parts(_data_view(root))
+        view = _data_view(root) if may_hold_comments_or_pis(data) else root
+        metadata_el, content_el = _parts(view, data)
         metadata = _metadata_object(metadata_el, metadata_schema_node(), "/metadata", elements)
         elements["/content"] = content_el
         content = _content_node(content_el, "/content", elements)
@@ -195,7 +215,7 @@ def _data_view(root: Any) -> Any:
     return view
 
 
-def _parts(root: Any) -> tuple[Any, Any]:
+def _parts(root: Any, data: bytes) -> tuple[Any, Any]:
     if root.tag != XHTML + "html":
         qname = etree.QName(root)
         found = f"<{qname.localname}>" + (
@@ -213,12 +233,25 @@ def _parts(root: Any) -> tuple[Any, Any]:
     metas = head.findall(KA + "metadata")
     if len(metas) != 1:
         raise _ShapeError("<head> must hold exactly one ka:metadata element", head)
-    contents = [el for el in body.iter(XHTML + "*") if el.get("data-ka-part") == CONTENT_PART]
+    contents = _content_parts(body, data)
     if len(contents) != 1:
         raise _ShapeError("<body> must hold exactly one element with data-ka-part='content'", body)
     if contents[0].get("data-ka") != "object":
         raise _ShapeError("the content element must have data-ka='object'", contents[0])
     return metas[0], contents[0]
+
+
+def _content_parts(body: Any, data: bytes) -> list[Any]:
+    """The XHTML elements in ``body`` marked as the content part, in document order.
+
+    The writer puts the part right under <body>. An attribute's name is written out in
+    the bytes (no entity or DTD can supply one: both are refused), so when the name
+    ``data-ka-part`` occurs once in ``data`` and a child of <body> has it, no other
+    element can: the walk over every element of the body is then not needed."""
+    children = [el for el in body.iterchildren(XHTML + "*") if el.get("data-ka-part") is not None]
+    if len(children) == 1 and data.count(b"data-ka-part") == 1:
+        return children if children[0].get("data-ka-part") == CONTENT_PART else []
+    return [el for el in body.iter(XHTML + "*") if el.get("data-ka-part") == CONTENT_PART]
 
 
 def _text(el: Any) -> str:
@@ -369,15 +402,42 @@ def xpath_with(el: Any, prefixes: Mapping[str, str]) -> str:
     return XPathNamer(prefixes)(el)
 
 
+# Elements a namer names with libxml2's own path before it numbers children itself.
+_DIRECT_NAMES = 16
+_NAMESPACE = re.compile(r"\{([^}]*)\}")
+
+
 class XPathNamer:
     """:func:`xpath_with` for many elements of one tree: each parent's children are numbered
-    once, so naming every one of 50,000 siblings costs one pass over them, not 50,000."""
+    once, so naming every one of 50,000 siblings costs one pass over them, not 50,000.
+
+    The first few elements are named from lxml's ``getelementpath`` (the same steps,
+    counted in C): a document with a finding or two is spared numbering in Python every
+    sibling of every ancestor. It counts the siblings anew for each element, so past a
+    few the numbering kept here is cheaper (tests/unit hold the two to the same names)."""
 
     def __init__(self, prefixes: Mapping[str, str]) -> None:
         self._prefixes = prefixes
         self._steps: dict[Any, str] = {}
+        self._direct = 0
 
     def __call__(self, el: Any) -> str:
+        if self._direct < _DIRECT_NAMES:
+            self._direct += 1
+            return self.direct(el)
+        return self.numbered(el)
+
+    def direct(self, el: Any) -> str:
+        """The name of ``el`` from ``getelementpath``, without the numbering kept here."""
+        tree = el.getroottree()
+        root = "/" + self._tag_name(tree.getroot().tag)
+        path = tree.getelementpath(el)
+        if path == ".":
+            return root
+        return root + "/" + _NAMESPACE.sub(lambda m: self._prefixes.get(m.group(1), ""), path)
+
+    def numbered(self, el: Any) -> str:
+        """The name of ``el`` from the children numbering kept here."""
         steps: list[str] = []
         while el is not None:
             parent = el.getparent()

@@ -19,7 +19,8 @@ _CHUNK = 1 << 16
 # Compiled once, not per document. The first asks only whether some element has an
 # attribute at position $m, which libxml2 answers without counting every element's; the
 # second finds that element for the message, on the rare document that has one.
-_ANY_CROWDED = etree.XPath("boolean(//@*[$m])")
+# Element steps before the attribute step: '//@*' also visits every text node.
+_ANY_CROWDED = etree.XPath("boolean(descendant-or-self::*/@*[$m])")
 _CROWDED = etree.XPath("(//*[count(@*) > $n])[1]")
 
 

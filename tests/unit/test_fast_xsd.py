@@ -25,7 +25,7 @@ from kanta_archive.formats.cda_common import EP2, HL7
 from kanta_archive.formats.cda_schema import cda_fast_xsd
 from kanta_archive.formats.cda_writer import render_cda
 from kanta_archive.formats.fast_xsd import FastXsd, fast_xsd
-from kanta_archive.formats.open_content import pruned
+from kanta_archive.formats.open_content import pruned, pruned_in_place
 from kanta_archive.formats.read import read_bytes
 from kanta_archive.formats.xhtml_common import KA
 from kanta_archive.paths import bundled_schemas_dir
@@ -68,6 +68,8 @@ def _assertion_forms_agree(fast: FastXsd, element: Any) -> None:
     context = XPathContext(element)
     for assertion in fast.assertions:
         assert assertion.holds_fast(element) == assertion.holds_slow(context), assertion.code
+    # The one expression of all the forms says "all hold" exactly when each one holds.
+    assert fast.all_hold_fast(element) == all(a.holds_fast(element) for a in fast.assertions)
 
 
 # -- the XHTML head ---------------------------------------------------------------------
@@ -332,6 +334,53 @@ def test_an_unknown_cda_element_is_pruned_before_lxml_validates() -> None:
     assert pruned(root, fast.plan).find(f"{HL7}unknownElement") is None
     assert root.find(f"{HL7}unknownElement") is not None  # the document itself is untouched
     assert fast.valid_findings(root) == []
+
+
+def _with_open_content_and_tails() -> Any:
+    root = _valid_cda_root()
+    title = root.find(f"{HL7}title")
+    unknown = etree.Element(f"{HL7}unknownElement")
+    unknown.text, unknown.tail = "inside", "\n  after "
+    title.addnext(unknown)
+    first = etree.Element(f"{HL7}firstUnknown")
+    first.tail = " tail of the first "
+    root.insert(0, first)
+    return root
+
+
+@pytest.mark.parametrize("path", CDA_SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_validating_a_cda_sample_leaves_its_tree_as_it_was(path: Path) -> None:
+    document = read_bytes(path.read_bytes(), path.name).document
+    if document is None or document.xml is None:
+        pytest.skip("refused by the reader: no tree")
+    element = document.xml.metadata
+    before = etree.tostring(element)
+    cda_fast_xsd().valid_findings(element, may_hold_comments=False)
+    assert etree.tostring(element) == before
+
+
+def test_pruning_in_place_puts_every_part_and_tail_back_after_the_block() -> None:
+    root = _with_open_content_and_tails()
+    before = etree.tostring(root)
+    with pruned_in_place(root, cda_fast_xsd().plan) as view:
+        assert view.find(f"{HL7}unknownElement") is None
+        assert view.find(f"{HL7}firstUnknown") is None
+    assert etree.tostring(root) == before
+
+
+def test_pruning_in_place_puts_every_part_back_when_the_block_raises() -> None:
+    root = _with_open_content_and_tails()
+    before = etree.tostring(root)
+    with pytest.raises(RuntimeError), pruned_in_place(root, cda_fast_xsd().plan):
+        raise RuntimeError("validation failed midway")
+    assert etree.tostring(root) == before
+
+
+def test_the_in_place_and_the_copied_pruning_give_the_same_tree() -> None:
+    root = _with_open_content_and_tails()
+    copied = etree.tostring(pruned(root, cda_fast_xsd().plan))
+    with pruned_in_place(root, cda_fast_xsd().plan) as view:
+        assert etree.tostring(view) == copied
 
 
 def test_an_element_of_another_namespace_where_only_hl7_is_open_is_left_to_the_reference() -> None:

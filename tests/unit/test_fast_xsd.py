@@ -429,11 +429,13 @@ def _child_paths(root: Any, depth: int) -> set[str]:
 
 @pytest.mark.parametrize("path", CDA_SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_the_readers_child_walk_finds_what_element_path_finds(path: Path) -> None:
-    from kanta_archive.formats.cda_reader import _NS, _find
+    from kanta_archive.formats.cda_reader import _NS, _Children, _find
 
     root = etree.fromstring(path.read_bytes(), etree.XMLParser(resolve_entities=False))
     tree = root.getroottree()
+    children = _Children()  # the reader's listings, shared by all the queries as there
     for query in sorted(_child_paths(root, 4)):
-        walked, found = _find(root, query), root.find(query, _NS)
-        assert (walked is None) == (found is None), query
-        assert walked is None or tree.getpath(walked) == tree.getpath(found), query
+        found = root.find(query, _NS)
+        for walked in (_find(root, query), _find(root, query, children)):
+            assert (walked is None) == (found is None), query
+            assert walked is None or tree.getpath(walked) == tree.getpath(found), query

@@ -2,19 +2,22 @@
 
 Reading skips work the bytes show is not needed (a walk for entity references when there
 is no '&', for comments and processing instructions when there is no '<!--' or '<?', over
-the whole body for the content part when its marker occurs once) and names the first
-elements of a finding from lxml's ``getelementpath``. Each shortcut is held here to the
-long way on every XHTML and CDA sample and on the spellings that defeat it.
+the whole body for the content part when its marker occurs once) and names the
+first elements of a finding from lxml's ``getelementpath``. Each shortcut is held here to
+the long way on every XHTML and CDA sample and on the spellings that defeat it; and the
+reader's map from the model's pointers to elements to the model itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
 from kanta_archive.formats.cda_reader import _PREFIXES as CDA_PREFIXES
+from kanta_archive.formats.pointer import escape
 from kanta_archive.formats.xhtml_reader import (
     _URI_PREFIXES as XHTML_PREFIXES,
 )
@@ -125,3 +128,50 @@ def test_a_content_part_named_once_in_a_comment_and_once_on_the_element_is_found
     data = _xhtml('<!-- data-ka-part --><main data-ka="object" data-ka-part="content"></main>')
     outcome = read_xhtml(data, "x.xhtml")
     assert outcome.document is not None
+
+
+def _pointers(value: object, pointer: str) -> Iterator[str]:
+    yield pointer
+    if isinstance(value, dict):
+        for key, member in value.items():
+            yield from _pointers(member, f"{pointer}/{escape(key)}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _pointers(item, f"{pointer}/{i}")
+
+
+XHTML_SAMPLES = [p for p in XML_SAMPLES if p.suffix == ".xhtml"]
+
+
+@pytest.mark.parametrize("path", XHTML_SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_pointer_of_the_model_and_no_other_names_an_element(path: Path) -> None:
+    document = read_xhtml(path.read_bytes(), path.name).document
+    if document is None or document.xml is None:
+        pytest.skip("refused by the reader")
+    elements = document.xml.elements
+    wanted = {
+        *_pointers(document.metadata_raw, "/metadata"),
+        *_pointers(document.content, "/content"),
+    }
+    assert set(elements) == wanted
+
+
+@pytest.mark.parametrize(
+    "pointer", ["", "/", "/metadata/", "/metadata/nosuch", "/content/0/x", "/other", "metadata"]
+)
+def test_a_pointer_the_model_does_not_have_names_no_element(pointer: str) -> None:
+    data = (SAMPLES / "valid" / "client-plan.xhtml").read_bytes()
+    document = read_xhtml(data, "x.xhtml").document
+    assert document is not None and document.xml is not None
+    assert document.xml.elements.get(pointer) is None
+
+
+def test_a_content_value_is_located_at_its_own_element() -> None:
+    data = (SAMPLES / "valid" / "client-plan.xhtml").read_bytes()
+    document = read_xhtml(data, "x.xhtml").document
+    assert document is not None and document.xml is not None
+    for pointer in _pointers(document.content, "/content"):
+        el = document.xml.elements[pointer]
+        key = pointer.rsplit("/", 1)[1]
+        if el.getparent() is not None and el.get("data-ka-key") is not None:
+            assert escape(el.get("data-ka-key")) == key

@@ -83,6 +83,8 @@ def test_a_namer_names_many_elements_alike_past_its_direct_ones() -> None:
         b"<?xml-stylesheet href='s.css'?><a/>",
         b"\xef\xbb\xbf<?xml version='1.0'?><?pi?><a/>",
         b" <?xml version='1.0'?><a/>",
+        b"<?xml version='1.0'?><a>why?</a><?pi?>",
+        b"<?xml version='1.0'",
     ],
 )
 def test_bytes_that_can_hold_a_comment_or_pi_are_said_to(data: bytes) -> None:
@@ -91,7 +93,12 @@ def test_bytes_that_can_hold_a_comment_or_pi_are_said_to(data: bytes) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"<a/>", b"<?xml version='1.0'?><a/>", b"\xef\xbb\xbf<?xml version='1.0'?>\n<a>x</a>"],
+    [
+        b"<a/>",
+        b"<?xml version='1.0'?><a/>",
+        b"\xef\xbb\xbf<?xml version='1.0'?>\n<a>x</a>",
+        b"<?xml version='1.0'?><a>why? <b>!</b></a>",
+    ],
 )
 def test_bytes_without_comment_or_pi_markup_are_said_not_to_hold_any(data: bytes) -> None:
     assert not may_hold_comments_or_pis(data)

@@ -439,3 +439,42 @@ def test_the_readers_child_walk_finds_what_element_path_finds(path: Path) -> Non
         for walked in (_find(root, query), _find(root, query, children)):
             assert (walked is None) == (found is None), query
             assert walked is None or tree.getpath(walked) == tree.getpath(found), query
+
+
+_EDGE_TIMES = [
+    "2024-06-10T14:20:00+03:00",
+    "2024-06-10T11:20:00Z",
+    "2024-06-10T11:20:00.5Z",
+    "2024-06-10T11:20:00.123456-00:00",
+    "2024-02-29T23:59:59+14:00",
+    "2023-02-29T10:00:00Z",
+    "2024-06-10T10:00:00-14:00",
+    "2024-06-10T10:00:00+14:01",
+    "2024-06-10T10:00:00+13:59",
+    "0001-01-01T00:00:00Z",
+    "0000-01-01T00:00:00Z",
+    "2024-06-10T24:00:00Z",
+    "2024-06-10T10:00:60Z",
+    "2024-06-10T10:00:00",
+    "2024-06-10T10:00Z",
+]
+
+
+@pytest.mark.parametrize("text", _EDGE_TIMES)
+def test_the_plain_time_shortcut_casts_as_elementpath_does(text: str) -> None:
+    from kanta_archive.formats.xpath_functions import XPathFunctions
+
+    functions = XPathFunctions()
+    assert functions._castable_date_time(None, text) == (functions._cast(text) is not None)
+
+
+@pytest.mark.parametrize("left", _EDGE_TIMES[:10])
+def test_the_plain_time_shortcut_orders_times_as_elementpath_does(left: str) -> None:
+    from kanta_archive.formats.xpath_functions import XPathFunctions
+
+    functions = XPathFunctions()
+    for right in _EDGE_TIMES[:10]:
+        first, second = functions._cast(left), functions._cast(right)
+        if first is None or second is None:
+            continue
+        assert functions._date_time_le(None, left, right) == (first <= second), (left, right)

@@ -179,8 +179,7 @@ def read_xhtml(data: bytes, source: str, limits: InputLimits = DEFAULT_LIMITS) -
         view = _data_view(root) if may_hold_comments_or_pis(data) else root
         metadata_el, content_el = _parts(view, data)
         metadata = _metadata_object(metadata_el, metadata_schema_node(), "/metadata", elements)
-        elements["/content"] = content_el
-        content = _content_node(content_el, "/content", elements)
+        content = _content_node(content_el, elements)
     except _ShapeError as exc:
         el = exc.element
         finding = error(
@@ -325,24 +324,6 @@ def _metadata_object(
     return result
 
 
-def _data_children(el: Any) -> list[Any]:
-    """The nearest descendants with ``data-ka``, in document order (a list filled by plain
-    recursion: generators nested through the display markup cost more than the read)."""
-    found: list[Any] = []
-    _collect_data(el, found)
-    return found
-
-
-def _collect_data(el: Any, found: list[Any]) -> None:
-    for child in el:
-        if not isinstance(child.tag, str):
-            continue
-        if child.get("data-ka") is not None:
-            found.append(child)
-        else:
-            _collect_data(child, found)
-
-
 # JSON's numbers (RFC 8259). int() and float() also read 'NaN', 'Infinity', '1_000', '007'
 # and other scripts' digits: values the JSON form cannot hold.
 _JSON_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
@@ -376,25 +357,73 @@ _SCALARS: dict[str, Callable[[str], Any]] = {
 }
 
 
-def _content_node(el: Any, pointer: str, elements: dict[str, Any]) -> Any:
-    elements[pointer] = el
-    kind = el.get("data-ka")
-    if kind == "object":
-        result: dict[str, Any] = {}
-        for child in _data_children(el):
-            key = child.get("data-ka-key")
+def _content_node(root: Any, elements: dict[str, Any]) -> dict[str, Any]:
+    """The content read from the content part ``root`` (``data-ka='object'``), each data
+    element's pointer recorded in ``elements``.
+
+    One pass over the descendants in document order, the order in which a walk down the
+    nearest ``data-ka`` descendants would meet them (and fail on the same element first):
+    each data element joins the container of its nearest data ancestor, whose path up
+    the display markup is remembered (:func:`_owner`). A scalar's descendants are text.
+    A third cheaper than the recursive walk, which called a function per element."""
+    top: dict[str, Any] = {}
+    elements["/content"] = root
+    containers: dict[Any, tuple[Any, str]] = {root: (top, "/content")}
+    owners: dict[Any, Any] = {}
+    descendants = root.iterdescendants(etree.Element)
+    for el in descendants:
+        kind = el.get("data-ka")
+        if kind is None:
+            continue
+        container, at = containers[_owner(el, containers, owners)]
+        in_object = type(container) is dict
+        if in_object:
+            key = el.get("data-ka-key")
             if key is None:
-                raise _ShapeError("a member of a data-ka='object' needs data-ka-key", child)
-            if key in result:
-                raise _ShapeError(f"data-ka-key '{key}' appears twice in one object", child)
-            result[key] = _content_node(child, f"{pointer}/{ptr.escape(key)}", elements)
-        return result
-    if kind == "array":
-        return [
-            _content_node(child, f"{pointer}/{i}", elements)
-            for i, child in enumerate(_data_children(el))
-        ]
-    convert = _SCALARS.get(kind or "")
+                raise _ShapeError("a member of a data-ka='object' needs data-ka-key", el)
+            if key in container:
+                raise _ShapeError(f"data-ka-key '{key}' appears twice in one object", el)
+            pointer = f"{at}/{ptr.escape(key)}"
+        else:
+            pointer = f"{at}/{len(container)}"
+        elements[pointer] = el
+        value: Any
+        if kind == "object" or kind == "array":
+            value = {} if kind == "object" else []
+            containers[el] = (value, pointer)
+        else:
+            value = _scalar(el, kind)
+            if len(el):
+                for _ in el.iterdescendants(etree.Element):
+                    next(descendants)  # inside a scalar: text only, as for the walk down
+        if in_object:
+            container[key] = value
+        else:
+            container.append(value)
+    return top
+
+
+def _owner(el: Any, containers: Mapping[Any, Any], owners: dict[Any, Any]) -> Any:
+    """The nearest data ancestor of ``el``. Each markup element passed on the way up is
+    remembered with it in ``owners``, so that no element is walked past twice (50,000
+    siblings under one deep chain of <div>s cost one walk up the chain, not 50,000)."""
+    walked = []
+    parent = el.getparent()
+    while parent not in containers:
+        owner = owners.get(parent)
+        if owner is not None:
+            break
+        walked.append(parent)
+        parent = parent.getparent()
+    else:
+        owner = parent
+    for markup in walked:
+        owners[markup] = owner
+    return owner
+
+
+def _scalar(el: Any, kind: str) -> Any:
+    convert = _SCALARS.get(kind)
     if convert is None:
         raise _ShapeError(f"unknown data-ka type '{kind}'", el)
     text = _text(el)

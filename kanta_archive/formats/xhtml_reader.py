@@ -318,9 +318,8 @@ def _metadata_object(
         name = child.tag.rpartition("}")[2]  # the local name (etree.QName costs more)
         if name in result:
             raise _ShapeError(f"metadata element '{name}' appears more than once", child)
-        result[name] = _metadata_value(
-            child, properties.get(name), f"{pointer}/{ptr.escape(name)}", elements
-        )
+        # An XML name holds no '~' or '/': the pointer token is the name itself.
+        result[name] = _metadata_value(child, properties.get(name), f"{pointer}/{name}", elements)
     return result
 
 

@@ -35,7 +35,7 @@ from lxml import etree
 
 from kanta_archive.errors import SchemaError
 from kanta_archive.findings import Finding, Location, Severity
-from kanta_archive.formats.open_content import Plan, build_plan, pruned_in_place
+from kanta_archive.formats.open_content import Plan, build_plan, pruned, pruned_in_place
 from kanta_archive.formats.xpath_functions import KF_NS, XPathFunctions
 from kanta_archive.formats.xsd_findings import KA_NS, assertion_finding, short
 
@@ -200,22 +200,32 @@ class FastXsd:
                 found.append(assertion_finding(assertion.code, assertion.pointer))
         return found
 
-    def valid_findings(self, element: Any, may_hold_comments: bool = True) -> list[Finding] | None:
+    def valid_findings(
+        self,
+        element: Any,
+        may_hold_comments: bool = True,
+        declarations_below_root: bool = True,
+    ) -> list[Finding] | None:
         """The failed assertions of ``element`` when the XSD 1.0 part finds it (pruned of
         open content) valid; ``None`` when it does not, or when the element holds comments
         or processing instructions (which xmlschema and libxml2 do not read alike): the
         reference must then decide. ``may_hold_comments=False`` (the source bytes hold no
         comment or PI markup) spares looking for them.
 
-        The open content is taken out of ``element`` while lxml validates it and put back
-        afterwards (:func:`pruned_in_place`)."""
+        With ``declarations_below_root=False`` (the source bytes declare every namespace
+        on the root element) the open content is taken out of ``element`` while lxml
+        validates it and put back afterwards (:func:`pruned_in_place`); else lxml
+        validates a pruned copy."""
         if (
             may_hold_comments
             and next(element.iter(etree.Comment, etree.ProcessingInstruction), None) is not None
         ):
             return None
-        with pruned_in_place(element, self.plan) as view:
-            valid = bool(self.schema.validate(view))
+        if declarations_below_root:
+            valid = bool(self.schema.validate(pruned(element, self.plan)))
+        else:
+            with pruned_in_place(element, self.plan) as view:
+                valid = bool(self.schema.validate(view))
         return self._failed(element, True) if valid else None
 
     def findings(self, element: Any, elements: Mapping[str, Any]) -> list[Finding]:

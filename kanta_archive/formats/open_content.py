@@ -214,9 +214,13 @@ def pruned(element: Any, plan: Plan | None) -> Any:
 @contextmanager
 def pruned_in_place(element: Any, plan: Plan | None) -> Iterator[Any]:
     """``element`` without what only its open content admits, for the ``with`` block: the
-    parts are taken out of ``element`` itself and put back as they were when the block
+    parts are taken out of ``element`` itself and put back where they were when the block
     ends, also by an exception (no copy of the whole document, a third of the XSD
-    stage's cost). The tree is the caller's: no other thread may read it meanwhile."""
+    stage's cost). The tree is the caller's: no other thread may read it meanwhile.
+
+    Exact only where no part declares a namespace itself: lxml drops the declarations of
+    an element put back that repeat one in scope there. :meth:`FastXsd.valid_findings`
+    prunes a copy (:func:`pruned`) unless the bytes show no declaration below the root."""
     found = _foreign(element, plan) if plan is not None else []
     targets = []
     for path in found:  # all found before any is removed: a removal shifts the indexes

@@ -22,7 +22,6 @@ and for anything unexpected (an exception), so that signxml's verdict and wordin
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from base64 import b64decode
 from datetime import UTC, datetime
@@ -262,18 +261,39 @@ def _enveloped(root: Any) -> bytes:
     re-parsed copy, the signature removed keeping its tail, C14N 1.1 done as lxml's
     inclusive c14n of the re-parsed result).
 
-    The copy here is lxml's deep copy, not a serialise-and-parse round trip (a third of
-    its cost): both give the root element's tree node for node, with the namespace
-    declarations of the root, which has no ancestors to inherit any from; what a round
-    trip would drop, the document's DOCTYPE and the nodes beside the root, c14n of the
-    root element does not write either. The tests compare the result with signxml's."""
-    from signxml.util import _remove_sig
+    Cut out of the canonical form of the document itself, which is left as it is: no copy
+    (half the cost), nothing detached and put back (lxml's remove and insert rewrite
+    namespace declarations). Inclusive c14n writes an element as one run of bytes from
+    its start tag to its end tag, the tail after it; removing the element takes out that
+    run and nothing else, and the tail stays where signxml's removal joins it to the text
+    before. The run is found by its tags, which c14n writes with the element's prefixed
+    name; where the start tag or the end tag of that name is found more than once (a
+    signature inside it, a processing instruction that spells one), ``ValueError``: not
+    decided here. signxml re-parses the copy before c14n; a round trip of a tree that
+    is already one changes nothing c14n writes. The tests compare the result with
+    signxml's."""
+    ds = root.find(f"./{XHTML}head/{DS}Signature")
+    local = etree.QName(ds).localname
+    name = (f"{ds.prefix}:{local}" if ds.prefix else local).encode("utf-8")
+    whole = _c14n(root, exclusive=False)
+    starts = _starts(whole, b"<" + name)
+    end = b"</" + name + b">"
+    stop = whole.find(end)
+    if len(starts) != 1 or stop < starts[0] or whole.find(end, stop + 1) >= 0:
+        raise ValueError("the signature's tags are not found once each")
+    return whole[: starts[0]] + whole[stop + len(end) :]
 
-    copied = copy.deepcopy(root)
-    _remove_sig(copied.find(f"./{XHTML}head/{DS}Signature"), idempotent=True)  # type: ignore[no-untyped-call]
-    # signxml re-parses the copy once more before c14n: a second round trip of a tree
-    # that is already one changes nothing c14n writes (the tests compare both).
-    return _c14n(copied, exclusive=False)
+
+def _starts(data: bytes, start: bytes) -> list[int]:
+    """Where the start tags that begin with ``start`` (``<`` and a name) are in c14n output
+    (not a longer name: ``<ds:SignatureValue`` is not ``<ds:Signature``)."""
+    found = []
+    at = data.find(start)
+    while at >= 0:
+        if data[at + len(start) : at + len(start) + 1] in (b" ", b">"):
+            found.append(at)
+        at = data.find(start, at + 1)
+    return found
 
 
 def _key_value_matches(key_value: Any, key: Any) -> bool:

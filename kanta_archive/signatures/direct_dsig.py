@@ -48,9 +48,6 @@ DSIG11 = "{http://www.w3.org/2009/xmldsig11#}"
 # (in this order; 'xml:id' is one of signxml's names too, but no local name has a colon).
 _ID_NAMES_CDA = ("ID",)
 _ID_NAMES_XADES = ("Id", "ID", "id")
-_ID_ATTRIBUTES = etree.XPath(
-    "//@*[local-name() = 'Id' or local-name() = 'ID' or local-name() = 'id']"
-)
 # White space as XML defines it (str.strip would also take U+00A0 and the like, which
 # make the serialised part fail to parse).
 _XML_SPACE = " \t\r\n"
@@ -139,16 +136,20 @@ def _signed_info_verifies(info: Any, value: str | None, key: Any, exclusive: boo
 
 
 def _ids(root: Any, names: tuple[str, ...]) -> dict[tuple[str, str], list[Any]]:
-    """Elements by (local name of an ID attribute, its value), in document order."""
+    """Elements by (local name of an ID attribute, its value), in document order: those
+    signxml's ``//*[@*[local-name() = ...] = ...]`` finds. A walk over the elements of
+    the whole document, not an XPath over its attributes: a call of ``local-name()`` for
+    each attribute costs more than the walk. A key's local name is what follows its first
+    ``}``: lxml refuses a namespace URI with one."""
     found: dict[tuple[str, str], list[Any]] = {}
-    values: Any = _ID_ATTRIBUTES(root)
-    for value in values:
-        name = etree.QName(value.attrname).localname
-        if name in names:
-            elements = found.setdefault((name, str(value)), [])
-            parent = value.getparent()
-            if not any(parent is el for el in elements):
-                elements.append(parent)
+    for el in root.getroottree().getroot().iter(etree.Element):
+        keys = el.keys()  # its attributes' names (iterating an element gives its children)
+        for key in keys:
+            name = key[key.find("}") + 1 :]
+            if name in names:
+                elements = found.setdefault((name, el.get(key)), [])
+                if not any(el is e for e in elements):
+                    elements.append(el)
     return found
 
 

@@ -510,3 +510,46 @@ def test_the_direct_check_leaves_the_tree_as_it_was(case: str) -> None:
         _xades_direct(tampered, root)
         assert etree.tostring(root.getroottree()) == before
         _xhtml_agree(tampered)
+
+
+def _ids_by_xpath(root: Any, names: tuple[str, ...]) -> dict[tuple[str, str], list[Any]]:
+    """The elements with ID attributes as an XPath over the attributes finds them."""
+    found: dict[tuple[str, str], list[Any]] = {}
+    for value in root.xpath(
+        "//@*[local-name() = 'Id' or local-name() = 'ID' or local-name() = 'id']"
+    ):
+        name = etree.QName(value.attrname).localname
+        if name in names:
+            elements = found.setdefault((name, str(value)), [])
+            if not any(value.getparent() is el for el in elements):
+                elements.append(value.getparent())
+    return found
+
+
+ID_TREES = {
+    "signed": b"",  # made when the test runs
+    "namespaced and xml:id": b'<a xmlns:p="urn:p" Id="x"><!-- c --><?pi d?>'
+    b'<b p:Id="x" xml:id="x" id="y"/><c ID="x" p:ID="x" Id="z"/><p:d p:id="y" idx="x"/></a>',
+    "one element twice": b'<a xmlns:p="urn:p" xmlns:q="urn:q"><b p:Id="x" q:Id="x" Id="x"/>'
+    b'<c Id="x"/></a>',
+    "none": b"<a><b Idx='x' name='Id'/></a>",
+}
+
+
+@pytest.mark.parametrize("case", list(ID_TREES))
+@pytest.mark.parametrize("names", [("Id", "ID", "id"), ("ID",)])
+def test_the_id_walk_finds_what_the_attribute_xpath_finds(
+    case: str, names: tuple[str, ...]
+) -> None:
+    from kanta_archive.signatures.direct_dsig import _ids
+
+    root = etree.fromstring(ID_TREES[case] or _signed_xhtml("client-record-entry"))
+    expected = _ids_by_xpath(root, names)
+    for context in (root, root[-1]):  # the whole document from any element in it
+        found = _ids(context, names)
+        assert list(found) == list(expected)
+        assert all(
+            len(found[k]) == len(expected[k])
+            and all(a is b for a, b in zip(found[k], expected[k], strict=True))
+            for k in expected
+        )

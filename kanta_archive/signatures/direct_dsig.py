@@ -112,8 +112,11 @@ def _rsa_key_valid_at(leaf: x509.Certificate, moment: datetime) -> Any | None:
 
 
 def _schema_valid(ds: Any, verifier: Any) -> bool:
+    """Whether one of signxml's schemas takes ``ds``, tried from the last (the order does
+    not change the answer): XAdES's first, XAdESv141.xsd, has no SigningCertificateV2,
+    which ``sign`` writes, and would fail each time before another schema is tried."""
     schemas: Any = verifier.schemas()
-    return any(schema.validate(ds) for schema in schemas)
+    return any(schema.validate(ds) for schema in reversed(schemas))
 
 
 def _signed_info_verifies(info: Any, value: str | None, key: Any, exclusive: bool) -> bool:

@@ -314,19 +314,23 @@ def _key_value_matches(key_value: Any, key: Any) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _pem_certificate(text: str) -> x509.Certificate:
-    """A certificate as signxml loads it from X509Certificate text (its PEM header added).
-    Kept by text: a signer certificate signs many documents, and loading it is not cheap."""
+def _pem_certificate_digest(text: str) -> bytes:
+    """The SHA-256 fingerprint of a certificate as signxml loads it from X509Certificate
+    text (its PEM header added). Kept by text: a signer certificate signs many documents,
+    and loading it is not cheap."""
     from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
     from signxml.util import add_pem_header
 
-    return x509.load_pem_x509_certificate(add_pem_header(text))  # type: ignore[no-untyped-call]
+    certificate = x509.load_pem_x509_certificate(add_pem_header(text))  # type: ignore[no-untyped-call]
+    return certificate.fingerprint(hashes.SHA256())
 
 
 def _signing_certificate_holds(properties: Any, signature: Any, leaf: x509.Certificate) -> bool:
     """XAdES: one SigningCertificate(V2), each Cert's SHA-256 digest that of a certificate
-    in the signature, the first that of the signer certificate."""
-    from cryptography.hazmat.primitives import hashes, serialization
+    in the signature or of the signer certificate, the first that of the signer
+    certificate."""
+    from cryptography.hazmat.primitives import hashes
 
     signed = properties.find(XADES + "SignedSignatureProperties")
     blocks = [signed.find(XADES + name) for name in ("SigningCertificate", "SigningCertificateV2")]
@@ -334,16 +338,15 @@ def _signing_certificate_holds(properties: Any, signature: Any, leaf: x509.Certi
     texts = signature.findall(f"{DS}KeyInfo/{DS}X509Data/{DS}X509Certificate")
     if len(present) != 1 or not texts:
         return False
-    certificates = [_pem_certificate(t.text) for t in texts]
-    der = leaf.public_bytes(serialization.Encoding.DER)
-    if not any(c.public_bytes(serialization.Encoding.DER) == der for c in certificates):
-        certificates.append(leaf)
-    digests = {c.fingerprint(hashes.SHA256()) for c in certificates}
+    signer = leaf.fingerprint(hashes.SHA256())
+    # signxml adds the signer certificate to those in the signature unless it is one of
+    # them; either way its digest is among theirs.
+    digests = {_pem_certificate_digest(t.text) for t in texts} | {signer}
     for index, cert in enumerate(present[0].findall(XADES + "Cert")):
         method = cert.find(f"{XADES}CertDigest/{DS}DigestMethod")
         if method is None or method.get("Algorithm") != SHA256:
             return False
         value = b64decode(cert.findtext(f"{XADES}CertDigest/{DS}DigestValue"))
-        if value not in digests or (index == 0 and value != leaf.fingerprint(hashes.SHA256())):
+        if value not in digests or (index == 0 and value != signer):
             return False
     return True

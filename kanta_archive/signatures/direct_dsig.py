@@ -23,6 +23,7 @@ and for anything unexpected (an exception), so that signxml's verdict and wordin
 from __future__ import annotations
 
 import hashlib
+import re
 from base64 import b64decode
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -48,6 +49,9 @@ DSIG11 = "{http://www.w3.org/2009/xmldsig11#}"
 # (in this order; 'xml:id' is one of signxml's names too, but no local name has a colon).
 _ID_NAMES_CDA = ("ID",)
 _ID_NAMES_XADES = ("Id", "ID", "id")
+# An id that c14n writes in an attribute value as it is: printable ASCII without the
+# & < " it escapes (nor > and ', to stay plain).
+_PLAIN_ID = re.compile(r"[!#-%(-;=?-~]*")
 # White space as XML defines it (str.strip would also take U+00A0 and the like, which
 # make the serialised part fail to parse).
 _XML_SPACE = " \t\r\n"
@@ -170,6 +174,51 @@ def _resolve(ids: dict[tuple[str, str], list[Any]], names: tuple[str, ...], uri:
     return None
 
 
+def _resolve_inside(ds: Any, root: Any, canonical: bytes, uri: str) -> Any:
+    """The element ``#uri`` names in the XHTML document ``root`` as :func:`_resolve` finds
+    it among all its ``_ids``, looked for only inside the signature ``ds`` where the
+    document's c14n ``canonical`` shows that no other element can have that id.
+
+    c14n writes each attribute as `` name="value"`` or `` prefix:name="value"``, so the
+    number of places such text for an id stands in ``canonical`` is at least the number
+    of elements that have it (more where text or a declaration spells it too). None:
+    no element has it, and the next name is tried, as ``_resolve`` does; one: the element
+    found inside ``ds``, if it is there, is the only one. Only an id that c14n writes as
+    it is (printable ASCII, nothing it escapes) is counted; anything else, and two or
+    more places: the walk over the whole document."""
+    if not uri.startswith("#") or uri.startswith("#xpointer("):
+        return None
+    value = uri.lstrip("#")
+    if not _PLAIN_ID.fullmatch(value):
+        return _resolve(_ids(root, _ID_NAMES_XADES), _ID_NAMES_XADES, uri)
+    for name in _ID_NAMES_XADES:
+        written = f'{name}="{value}"'.encode("ascii")
+        places = _places(canonical, b" " + written) + _places(canonical, b":" + written)
+        if places == 0:
+            continue
+        if places == 1:
+            found = [el for el in ds.iter(etree.Element) if _has_id(el, name, value)]
+            if len(found) == 1:
+                return found[0]
+        return _resolve(_ids(root, _ID_NAMES_XADES), _ID_NAMES_XADES, uri)
+    return None
+
+
+def _places(data: bytes, text: bytes) -> int:
+    """At how many places ``text`` begins in ``data`` (overlapping ones too)."""
+    count = 0
+    at = data.find(text)
+    while at >= 0:
+        count += 1
+        at = data.find(text, at + 1)
+    return count
+
+
+def _has_id(el: Any, name: str, value: str) -> bool:
+    keys = el.keys()  # its attributes' names (iterating an element gives its children)
+    return any(key[key.find("}") + 1 :] == name and el.get(key) == value for key in keys)
+
+
 def _digest_holds(ref: Any, data: bytes) -> bool:
     method = ref.find(DS + "DigestMethod")
     if method is None or method.get("Algorithm") != SHA256:
@@ -242,13 +291,15 @@ def _xades(root: Any, ds: Any, leaf: x509.Certificate, signed_at: datetime | Non
     references = info.findall(DS + "Reference")
     if len(references) != 3 or (references[0].get("URI") != ""):
         return False
-    whole, properties, key_info = references
-    if _transforms(whole) != [ENVELOPED, C14N_11] or not _digest_holds(whole, _enveloped(root)):
+    document, properties, key_info = references
+    if _transforms(document) != [ENVELOPED, C14N_11]:
         return False
-    ids = _ids(root, _ID_NAMES_XADES)
+    canonical = _c14n(root, exclusive=False)
+    if not _digest_holds(document, _enveloped(root, canonical)):
+        return False
     parts = []
     for ref in (properties, key_info):
-        target = _resolve(ids, _ID_NAMES_XADES, ref.get("URI") or "")
+        target = _resolve_inside(ds, root, canonical, ref.get("URI") or "")
         if target is None or _transforms(ref) != []:
             return False
         part = _alone(target)
@@ -260,7 +311,7 @@ def _xades(root: Any, ds: Any, leaf: x509.Certificate, signed_at: datetime | Non
     return _signing_certificate_holds(parts[0], signature, leaf)
 
 
-def _enveloped(root: Any) -> bytes:
+def _enveloped(root: Any, canonical: bytes | None = None) -> bytes:
     """The whole document without its signature, canonicalised as signxml does it (a
     re-parsed copy, the signature removed keeping its tail, C14N 1.1 done as lxml's
     inclusive c14n of the re-parsed result).
@@ -273,13 +324,17 @@ def _enveloped(root: Any) -> bytes:
     before. The run is found by its tags, which c14n writes with the element's prefixed
     name; where the start tag or the end tag of that name is found more than once (a
     signature inside it, a processing instruction that spells one), ``ValueError``: not
-    decided here. signxml re-parses the copy before c14n; a round trip of a tree that
-    is already one changes nothing c14n writes. The tests compare the result with
-    signxml's."""
+    decided here. ``canonical``: the document's c14n, if made already.
+
+    The document itself, not signxml's re-parsed copy: both are the root element's tree
+    node for node, with the namespace declarations of the root, which has no ancestors
+    to inherit any from; what a round trip would drop, the document's DOCTYPE and the
+    nodes beside the root, c14n of the root element does not write either. The tests
+    compare the result with signxml's."""
     ds = root.find(f"./{XHTML}head/{DS}Signature")
     local = etree.QName(ds).localname
     name = (f"{ds.prefix}:{local}" if ds.prefix else local).encode("utf-8")
-    whole = _c14n(root, exclusive=False)
+    whole = _c14n(root, exclusive=False) if canonical is None else canonical
     starts = _starts(whole, b"<" + name)
     end = b"</" + name + b">"
     stop = whole.find(end)

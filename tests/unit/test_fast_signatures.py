@@ -553,3 +553,39 @@ def test_the_id_walk_finds_what_the_attribute_xpath_finds(
             and all(a is b for a, b in zip(found[k], expected[k], strict=True))
             for k in expected
         )
+
+
+def _same_id_documents() -> dict[str, bytes]:
+    """A signed document with the SignedProperties' id given elsewhere too, or spelled."""
+    data = _signed_xhtml("client-record-entry")
+    ident = etree.fromstring(data).find(f".//{XADES}SignedProperties").get("Id").encode()
+    span = b"<span"
+    assert span in data
+    return {
+        "as signed": data,
+        "Id on a span": data.replace(span, b'<span Id="' + ident + b'"', 1),
+        "ID on a span": data.replace(span, b'<span ID="' + ident + b'"', 1),
+        "a namespaced id": data.replace(span, b'<span xmlns:p="urn:p" p:Id="' + ident + b'"', 1),
+        "spelled in text": data.replace(b"</span>", b' Id="' + ident + b'"</span>', 1),
+    }
+
+
+@pytest.mark.parametrize("case", list(_same_id_documents()))
+def test_an_id_looked_for_inside_the_signature_resolves_as_in_the_whole_document(
+    case: str,
+) -> None:
+    from kanta_archive.signatures.direct_dsig import _c14n, _ids, _resolve, _resolve_inside
+
+    root = etree.fromstring(_same_id_documents()[case])
+    ds = root.find(f"{XHTML}head/{DS}Signature")
+    names = ("Id", "ID", "id")
+    uris = [ref.get("URI") for ref in ds.iter(DS + "Reference")]
+    uris += ["#", "#x", "##" + uris[1][1:], "#a&b", '#a"b', "#ä"]
+    for el in ds.iter():
+        for key in el.keys():  # noqa: SIM118 (an element's keys: its attributes)
+            if key.endswith(("Id", "ID", "id")):
+                uris.append("#" + el.get(key))
+    canonical = _c14n(root, exclusive=False)
+    for uri in uris:
+        expected = _resolve(_ids(root, names), names, uri)
+        assert _resolve_inside(ds, root, canonical, uri) is expected, uri

@@ -22,8 +22,8 @@ and for anything unexpected (an exception), so that signxml's verdict and wordin
 
 from __future__ import annotations
 
-import copy
 import hashlib
+import re
 from base64 import b64decode
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -49,9 +49,9 @@ DSIG11 = "{http://www.w3.org/2009/xmldsig11#}"
 # (in this order; 'xml:id' is one of signxml's names too, but no local name has a colon).
 _ID_NAMES_CDA = ("ID",)
 _ID_NAMES_XADES = ("Id", "ID", "id")
-_ID_ATTRIBUTES = etree.XPath(
-    "//@*[local-name() = 'Id' or local-name() = 'ID' or local-name() = 'id']"
-)
+# An id that c14n writes in an attribute value as it is: printable ASCII without the
+# & < " it escapes (nor > and ', to stay plain).
+_PLAIN_ID = re.compile(r"[!#-%(-;=?-~]*")
 # White space as XML defines it (str.strip would also take U+00A0 and the like, which
 # make the serialised part fail to parse).
 _XML_SPACE = " \t\r\n"
@@ -116,8 +116,11 @@ def _rsa_key_valid_at(leaf: x509.Certificate, moment: datetime) -> Any | None:
 
 
 def _schema_valid(ds: Any, verifier: Any) -> bool:
+    """Whether one of signxml's schemas takes ``ds``, tried from the last (the order does
+    not change the answer): XAdES's first, XAdESv141.xsd, has no SigningCertificateV2,
+    which ``sign`` writes, and would fail each time before another schema is tried."""
     schemas: Any = verifier.schemas()
-    return any(schema.validate(ds) for schema in schemas)
+    return any(schema.validate(ds) for schema in reversed(schemas))
 
 
 def _signed_info_verifies(info: Any, value: str | None, key: Any, exclusive: bool) -> bool:
@@ -140,16 +143,20 @@ def _signed_info_verifies(info: Any, value: str | None, key: Any, exclusive: boo
 
 
 def _ids(root: Any, names: tuple[str, ...]) -> dict[tuple[str, str], list[Any]]:
-    """Elements by (local name of an ID attribute, its value), in document order."""
+    """Elements by (local name of an ID attribute, its value), in document order: those
+    signxml's ``//*[@*[local-name() = ...] = ...]`` finds. A walk over the elements of
+    the whole document, not an XPath over its attributes: a call of ``local-name()`` for
+    each attribute costs more than the walk. A key's local name is what follows its first
+    ``}``: lxml refuses a namespace URI with one."""
     found: dict[tuple[str, str], list[Any]] = {}
-    values: Any = _ID_ATTRIBUTES(root)
-    for value in values:
-        name = etree.QName(value.attrname).localname
-        if name in names:
-            elements = found.setdefault((name, str(value)), [])
-            parent = value.getparent()
-            if not any(parent is el for el in elements):
-                elements.append(parent)
+    for el in root.getroottree().getroot().iter(etree.Element):
+        keys = el.keys()  # its attributes' names (iterating an element gives its children)
+        for key in keys:
+            name = key[key.find("}") + 1 :]
+            if name in names:
+                elements = found.setdefault((name, el.get(key)), [])
+                if not any(el is e for e in elements):
+                    elements.append(el)
     return found
 
 
@@ -165,6 +172,51 @@ def _resolve(ids: dict[tuple[str, str], list[Any]], names: tuple[str, ...], uri:
         if elements:
             return elements[0]
     return None
+
+
+def _resolve_inside(ds: Any, root: Any, canonical: bytes, uri: str) -> Any:
+    """The element ``#uri`` names in the XHTML document ``root`` as :func:`_resolve` finds
+    it among all its ``_ids``, looked for only inside the signature ``ds`` where the
+    document's c14n ``canonical`` shows that no other element can have that id.
+
+    c14n writes each attribute as `` name="value"`` or `` prefix:name="value"``, so the
+    number of places such text for an id stands in ``canonical`` is at least the number
+    of elements that have it (more where text or a declaration spells it too). None:
+    no element has it, and the next name is tried, as ``_resolve`` does; one: the element
+    found inside ``ds``, if it is there, is the only one. Only an id that c14n writes as
+    it is (printable ASCII, nothing it escapes) is counted; anything else, and two or
+    more places: the walk over the whole document."""
+    if not uri.startswith("#") or uri.startswith("#xpointer("):
+        return None
+    value = uri.lstrip("#")
+    if not _PLAIN_ID.fullmatch(value):
+        return _resolve(_ids(root, _ID_NAMES_XADES), _ID_NAMES_XADES, uri)
+    for name in _ID_NAMES_XADES:
+        written = f'{name}="{value}"'.encode("ascii")
+        places = _places(canonical, b" " + written) + _places(canonical, b":" + written)
+        if places == 0:
+            continue
+        if places == 1:
+            found = [el for el in ds.iter(etree.Element) if _has_id(el, name, value)]
+            if len(found) == 1:
+                return found[0]
+        return _resolve(_ids(root, _ID_NAMES_XADES), _ID_NAMES_XADES, uri)
+    return None
+
+
+def _places(data: bytes, text: bytes) -> int:
+    """At how many places ``text`` begins in ``data`` (overlapping ones too)."""
+    count = 0
+    at = data.find(text)
+    while at >= 0:
+        count += 1
+        at = data.find(text, at + 1)
+    return count
+
+
+def _has_id(el: Any, name: str, value: str) -> bool:
+    keys = el.keys()  # its attributes' names (iterating an element gives its children)
+    return any(key[key.find("}") + 1 :] == name and el.get(key) == value for key in keys)
 
 
 def _digest_holds(ref: Any, data: bytes) -> bool:
@@ -239,13 +291,15 @@ def _xades(root: Any, ds: Any, leaf: x509.Certificate, signed_at: datetime | Non
     references = info.findall(DS + "Reference")
     if len(references) != 3 or (references[0].get("URI") != ""):
         return False
-    whole, properties, key_info = references
-    if _transforms(whole) != [ENVELOPED, C14N_11] or not _digest_holds(whole, _enveloped(root)):
+    document, properties, key_info = references
+    if _transforms(document) != [ENVELOPED, C14N_11]:
         return False
-    ids = _ids(root, _ID_NAMES_XADES)
+    canonical = _c14n(root, exclusive=False)
+    if not _digest_holds(document, _enveloped(root, canonical)):
+        return False
     parts = []
     for ref in (properties, key_info):
-        target = _resolve(ids, _ID_NAMES_XADES, ref.get("URI") or "")
+        target = _resolve_inside(ds, root, canonical, ref.get("URI") or "")
         if target is None or _transforms(ref) != []:
             return False
         part = _alone(target)
@@ -257,23 +311,48 @@ def _xades(root: Any, ds: Any, leaf: x509.Certificate, signed_at: datetime | Non
     return _signing_certificate_holds(parts[0], signature, leaf)
 
 
-def _enveloped(root: Any) -> bytes:
+def _enveloped(root: Any, canonical: bytes | None = None) -> bytes:
     """The whole document without its signature, canonicalised as signxml does it (a
     re-parsed copy, the signature removed keeping its tail, C14N 1.1 done as lxml's
     inclusive c14n of the re-parsed result).
 
-    The copy here is lxml's deep copy, not a serialise-and-parse round trip (a third of
-    its cost): both give the root element's tree node for node, with the namespace
-    declarations of the root, which has no ancestors to inherit any from; what a round
-    trip would drop, the document's DOCTYPE and the nodes beside the root, c14n of the
-    root element does not write either. The tests compare the result with signxml's."""
-    from signxml.util import _remove_sig
+    Cut out of the canonical form of the document itself, which is left as it is: no copy
+    (half the cost), nothing detached and put back (lxml's remove and insert rewrite
+    namespace declarations). Inclusive c14n writes an element as one run of bytes from
+    its start tag to its end tag, the tail after it; removing the element takes out that
+    run and nothing else, and the tail stays where signxml's removal joins it to the text
+    before. The run is found by its tags, which c14n writes with the element's prefixed
+    name; where the start tag or the end tag of that name is found more than once (a
+    signature inside it, a processing instruction that spells one), ``ValueError``: not
+    decided here. ``canonical``: the document's c14n, if made already.
 
-    copied = copy.deepcopy(root)
-    _remove_sig(copied.find(f"./{XHTML}head/{DS}Signature"), idempotent=True)  # type: ignore[no-untyped-call]
-    # signxml re-parses the copy once more before c14n: a second round trip of a tree
-    # that is already one changes nothing c14n writes (the tests compare both).
-    return _c14n(copied, exclusive=False)
+    The document itself, not signxml's re-parsed copy: both are the root element's tree
+    node for node, with the namespace declarations of the root, which has no ancestors
+    to inherit any from; what a round trip would drop, the document's DOCTYPE and the
+    nodes beside the root, c14n of the root element does not write either. The tests
+    compare the result with signxml's."""
+    ds = root.find(f"./{XHTML}head/{DS}Signature")
+    local = etree.QName(ds).localname
+    name = (f"{ds.prefix}:{local}" if ds.prefix else local).encode("utf-8")
+    whole = _c14n(root, exclusive=False) if canonical is None else canonical
+    starts = _starts(whole, b"<" + name)
+    end = b"</" + name + b">"
+    stop = whole.find(end)
+    if len(starts) != 1 or stop < starts[0] or whole.find(end, stop + 1) >= 0:
+        raise ValueError("the signature's tags are not found once each")
+    return whole[: starts[0]] + whole[stop + len(end) :]
+
+
+def _starts(data: bytes, start: bytes) -> list[int]:
+    """Where the start tags that begin with ``start`` (``<`` and a name) are in c14n output
+    (not a longer name: ``<ds:SignatureValue`` is not ``<ds:Signature``)."""
+    found = []
+    at = data.find(start)
+    while at >= 0:
+        if data[at + len(start) : at + len(start) + 1] in (b" ", b">"):
+            found.append(at)
+        at = data.find(start, at + 1)
+    return found
 
 
 def _key_value_matches(key_value: Any, key: Any) -> bool:
@@ -290,19 +369,23 @@ def _key_value_matches(key_value: Any, key: Any) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _pem_certificate(text: str) -> x509.Certificate:
-    """A certificate as signxml loads it from X509Certificate text (its PEM header added).
-    Kept by text: a signer certificate signs many documents, and loading it is not cheap."""
+def _pem_certificate_digest(text: str) -> bytes:
+    """The SHA-256 fingerprint of a certificate as signxml loads it from X509Certificate
+    text (its PEM header added). Kept by text: a signer certificate signs many documents,
+    and loading it is not cheap."""
     from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
     from signxml.util import add_pem_header
 
-    return x509.load_pem_x509_certificate(add_pem_header(text))  # type: ignore[no-untyped-call]
+    certificate = x509.load_pem_x509_certificate(add_pem_header(text))  # type: ignore[no-untyped-call]
+    return certificate.fingerprint(hashes.SHA256())
 
 
 def _signing_certificate_holds(properties: Any, signature: Any, leaf: x509.Certificate) -> bool:
     """XAdES: one SigningCertificate(V2), each Cert's SHA-256 digest that of a certificate
-    in the signature, the first that of the signer certificate."""
-    from cryptography.hazmat.primitives import hashes, serialization
+    in the signature or of the signer certificate, the first that of the signer
+    certificate."""
+    from cryptography.hazmat.primitives import hashes
 
     signed = properties.find(XADES + "SignedSignatureProperties")
     blocks = [signed.find(XADES + name) for name in ("SigningCertificate", "SigningCertificateV2")]
@@ -310,16 +393,15 @@ def _signing_certificate_holds(properties: Any, signature: Any, leaf: x509.Certi
     texts = signature.findall(f"{DS}KeyInfo/{DS}X509Data/{DS}X509Certificate")
     if len(present) != 1 or not texts:
         return False
-    certificates = [_pem_certificate(t.text) for t in texts]
-    der = leaf.public_bytes(serialization.Encoding.DER)
-    if not any(c.public_bytes(serialization.Encoding.DER) == der for c in certificates):
-        certificates.append(leaf)
-    digests = {c.fingerprint(hashes.SHA256()) for c in certificates}
+    signer = leaf.fingerprint(hashes.SHA256())
+    # signxml adds the signer certificate to those in the signature unless it is one of
+    # them; either way its digest is among theirs.
+    digests = {_pem_certificate_digest(t.text) for t in texts} | {signer}
     for index, cert in enumerate(present[0].findall(XADES + "Cert")):
         method = cert.find(f"{XADES}CertDigest/{DS}DigestMethod")
         if method is None or method.get("Algorithm") != SHA256:
             return False
         value = b64decode(cert.findtext(f"{XADES}CertDigest/{DS}DigestValue"))
-        if value not in digests or (index == 0 and value != leaf.fingerprint(hashes.SHA256())):
+        if value not in digests or (index == 0 and value != signer):
             return False
     return True

@@ -228,11 +228,12 @@ def _xhtml_agree(data: bytes) -> None:
     assert verify_xhtml(root) == verify_xhtml(root, reference=True)
 
 
-def _xades_direct(data: bytes) -> bool:
+def _xades_direct(data: bytes, root: Any = None) -> bool:
     from kanta_archive.signatures.verify import parse_time
     from kanta_archive.signatures.xml_dsig import find_signature
 
-    root = _read(data).xml.root  # type: ignore[union-attr]
+    if root is None:
+        root = _read(data).xml.root  # type: ignore[union-attr]
     ds = find_signature(root)
     text = ds.find(f"{DS}KeyInfo/{DS}X509Data/{DS}X509Certificate").text
     leaf = x509.load_der_x509_certificate(base64.b64decode("".join(text.split())))
@@ -355,19 +356,34 @@ def _as_signxml_parses(el: Any) -> Any:
     return etree.fromstring(etree.tostring(el), etree.XMLParser(resolve_entities=False))
 
 
+def _enveloped_as_signxml(root: Any) -> bytes:
+    """The document's digested form as signxml makes it: a re-parsed copy, the signature
+    removed keeping its tail, re-parsed again, inclusive c14n."""
+    from signxml.util import _remove_sig
+
+    copied = _as_signxml_parses(root)
+    _remove_sig(copied.find(f"./{XHTML}head/{DS}Signature"), idempotent=True)  # type: ignore[no-untyped-call]
+    return _c14n_of(_as_signxml_parses(copied))
+
+
+def _c14n_of(el: Any) -> bytes:
+    data: bytes = etree.tostring(el, method="c14n", exclusive=False, with_comments=False)
+    return data
+
+
 def _resign(root: Any, material: SigningMaterial) -> None:
     """Sign the signature's SignedInfo anew after its digests are made anew, as signxml
     does both: a signature that verifies, whatever its signed parts now say."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
 
-    from kanta_archive.signatures.direct_dsig import _c14n, _enveloped
+    from kanta_archive.signatures.direct_dsig import _c14n
 
     ds = next(root.iter(DS + "Signature"))
     for ref in ds.findall(f"{DS}SignedInfo/{DS}Reference"):
         uri = ref.get("URI") or ""
         if uri == "":
-            data = _enveloped(root)
+            data = _enveloped_as_signxml(root)
         else:
             (target,) = [el for el in root.iter() if el.get("Id") == uri[1:]]
             data = _c14n(_as_signxml_parses(target), exclusive=False)
@@ -438,3 +454,138 @@ def test_the_direct_check_and_signxml_agree_on_a_tampered_xhtml_document(
         for _ in range(data.draw(st.integers(1, 2), label="changes")):
             _xades_tamper(data, root)
     _xhtml_agree(etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True))
+
+
+def _odd_signed_documents() -> dict[str, bytes]:
+    """Signed documents whose signature sits where cutting it out of the canonical form
+    could go wrong: text around it, declarations it repeats or that its parent makes
+    with another prefix, a name a longer one begins with, tags spelled elsewhere."""
+    data = _signed_xhtml("client-record-entry")
+    ds_open = b"<ds:Signature "
+    assert data.count(ds_open) == 1
+    cases = {
+        "as signed": data,
+        "tail text": data.replace(b"</ds:Signature>", b"</ds:Signature> after &amp; <!-- c -->"),
+        "text before": data.replace(ds_open, b"before<?pi x?>" + ds_open),
+        "repeated declarations": data.replace(
+            b'<html xmlns="http://www.w3.org/1999/xhtml"',
+            b'<html xmlns="http://www.w3.org/1999/xhtml"'
+            b' xmlns:ds="http://www.w3.org/2000/09/xmldsig#"'
+            b' xmlns:sig="http://www.w3.org/2000/09/xmldsig#"',
+        ),
+        "a longer name first": data.replace(
+            b"<head>", b'<head><ds:SignatureX xmlns:ds="http://www.w3.org/2000/09/xmldsig#"/>'
+        ),
+        "a start tag in a PI": data.replace(b"<head>", b"<head><?x <ds:Signature >?>"),
+        "an end tag in a PI": data.replace(b"<head>", b"<head><?x </ds:Signature>?>"),
+        "a second signature": data.replace(
+            b"</body>", data[data.index(ds_open) : data.index(b"</ds:Signature>") + 15] + b"</body>"
+        ),
+        "tags in text": data.replace(
+            b"<head>", b"<head><title>&lt;ds:Signature &gt;&lt;/ds:Signature&gt;</title>"
+        ),
+    }
+    return cases
+
+
+@pytest.mark.parametrize("case", list(_odd_signed_documents()))
+def test_the_enveloped_form_is_signxml_s_or_not_decided(case: str) -> None:
+    from kanta_archive.signatures.direct_dsig import _enveloped
+
+    root = etree.fromstring(_odd_signed_documents()[case])
+    try:
+        data = _enveloped(root)
+    except ValueError:
+        assert case in ("a start tag in a PI", "an end tag in a PI", "a second signature")
+        return
+    assert data == _enveloped_as_signxml(root)
+
+
+@pytest.mark.parametrize("case", list(_odd_signed_documents()))
+def test_the_direct_check_leaves_the_tree_as_it_was(case: str) -> None:
+    data = _odd_signed_documents()[case]
+    for tampered in (data, data.replace(b"<ds:SignatureValue>", b"<ds:SignatureValue>AAAA")):
+        root = _read(tampered).xml.root  # type: ignore[union-attr]
+        before = etree.tostring(root.getroottree())
+        _xades_direct(tampered, root)
+        assert etree.tostring(root.getroottree()) == before
+        _xhtml_agree(tampered)
+
+
+def _ids_by_xpath(root: Any, names: tuple[str, ...]) -> dict[tuple[str, str], list[Any]]:
+    """The elements with ID attributes as an XPath over the attributes finds them."""
+    found: dict[tuple[str, str], list[Any]] = {}
+    for value in root.xpath(
+        "//@*[local-name() = 'Id' or local-name() = 'ID' or local-name() = 'id']"
+    ):
+        name = etree.QName(value.attrname).localname
+        if name in names:
+            elements = found.setdefault((name, str(value)), [])
+            if not any(value.getparent() is el for el in elements):
+                elements.append(value.getparent())
+    return found
+
+
+ID_TREES = {
+    "signed": b"",  # made when the test runs
+    "namespaced and xml:id": b'<a xmlns:p="urn:p" Id="x"><!-- c --><?pi d?>'
+    b'<b p:Id="x" xml:id="x" id="y"/><c ID="x" p:ID="x" Id="z"/><p:d p:id="y" idx="x"/></a>',
+    "one element twice": b'<a xmlns:p="urn:p" xmlns:q="urn:q"><b p:Id="x" q:Id="x" Id="x"/>'
+    b'<c Id="x"/></a>',
+    "none": b"<a><b Idx='x' name='Id'/></a>",
+}
+
+
+@pytest.mark.parametrize("case", list(ID_TREES))
+@pytest.mark.parametrize("names", [("Id", "ID", "id"), ("ID",)])
+def test_the_id_walk_finds_what_the_attribute_xpath_finds(
+    case: str, names: tuple[str, ...]
+) -> None:
+    from kanta_archive.signatures.direct_dsig import _ids
+
+    root = etree.fromstring(ID_TREES[case] or _signed_xhtml("client-record-entry"))
+    expected = _ids_by_xpath(root, names)
+    for context in (root, root[-1]):  # the whole document from any element in it
+        found = _ids(context, names)
+        assert list(found) == list(expected)
+        assert all(
+            len(found[k]) == len(expected[k])
+            and all(a is b for a, b in zip(found[k], expected[k], strict=True))
+            for k in expected
+        )
+
+
+def _same_id_documents() -> dict[str, bytes]:
+    """A signed document with the SignedProperties' id given elsewhere too, or spelled."""
+    data = _signed_xhtml("client-record-entry")
+    ident = etree.fromstring(data).find(f".//{XADES}SignedProperties").get("Id").encode()
+    span = b"<span"
+    assert span in data
+    return {
+        "as signed": data,
+        "Id on a span": data.replace(span, b'<span Id="' + ident + b'"', 1),
+        "ID on a span": data.replace(span, b'<span ID="' + ident + b'"', 1),
+        "a namespaced id": data.replace(span, b'<span xmlns:p="urn:p" p:Id="' + ident + b'"', 1),
+        "spelled in text": data.replace(b"</span>", b' Id="' + ident + b'"</span>', 1),
+    }
+
+
+@pytest.mark.parametrize("case", list(_same_id_documents()))
+def test_an_id_looked_for_inside_the_signature_resolves_as_in_the_whole_document(
+    case: str,
+) -> None:
+    from kanta_archive.signatures.direct_dsig import _c14n, _ids, _resolve, _resolve_inside
+
+    root = etree.fromstring(_same_id_documents()[case])
+    ds = root.find(f"{XHTML}head/{DS}Signature")
+    names = ("Id", "ID", "id")
+    uris = [ref.get("URI") for ref in ds.iter(DS + "Reference")]
+    uris += ["#", "#x", "##" + uris[1][1:], "#a&b", '#a"b', "#ä"]
+    for el in ds.iter():
+        for key in el.keys():  # noqa: SIM118 (an element's keys: its attributes)
+            if key.endswith(("Id", "ID", "id")):
+                uris.append("#" + el.get(key))
+    canonical = _c14n(root, exclusive=False)
+    for uri in uris:
+        expected = _resolve(_ids(root, names), names, uri)
+        assert _resolve_inside(ds, root, canonical, uri) is expected, uri

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -107,7 +108,7 @@ class SqliteDatabase(Database):
         try:
             self.fetchall(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.fetchall("PRAGMA foreign_keys = ON")
-            mode = self.fetchall("PRAGMA journal_mode = WAL")
+            mode = self._into_wal()
             self.fetchall(f"PRAGMA synchronous = {synchronous}")
             self.fetchall(f"PRAGMA cache_size = -{CACHE_KIB}")
         except StoreError as exc:
@@ -116,6 +117,21 @@ class SqliteDatabase(Database):
             raise StoreError(message) from cause
         if str(mode[0][0]).lower() != "wal":
             raise StoreError(f"cannot put {self.what} database {self.path} in WAL mode")
+
+    def _into_wal(self) -> list[tuple[Any, ...]]:
+        """``PRAGMA journal_mode = WAL``, tried again while another connection holds the
+        file: SQLite answers "database is locked" at once, without waiting as the busy
+        timeout says, when connections opening a new file race to change its journal
+        mode (each holds a lock the other needs). Up to the busy timeout in all."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                return self.fetchall("PRAGMA journal_mode = WAL")
+            except StoreError as exc:
+                busy = _code(exc.__cause__ or exc).startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+                if not busy or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
 
     def message(self, what: str, exc: BaseException) -> str:
         """``what path: error``, with the fix when the file is damaged or read-only."""

@@ -181,6 +181,10 @@ class Archive:
         pass, then read again and stored ``chunk`` at a time
         (:func:`~kanta_archive.archive.ingest.ingest_in_chunks`), with the same rules."""
         self.require_index()
+        # Before the first object reaches the store: a writer beside this one, or this
+        # one restarted after a crash, must not take the store's new objects for a lost
+        # index.
+        self.index.ensure_built()
         inputs = list(documents)
         paths = [i for i in inputs if isinstance(i, Path)]
         if len(inputs) > chunk and len(paths) == len(inputs):

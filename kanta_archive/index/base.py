@@ -200,6 +200,13 @@ class Index(Closing, abc.ABC):
         """True when the index holds this store's part (it was written to or rebuilt)."""
 
     @abc.abstractmethod
+    def ensure_built(self) -> None:
+        """Make this store's part of the index (empty if new), committed: a writer does so
+        before its first document reaches the store, so that no one else (another writer,
+        the same writer restarted after a crash) takes the store's new documents for a
+        lost index."""
+
+    @abc.abstractmethod
     def controller_of(self, set_oid: str) -> str | None:
         """The controller of the indexed head of a set (a hint; the store is the truth)."""
 

@@ -82,6 +82,10 @@ class SqlIndex(Index):
         """
         return live_part(self.db, self.store_id) is not None
 
+    def ensure_built(self) -> None:
+        db = self.db
+        writing.retrying(db, lambda: write_parts(db, self.store_id))
+
     def rebuild(self) -> AbstractContextManager[SqlIndexBuild]:
         """Fill a new part beside the live one; swap them when the block ends
         (see :func:`~kanta_archive.index.rebuild.rebuild_part`)."""

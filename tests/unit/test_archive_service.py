@@ -202,3 +202,29 @@ def test_a_store_with_a_damaged_marker_is_broken(tmp_store: Path) -> None:
 def test_an_unknown_index_url_is_the_callers_mistake(tmp_store: Path, url: str) -> None:
     with pytest.raises(UsageError, match="index URL"):
         Archive.open(tmp_store, url, create=True)
+
+
+class _Died(BaseException):
+    """The writer's process ends here (as by SIGKILL: no clean-up runs)."""
+
+
+def test_a_first_ingest_that_dies_between_store_and_index_leaves_an_archive_to_go_on_with(
+    tmp_store: Path, validator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The index part is made before the first document reaches the store: the next
+    # writer (or this one restarted) must not take the stored document for a lost index.
+    with Archive.open(tmp_store, create=True, validator=validator) as arch:
+        index_type = type(arch.index)
+
+        def die(*_args: Any, **_kwargs: Any) -> None:
+            raise _Died
+
+        with monkeypatch.context() as patch:
+            patch.setattr(index_type, "add_many", die)
+            patch.setattr(index_type, "add", die)
+            with pytest.raises(_Died):
+                arch.ingest([V1])
+        assert arch.store.head(COUNTY, SET) == 1  # stored, never indexed
+    with Archive.open(tmp_store, validator=validator) as again:
+        report = again.ingest([V2])
+        assert [i.status for i in report.items] == ["stored"]

@@ -696,6 +696,14 @@ def test_a_new_index_is_not_built_until_a_document_is_added(index: Index) -> Non
     assert index.is_built()
 
 
+def test_ensure_built_makes_an_empty_built_index_and_keeps_what_is_there(index: Index) -> None:
+    index.ensure_built()
+    assert index.is_built() and index.count() == 0
+    index.add(doc(1))
+    index.ensure_built()
+    assert index.count() == 1
+
+
 def test_one_database_keeps_the_documents_of_each_store_apart(index_url: str) -> None:
     with (
         open_index(index_url, store_id="store-a") as a,

@@ -233,5 +233,8 @@ class RuleContext:
 
 
 def finding(code: str, message: str, pointer: str) -> Finding:
-    """A finding of ``code`` with its catalogued severity."""
+    """A finding of ``code`` with its catalogued severity. A message is one line: a line
+    break inside a value the rule quotes is shown as ``\\n`` (or ``\\r``)."""
+    if "\n" in message or "\r" in message:
+        message = message.replace("\r", "\\r").replace("\n", "\\n")
     return Finding(code, severity_of(code), message, Location(pointer))

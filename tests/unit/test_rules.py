@@ -891,3 +891,10 @@ def test_case_document_changed_after_signing_is_refused() -> None:
 
     doc = edit(load("case-document-open"), change)
     assert signature_keys(doc) == {err("KA-SIGNATURE-INVALID", "/signature")}
+
+
+def test_a_line_break_in_a_quoted_value_is_shown_escaped_and_the_message_stays_one_line() -> None:
+    from kanta_archive.rules.context import finding
+
+    made = finding("KA-CASE-NUMBER", "case_oid '\n\n1.2.3\r'", "/content/x")
+    assert made.message == "case_oid '\\n\\n1.2.3\\r'"

@@ -200,15 +200,21 @@ def pruned(element: Any, plan: Plan | None) -> Any:
     if not found:
         return element
     twin = copy.deepcopy(element)
+    for child in _at(twin, found):
+        _remove_keeping_tail(child)
+    return twin
+
+
+def _at(element: Any, paths: list[tuple[int, ...]]) -> list[Any]:
+    """The elements at ``paths`` (child indexes) under ``element``, all found before any
+    is removed: a removal shifts the indexes."""
     targets = []
-    for path in found:  # all found before any is removed: a removal shifts the indexes
-        target = twin
+    for path in paths:
+        target = element
         for index in path:
             target = target[index]
         targets.append(target)
-    for child in targets:
-        _remove_keeping_tail(child)
-    return twin
+    return targets
 
 
 @contextmanager
@@ -221,13 +227,7 @@ def pruned_in_place(element: Any, plan: Plan | None) -> Iterator[Any]:
     Exact only where no part declares a namespace itself: lxml drops the declarations of
     an element put back that repeat one in scope there. :meth:`FastXsd.valid_findings`
     prunes a copy (:func:`pruned`) unless the bytes show no declaration below the root."""
-    found = _foreign(element, plan) if plan is not None else []
-    targets = []
-    for path in found:  # all found before any is removed: a removal shifts the indexes
-        target = element
-        for index in path:
-            target = target[index]
-        targets.append(target)
+    targets = _at(element, _foreign(element, plan) if plan is not None else [])
     undo: list[tuple[Any, int, Any, Any, str | None]] = []
     try:
         for child in targets:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
+import pybase64
 from lxml import etree
 
 from kanta_archive.findings import Finding, error
@@ -160,10 +161,6 @@ class _Reader:
         """:func:`_find`, each element's children looked up by tag from one listing."""
         return _find(el, path, self._children)
 
-    def findall(self, el: Any, path: str) -> list[Any]:
-        """:func:`_findall`."""
-        return _findall(el, path)
-
     def put(self, field: str, value: Any, el: Any) -> None:
         if value is None:
             return
@@ -249,7 +246,7 @@ class _Reader:
     def parties(self) -> None:
         d = self.doc
         clients: list[dict[str, Any]] = []
-        for i, target in enumerate(self.findall(d, "h:recordTarget")):
+        for i, target in enumerate(_findall(d, "h:recordTarget")):
             ident = self.find(target, "h:patientRole/h:id")
             client: dict[str, Any] = {}
             if ident is not None and ident.get("root") == HETU_ROOT:
@@ -317,8 +314,6 @@ def _decode(el: Any, what: str) -> bytes:
     library's strict decoding of the text without white space gives (a property test
     holds them together). Anything else (other white space, a refusal) is decoded by the
     standard library, whose error the finding quotes."""
-    import pybase64
-
     text = "".join(el.itertext())
     try:
         decoded: bytes = pybase64.b64decode(text.replace("\r", "").replace("\n", ""), validate=True)
